@@ -1,0 +1,107 @@
+// Upstream clusters: the current hosts of each cluster (static, or resolved by
+// DNS like Envoy's STRICT_DNS / LOGICAL_DNS), round-robin choice, and one
+// keep-alive connection pool per cluster.
+import { lookup } from 'node:dns/promises';
+import { Agent } from 'node:http';
+import { isIP } from 'node:net';
+import type { ClusterConfig, SocketAddress } from './config/model.js';
+
+export interface ClusterStats {
+  upstream_rq_total: number;
+  upstream_cx_connect_fail: number;
+  upstream_rq_timeout: number;
+  upstream_cx_none_healthy: number;
+}
+
+export class Cluster {
+  readonly name: string;
+  readonly connectTimeoutMs: number;
+  /** Connections stay open between requests, as in Envoy's connection pools. */
+  readonly agent: Agent;
+  readonly stats: ClusterStats = { upstream_rq_total: 0, upstream_cx_connect_fail: 0, upstream_rq_timeout: 0, upstream_cx_none_healthy: 0 };
+  private hosts: SocketAddress[];
+  private next = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly config: ClusterConfig) {
+    this.name = config.name;
+    this.connectTimeoutMs = config.connectTimeoutMs;
+    this.agent = new Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256 });
+    this.hosts = config.type === 'STATIC' ? [...config.endpoints] : [];
+  }
+
+  /** Resolves DNS clusters now and keeps re-resolving them in the background. */
+  async start(): Promise<void> {
+    if (this.config.type === 'STATIC') return;
+    await this.resolve();
+    this.timer = setInterval(() => void this.resolve(), Math.max(this.config.dnsRefreshMs, 100));
+    this.timer.unref();
+  }
+
+  private async resolve(): Promise<void> {
+    const resolved: SocketAddress[] = [];
+    for (const ep of this.config.endpoints) {
+      if (isIP(ep.address)) {
+        resolved.push(ep);
+        continue;
+      }
+      try {
+        const addrs = await lookup(ep.address, { all: true });
+        // LOGICAL_DNS uses only the first address, STRICT_DNS all of them.
+        const use = this.config.type === 'LOGICAL_DNS' ? addrs.slice(0, 1) : addrs;
+        for (const a of use) resolved.push({ address: a.address, port: ep.port });
+      } catch {
+        // An unresolvable name contributes no host, as in Envoy.
+      }
+    }
+    this.hosts = resolved;
+  }
+
+  currentHosts(): readonly SocketAddress[] {
+    return this.hosts;
+  }
+
+  /** The next host, or undefined when the cluster has none ("no healthy upstream"). */
+  pick(): SocketAddress | undefined {
+    if (this.hosts.length === 0) {
+      this.stats.upstream_cx_none_healthy++;
+      return undefined;
+    }
+    const h = this.hosts[this.next % this.hosts.length]!;
+    this.next = (this.next + 1) % this.hosts.length;
+    return h;
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.agent.destroy();
+  }
+}
+
+export class ClusterManager {
+  private readonly clusters = new Map<string, Cluster>();
+
+  constructor(configs: ReadonlyMap<string, ClusterConfig>) {
+    for (const [name, c] of configs) this.clusters.set(name, new Cluster(c));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([...this.clusters.values()].map((c) => c.start()));
+  }
+
+  has(name: string): boolean {
+    return this.clusters.has(name);
+  }
+
+  get(name: string): Cluster | undefined {
+    return this.clusters.get(name);
+  }
+
+  all(): Cluster[] {
+    return [...this.clusters.values()];
+  }
+
+  close(): void {
+    for (const c of this.clusters.values()) c.close();
+  }
+}

@@ -1,0 +1,121 @@
+// The part of an Envoy v3 bootstrap the sidecar honours, after parsing and
+// validation. Every field here has a behaviour behind it; see docs/sidecar.md.
+
+export interface SocketAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+export type ClusterType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS';
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly type: ClusterType;
+  readonly connectTimeoutMs: number;
+  /** STRICT_DNS re-resolution period (Envoy default 5 s). */
+  readonly dnsRefreshMs: number;
+  readonly endpoints: readonly SocketAddress[];
+  /** Where in the YAML the cluster is defined, for error messages. */
+  readonly yamlPath: string;
+}
+
+export type Denominator = 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION';
+
+export interface MirrorPolicy {
+  readonly cluster: string;
+  readonly numerator: number;
+  readonly denominator: Denominator;
+  readonly disableShadowHostSuffixAppend: boolean;
+}
+
+export interface HeaderMatcher {
+  readonly name: string;
+  readonly exact?: string;
+  readonly prefix?: string;
+  readonly suffix?: string;
+  readonly contains?: string;
+  readonly present?: boolean;
+  readonly invert: boolean;
+}
+
+export interface RouteMatch {
+  readonly prefix?: string;
+  readonly path?: string;
+  readonly caseSensitive: boolean;
+  readonly headers: readonly HeaderMatcher[];
+}
+
+export interface RouteAction {
+  readonly kind: 'route';
+  readonly cluster: string;
+  /** 0 = no timeout; Envoy's default is 15 s. */
+  readonly timeoutMs: number;
+  readonly mirrorPolicies: readonly MirrorPolicy[];
+  readonly prefixRewrite?: string;
+  readonly hostRewriteLiteral?: string;
+}
+
+export interface DirectResponseAction {
+  readonly kind: 'direct_response';
+  readonly status: number;
+  readonly body: string;
+}
+
+export interface RouteConfig {
+  readonly name: string;
+  readonly match: RouteMatch;
+  readonly action: RouteAction | DirectResponseAction;
+}
+
+export interface VirtualHost {
+  readonly name: string;
+  readonly domains: readonly string[];
+  readonly routes: readonly RouteConfig[];
+}
+
+export interface WasmFilterConfig {
+  readonly kind: 'wasm';
+  /** config.name: plugin_name property. */
+  readonly pluginName: string;
+  readonly rootId: string;
+  readonly vmId: string;
+  readonly runtime: string;
+  /** Raw plugin configuration text (StringValue.value), undefined when absent. */
+  readonly configuration: string | undefined;
+  readonly vmConfiguration: string | undefined;
+  /** Absolute path of the .wasm file, after overrides. */
+  readonly codePath: string;
+  readonly failOpen: boolean;
+  readonly yamlPath: string;
+}
+
+export interface RouterFilterConfig {
+  readonly kind: 'router';
+}
+
+export type HttpFilterConfig = WasmFilterConfig | RouterFilterConfig;
+
+export interface HttpConnectionManagerConfig {
+  readonly statPrefix: string;
+  readonly generateRequestId: boolean;
+  /** Value of the `server` response header (Envoy: server_name, default "envoy"). */
+  readonly serverName: string;
+  readonly virtualHosts: readonly VirtualHost[];
+  readonly httpFilters: readonly HttpFilterConfig[];
+}
+
+export interface ListenerConfig {
+  readonly name: string;
+  readonly address: SocketAddress;
+  readonly hcm: HttpConnectionManagerConfig;
+  readonly yamlPath: string;
+}
+
+export interface SidecarConfig {
+  readonly sourcePath: string;
+  readonly listeners: readonly ListenerConfig[];
+  readonly clusters: ReadonlyMap<string, ClusterConfig>;
+  readonly admin: SocketAddress | undefined;
+  /** Fields present in the YAML that the sidecar does not implement (normalised paths, each once). */
+  readonly unimplemented: readonly string[];
+}

@@ -1,0 +1,184 @@
+// The local sidecar: an Envoy-like HTTP/1.1 data plane built from an Envoy v3
+// bootstrap, running our proxy-wasm filter in the project's Node.js host.
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startAdmin } from './admin.js';
+import { ClusterManager } from './clusters.js';
+import { type ConfigOverrides, loadEnvoyConfig } from './config/parse.js';
+import type { ListenerConfig, SidecarConfig, WasmFilterConfig } from './config/model.js';
+import type { HttpFilterFactory } from './filter.js';
+import { type HttpCallStats, type HttpCallerOptions, createHttpCaller } from './http-call.js';
+import type { MirrorStats } from './mirror.js';
+import { type ListenerContext, type ListenerStats, handleRequest } from './proxy.js';
+import { loadWasmFilter } from './wasm-filter.js';
+
+export { ConfigError } from './config/reader.js';
+export type { ConfigOverrides } from './config/parse.js';
+export { loadEnvoyConfig, parseEnvoyConfig } from './config/parse.js';
+export type { SidecarConfig } from './config/model.js';
+export type { HttpFilterFactory, HttpFilterStream, StreamControl, StreamInfo, FilterStatus } from './filter.js';
+
+export type SidecarLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
+
+/** What a filter implementation gets from the sidecar. */
+export interface SidecarEnvironment {
+  readonly clusters: ClusterManager;
+  readonly httpCall: ReturnType<typeof createHttpCaller>;
+  readonly logLevel: SidecarLogLevel;
+  readonly log: (line: string) => void;
+  /** How a filter's http_call timeout is delivered: Envoy's 504 response, or a reset. */
+  readonly httpCallTimeoutAs: 'response' | 'reset';
+}
+
+export interface FilterWithStats extends HttpFilterFactory {
+  /** Named numbers for /stats (the module's metrics, VM state). */
+  stats?(): Array<[string, number]>;
+}
+
+export type FilterLoader = (config: WasmFilterConfig, env: SidecarEnvironment) => Promise<FilterWithStats>;
+
+export interface SidecarOptions extends ConfigOverrides {
+  /** The Envoy v3 bootstrap YAML. */
+  readonly envoyConfigPath: string;
+  /** proxy_get_log_level and the lowest level printed (default info). */
+  readonly logLevel?: SidecarLogLevel;
+  /** Where log lines and the unimplemented-fields warning go (default stderr). */
+  readonly log?: (line: string) => void;
+  /** Default 'response' (Envoy's async client); 'reset' delivers connect failures as (0,0,0). */
+  readonly httpCallConnectFailureAs?: HttpCallerOptions['connectFailureAs'];
+  /** Default 'response' (504 "upstream request timeout"); 'reset' delivers timeouts as (0,0,0). */
+  readonly httpCallTimeoutAs?: 'response' | 'reset';
+  /** Replaces how wasm filters are loaded (tests use this for hand-written filters). */
+  readonly filterLoader?: FilterLoader;
+}
+
+export interface ListenerAddress {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly url: string;
+}
+
+export interface RunningSidecar {
+  readonly config: SidecarConfig;
+  readonly listeners: readonly ListenerAddress[];
+  /** Port of the first listener. */
+  readonly port: number;
+  readonly url: string;
+  readonly adminPort: number | undefined;
+  /** Every counter the admin /stats shows. */
+  stats(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
+  const config = loadEnvoyConfig(options.envoyConfigPath, options);
+  return startSidecarFromConfig(config, options);
+}
+
+export async function startSidecarFromConfig(config: SidecarConfig, options: Omit<SidecarOptions, 'envoyConfigPath'> = {}): Promise<RunningSidecar> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (config.unimplemented.length > 0) {
+    log(`sidecar: warning: ignoring Envoy fields the sidecar does not implement: ${config.unimplemented.join(', ')}`);
+  }
+  const clusters = new ClusterManager(config.clusters);
+  await clusters.start();
+  const callStats: HttpCallStats = { http_calls: 0, http_call_responses: 0, http_call_failures: 0, http_call_inline_failures: 0 };
+  const env: SidecarEnvironment = {
+    clusters,
+    httpCall: createHttpCaller(clusters, { connectFailureAs: options.httpCallConnectFailureAs ?? 'response' }, callStats),
+    logLevel: options.logLevel ?? 'info',
+    log,
+    httpCallTimeoutAs: options.httpCallTimeoutAs ?? 'response',
+  };
+  const loader = options.filterLoader ?? loadWasmFilter;
+
+  const servers: Server[] = [];
+  const filters: FilterWithStats[] = [];
+  const listenerStats = new Map<string, ListenerStats>();
+  const mirrorStats: MirrorStats = { sent: 0, responses: 0, failures: 0, skipped_body_too_large: 0, skipped_no_host: 0, not_sampled: 0 };
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => closeServer(s)));
+    for (const f of filters) await f.close();
+    clusters.close();
+  };
+
+  const addresses: ListenerAddress[] = [];
+  try {
+    for (const l of config.listeners) {
+      const chain: FilterWithStats[] = [];
+      for (const fc of l.hcm.httpFilters) {
+        if (fc.kind !== 'wasm') continue;
+        const f = await loader(fc, env);
+        filters.push(f);
+        chain.push(f);
+      }
+      const stats: ListenerStats = { downstream_rq_total: 0, downstream_rq_completed: 0, downstream_rq_reset: 0, local_replies: 0 };
+      listenerStats.set(l.name, stats);
+      const ctx: ListenerContext = { config: l, clusters, filters: chain, mirrorStats, stats };
+      const server = await listen(l, ctx);
+      servers.push(server);
+      const port = (server.address() as AddressInfo).port;
+      addresses.push({ name: l.name, address: l.address.address, port, url: `http://${urlHost(l.address.address)}:${port}` });
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+
+  const allStats = (): Array<[string, number]> => {
+    const rows: Array<[string, number]> = [];
+    for (const c of clusters.all()) {
+      for (const [k, v] of Object.entries(c.stats)) rows.push([`cluster.${c.name}.${k}`, v]);
+      rows.push([`cluster.${c.name}.membership_total`, c.currentHosts().length]);
+    }
+    for (const [name, s] of listenerStats) for (const [k, v] of Object.entries(s)) rows.push([`http.${name}.${k}`, v]);
+    for (const [k, v] of Object.entries(mirrorStats)) rows.push([`sidecar.mirror.${k}`, v]);
+    for (const [k, v] of Object.entries(callStats)) rows.push([`sidecar.${k}`, v]);
+    for (const f of filters) rows.push(...(f.stats?.() ?? []));
+    return rows;
+  };
+
+  let adminServer: Server | undefined;
+  if (config.admin) {
+    try {
+      adminServer = await startAdmin(config.admin.address, config.admin.port, allStats, () =>
+        clusters.all().flatMap((c) => c.currentHosts().map((h) => `${c.name}::${h.address}:${h.port}`)),
+      );
+      servers.push(adminServer);
+    } catch (err) {
+      await closeAll();
+      throw err;
+    }
+  }
+
+  return {
+    config,
+    listeners: addresses,
+    port: addresses[0]!.port,
+    url: addresses[0]!.url,
+    adminPort: adminServer ? (adminServer.address() as AddressInfo).port : undefined,
+    stats: () => Object.fromEntries(allStats()),
+    close: closeAll,
+  };
+}
+
+function listen(l: ListenerConfig, ctx: ListenerContext): Promise<Server> {
+  const server = createServer((req, res) => handleRequest(ctx, req, res));
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`${l.yamlPath}: cannot listen on ${l.address.address}:${l.address.port}: ${err.message}`)));
+    server.listen(l.address.port, l.address.address, () => resolve(server));
+  });
+}
+
+function closeServer(s: Server): Promise<void> {
+  return new Promise((resolve) => {
+    s.close(() => resolve());
+    s.closeAllConnections();
+  });
+}
+
+function urlHost(address: string): string {
+  if (address === '0.0.0.0' || address === '::') return '127.0.0.1';
+  return address.includes(':') ? `[${address}]` : address;
+}

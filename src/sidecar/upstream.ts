@@ -1,0 +1,114 @@
+// One HTTP/1.1 request to a cluster host over the cluster's keep-alive pool,
+// with Envoy's connect timeout and failure classification.
+import { type ClientRequest, type IncomingMessage, request } from 'node:http';
+import type { Socket } from 'node:net';
+import type { SocketAddress } from './config/model.js';
+import type { Cluster } from './clusters.js';
+
+/** Why an upstream request ended without a complete response. */
+export type UpstreamFailure = 'connection failure' | 'connection termination' | 'timeout';
+
+/** Envoy's local reply texts for router failures. */
+export const ENVOY_TEXT = {
+  noRoute: '',
+  noHealthyUpstream: 'no healthy upstream',
+  upstreamTimeout: 'upstream request timeout',
+  beforeHeaders: (reason: string) => `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
+} as const;
+
+export interface UpstreamHandlers {
+  onResponse(res: IncomingMessage): void;
+  /** Called at most once, and never after the response completed. */
+  onFailure(kind: UpstreamFailure, responseStarted: boolean): void;
+}
+
+export interface UpstreamRequest {
+  readonly req: ClientRequest;
+  /** Starts the route timeout (Envoy starts it once the downstream request is complete). */
+  armTimeout(ms: number): void;
+  /** Ends our interest: no more callbacks, the connection is torn down if still busy. */
+  abort(): void;
+}
+
+export function openUpstream(
+  cluster: Cluster,
+  host: SocketAddress,
+  method: string,
+  path: string,
+  rawHeaders: string[],
+  handlers: UpstreamHandlers,
+): UpstreamRequest {
+  cluster.stats.upstream_rq_total++;
+  let settled = false;
+  let responseStarted = false;
+  let timer: NodeJS.Timeout | undefined;
+  let connectTimer: NodeJS.Timeout | undefined;
+
+  const fail = (kind: UpstreamFailure): void => {
+    if (settled) return;
+    settled = true;
+    clearTimers();
+    if (kind === 'connection failure') cluster.stats.upstream_cx_connect_fail++;
+    if (kind === 'timeout') cluster.stats.upstream_rq_timeout++;
+    req.destroy();
+    handlers.onFailure(kind, responseStarted);
+  };
+  const clearTimers = (): void => {
+    if (timer) clearTimeout(timer);
+    if (connectTimer) clearTimeout(connectTimer);
+  };
+
+  const req = request({
+    host: host.address,
+    port: host.port,
+    method,
+    path,
+    headers: rawHeaders,
+    agent: cluster.agent,
+    // Envoy adds no headers of its own choosing beyond what the router set.
+    setHost: false,
+  });
+  let connected = false;
+  req.on('socket', (socket: Socket) => {
+    if (!socket.connecting) {
+      connected = true;
+      return;
+    }
+    if (cluster.connectTimeoutMs > 0) {
+      connectTimer = setTimeout(() => fail('connection failure'), cluster.connectTimeoutMs);
+    }
+    socket.once('connect', () => {
+      connected = true;
+      if (connectTimer) clearTimeout(connectTimer);
+    });
+  });
+  req.on('response', (res) => {
+    if (settled) {
+      res.resume();
+      return;
+    }
+    responseStarted = true;
+    res.on('end', () => {
+      settled = true;
+      clearTimers();
+    });
+    res.on('error', () => fail('connection termination'));
+    res.on('aborted', () => fail('connection termination'));
+    handlers.onResponse(res);
+  });
+  req.on('error', () => fail(connected ? 'connection termination' : 'connection failure'));
+
+  return {
+    req,
+    armTimeout(ms: number) {
+      if (ms <= 0 || settled) return;
+      timer = setTimeout(() => fail('timeout'), ms);
+    },
+    abort() {
+      if (settled) return;
+      settled = true;
+      clearTimers();
+      req.destroy();
+    },
+  };
+}
