@@ -1,0 +1,18 @@
+// POST /v1/records: JSON array or NDJSON in, per-record answer out.
+import type { FastifyInstance } from 'fastify';
+import { BodyError, isNdjson, parseJsonArray, parseNdjson } from '../ingest/body.js';
+import type { Joiner } from '../join/joiner.js';
+
+export function registerRecordRoutes(app: FastifyInstance, joiner: Joiner): void {
+  app.post('/v1/records', async (req, reply) => {
+    const text = typeof req.body === 'string' ? req.body : '';
+    let items;
+    try {
+      items = isNdjson(req.headers['content-type']) ? parseNdjson(text) : parseJsonArray(text);
+    } catch (err) {
+      if (err instanceof BodyError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+    return joiner.ingest(items);
+  });
+}

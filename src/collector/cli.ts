@@ -1,0 +1,83 @@
+// `shadowmesh collector …` (contract §5).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig } from './config.js';
+import { createCollector, DEFAULTS } from './server.js';
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+interface CollectorFlags {
+  host: string;
+  port: number;
+  db: string;
+  config?: string;
+  token?: string;
+  readToken?: string;
+  joinWindowMs: number;
+  maxBodyBytes: number;
+  maxPending: number;
+  sync: 'normal' | 'full';
+}
+
+export function register(program: Command): void {
+  program
+    .command('collector')
+    .description('join, compare and store production/shadow records; serve stats and pairs')
+    .option('--host <host>', 'address to listen on', DEFAULTS.host)
+    .option('--port <port>', 'port to listen on (0 = any free port)', integer(0, 65535), DEFAULTS.port)
+    .option('--db <file>', 'SQLite database file, or :memory:', DEFAULTS.db)
+    .option('--config <file>', 'comparison rules and verdict criteria (YAML or JSON)')
+    .option('--token <token>', 'bearer token every POST must carry')
+    .option('--read-token <token>', 'bearer token GET /v1/* and GET / must carry')
+    .option('--join-window-ms <ms>', 'how long a side waits for its partner before it counts as unmatched', integer(1), DEFAULTS.joinWindowMs)
+    .option('--max-body-bytes <n>', 'largest accepted request body', integer(1), DEFAULTS.maxBodyBytes)
+    .option('--max-pending <n>', 'pending sides kept in memory; more wait in SQLite only', integer(0), DEFAULTS.maxPending)
+    .addOption(new Option('--sync <mode>', 'SQLite synchronous mode: normal survives a process crash, full also a power loss').choices(['normal', 'full']).default('normal'))
+    .action(async (flags: CollectorFlags) => {
+      let config;
+      try {
+        config = loadConfig(flags.config);
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`shadowmesh collector: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const collector = createCollector({
+        host: flags.host,
+        port: flags.port,
+        db: flags.db,
+        config,
+        token: flags.token,
+        readToken: flags.readToken,
+        joinWindowMs: flags.joinWindowMs,
+        maxBodyBytes: flags.maxBodyBytes,
+        maxPending: flags.maxPending,
+        synchronous: flags.sync,
+      });
+      const url = await collector.listen();
+      process.stdout.write(`listening on ${url}\n`);
+
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        collector.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            process.stderr.write(`shadowmesh collector: error while stopping on ${signal}: ${String(err)}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,34 @@
+// Response bodies as bytes and as text, whatever their transfer encoding, so that
+// a utf8 copy and a base64 copy of the same bytes compare equal.
+import type { ShadowRecord } from '../types.js';
+
+export interface DecodedBody {
+  /** The body as the record carried it (for diffs of non-JSON bodies). */
+  raw: string;
+  text: string;
+  bytes: Buffer | null;
+  base64: boolean;
+}
+
+export function decodeBody(r: ShadowRecord): DecodedBody {
+  const raw = r.response_body ?? '';
+  if (r.body_encoding === 'base64') {
+    const bytes = Buffer.from(raw, 'base64');
+    return { raw, text: bytes.toString('utf8'), bytes, base64: true };
+  }
+  return { raw, text: raw, bytes: null, base64: false };
+}
+
+export function bodyBytes(b: DecodedBody): Buffer {
+  return b.bytes ?? Buffer.from(b.text, 'utf8');
+}
+
+/** JSON.parse, or undefined when the text is not a JSON document. */
+export function tryParseJson(text: string): { value: unknown } | undefined {
+  if (text.length === 0) return undefined;
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}

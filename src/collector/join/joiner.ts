@@ -1,0 +1,156 @@
+// The collector's core: a batch of records goes into SQLite in one transaction,
+// each production/shadow side meets its partner (from memory or SQLite), each new
+// pair is compared and stored, and the aggregates follow. All state here can be
+// rebuilt from the database (rebuild()), which is what a restart does.
+import type { CollectorConfig } from '../config.js';
+import { comparePair } from '../compare/compare-pair.js';
+import { recordError } from '../ingest/record-schema.js';
+import type { BodyItem } from '../ingest/body.js';
+import type { Repository } from '../store/repository.js';
+import { fieldPaths } from '../stats/route-stats.js';
+import { StatsBook } from '../stats/stats-book.js';
+import type { Diff, IngestError, IngestResult, Role, ShadowRecord } from '../types.js';
+import { PendingCache } from './pending-cache.js';
+import { JoinWindow } from './window.js';
+
+export interface JoinerOptions {
+  joinWindowMs: number;
+  maxPending: number;
+  /** Milliseconds since the epoch; injectable for tests of the in-process API. */
+  clock?: () => number;
+}
+
+const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'production');
+
+export class Joiner {
+  readonly stats = new StatsBook();
+  private readonly window: JoinWindow;
+  private readonly cache: PendingCache;
+  private readonly clock: () => number;
+  private lastNow = 0;
+  /** Production/shadow sides without a partner, in or past their window. */
+  private lone = 0;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly config: CollectorConfig,
+    private readonly opts: JoinerOptions,
+  ) {
+    this.window = new JoinWindow(opts.joinWindowMs);
+    this.cache = new PendingCache(opts.maxPending);
+    this.clock = opts.clock ?? Date.now;
+    this.rebuild();
+  }
+
+  /** Never goes backwards, so the window's buckets stay in arrival order. */
+  now(): number {
+    const t = this.clock();
+    if (t > this.lastNow) this.lastNow = t;
+    return this.lastNow;
+  }
+
+  /** Moves sides whose window ended from pending to unmatched. */
+  tick(): void {
+    const now = this.now();
+    this.window.expire(now);
+    this.cache.evictExpired(now, this.opts.joinWindowMs);
+  }
+
+  ingest(items: readonly BodyItem[]): IngestResult {
+    const errors: IngestError[] = [];
+    const valid: ShadowRecord[] = [];
+    for (const item of items) {
+      const reason = item.error ?? recordError(item.value);
+      if (reason === null) valid.push(item.value as ShadowRecord);
+      else errors.push({ index: item.index, error: reason });
+    }
+    if (valid.length > 0) {
+      this.tick();
+      const now = this.lastNow;
+      try {
+        this.repo.transaction(() => {
+          for (const r of valid) this.accept(r, now);
+        });
+      } catch (err) {
+        // The transaction rolled back; the in-memory view may be ahead of it.
+        this.rebuild();
+        throw err;
+      }
+    }
+    return { accepted: valid.length, rejected: errors.length, errors };
+  }
+
+  private accept(r: ShadowRecord, now: number): void {
+    const json = JSON.stringify(r);
+    if (!this.repo.insertRecord(r.id, r.role, r.route, r.status, r.latency_ms, now, json)) return; // duplicate
+    const own = this.stats.route(r.route);
+    own.countSide(r.role, r.status, r.latency_ms);
+    if (r.role === 'baseline') return;
+
+    const partnerRole = partnerOf(r.role);
+    const cached = this.cache.take(r.id);
+    // Without a cache hit SQLite is asked only when some lone side is not cached.
+    const partner = cached || this.lone > this.cache.size ? this.repo.findSide(r.id, partnerRole) : undefined;
+    if (!partner) {
+      own.addLone(r.role, 1);
+      this.lone++;
+      this.window.add(now, r.route, own, r.role);
+      this.cache.add(r.id, { role: r.role, route: r.route, arrivalMs: now });
+      return;
+    }
+
+    const partnerStats = this.stats.route(partner.route);
+    const late = !this.window.remove(partner.arrival_ms, partner.route, partnerRole);
+    partnerStats.addLone(partnerRole, -1);
+    this.lone--;
+
+    const other = JSON.parse(partner.record) as ShadowRecord;
+    const production = r.role === 'production' ? r : other;
+    const shadow = r.role === 'production' ? other : r;
+    const c = comparePair(production, shadow, this.config.rulesFor(production.route));
+    this.repo.insertPair({
+      id: r.id,
+      route: production.route,
+      statusMatch: c.statusMatch,
+      bodyMatch: c.bodyMatch,
+      match: c.match,
+      truncated: c.truncated,
+      late,
+      diffs: JSON.stringify(c.diffs),
+      createdMs: now,
+    });
+    this.stats.route(production.route).countPair(c, late, fieldPaths(c.diffs));
+  }
+
+  /** Recomputes every aggregate and the pending state from the database. */
+  rebuild(): void {
+    this.stats.clear();
+    this.window.clear();
+    this.cache.clear();
+    this.lone = 0;
+    for (const row of this.repo.scanRecords()) {
+      this.stats.route(row.route).countSide(row.role, row.status, row.latency_ms);
+    }
+    for (const p of this.repo.scanPairs()) {
+      const c = { statusMatch: p.status_match === 1, bodyMatch: p.body_match === 1, match: p.match === 1 };
+      const paths = p.diffs === '[]' ? [] : fieldPaths(JSON.parse(p.diffs) as Diff[]);
+      this.stats.route(p.route).countPair(c, p.late === 1, paths);
+    }
+    const now = this.now();
+    for (const lone of this.repo.scanLone()) {
+      const s = this.stats.route(lone.route);
+      s.addLone(lone.role, 1);
+      this.lone++;
+      if (lone.arrival_ms + this.opts.joinWindowMs > now) {
+        this.window.add(lone.arrival_ms, lone.route, s, lone.role);
+        this.cache.add(lone.id, { role: lone.role, route: lone.route, arrivalMs: lone.arrival_ms });
+      }
+      if (lone.arrival_ms > this.lastNow) this.lastNow = lone.arrival_ms;
+    }
+  }
+
+  /** For /healthz and the memory bench: how much join state is held in memory. */
+  memoryState(): { cachedPending: number; windowBuckets: number; lone: number } {
+    return { cachedPending: this.cache.size, windowBuckets: this.window.buckets, lone: this.lone };
+  }
+}

@@ -1,0 +1,97 @@
+// Wires the collector together: SQLite repository → joiner → HTTP routes.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { CollectorConfig } from './config.js';
+import { registerAuthHooks } from './api/auth-hooks.js';
+import { registerHealthRoutes } from './api/health.js';
+import { registerPairRoutes } from './api/pairs.js';
+import { registerRecordRoutes } from './api/records.js';
+import { registerStatsRoutes } from './api/stats.js';
+import { Joiner } from './join/joiner.js';
+import { Repository, type Synchronous } from './store/repository.js';
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8700,
+  db: './.shadowmesh/collector.db',
+  joinWindowMs: 30_000,
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxPending: 100_000,
+  synchronous: 'normal' as Synchronous,
+};
+
+export interface CollectorOptions {
+  host?: string;
+  port?: number;
+  db?: string;
+  config?: CollectorConfig;
+  token?: string;
+  readToken?: string;
+  joinWindowMs?: number;
+  maxBodyBytes?: number;
+  maxPending?: number;
+  synchronous?: Synchronous;
+}
+
+export interface Collector {
+  app: FastifyInstance;
+  repo: Repository;
+  joiner: Joiner;
+  /** Listens and answers the base URL, e.g. http://127.0.0.1:8700. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createCollector(options: CollectorOptions = {}): Collector {
+  const o = { ...DEFAULTS, ...stripUndefined(options) };
+  const config = options.config ?? new CollectorConfig();
+  const repo = new Repository(o.db, o.synchronous);
+  const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending });
+
+  const app = Fastify({ logger: false, bodyLimit: o.maxBodyBytes, return503OnClosing: true });
+  // Bodies arrive as text; the ingest layer parses them (JSON array or NDJSON)
+  // so that it can answer per record.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    void reply.code(status).send({ error: status === 413 ? `body larger than ${o.maxBodyBytes} bytes` : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?', 1)[0]}` });
+  });
+
+  registerAuthHooks(app, { token: o.token, readToken: o.readToken });
+  registerHealthRoutes(app, joiner);
+  registerRecordRoutes(app, joiner);
+  registerStatsRoutes(app, joiner);
+  registerPairRoutes(app, repo);
+
+  // Ends windows even when nobody ingests or asks, to free the pending cache.
+  const ticker = setInterval(() => joiner.tick(), 1000);
+  ticker.unref();
+
+  let closed = false;
+  return {
+    app,
+    repo,
+    joiner,
+    async listen() {
+      await app.listen({ host: o.host, port: o.port });
+      const addr = app.server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${o.host}]` : o.host;
+      return `http://${host}:${addr.port}`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(ticker);
+      await app.close();
+      repo.close();
+    },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,177 @@
+// Every SQL statement the collector runs, prepared once.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Role } from '../types.js';
+import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+
+export type Synchronous = 'normal' | 'full';
+
+export interface SideRow {
+  route: string;
+  arrival_ms: number;
+  record: string;
+}
+
+export interface PairRow {
+  seq: number;
+  id: string;
+  route: string;
+  status_match: number;
+  body_match: number;
+  match: number;
+  truncated: number;
+  late: number;
+  diffs: string;
+  created_ms: number;
+}
+
+export interface NewPair {
+  id: string;
+  route: string;
+  statusMatch: boolean;
+  bodyMatch: boolean;
+  match: boolean;
+  truncated: boolean;
+  late: boolean;
+  diffs: string;
+  createdMs: number;
+}
+
+export interface RecordScanRow {
+  route: string;
+  role: Role;
+  status: number;
+  latency_ms: number;
+}
+
+export interface LoneRow {
+  id: string;
+  role: Role;
+  route: string;
+  arrival_ms: number;
+}
+
+export interface PairQuery {
+  route?: string;
+  match?: boolean;
+  beforeSeq?: number;
+  limit: number;
+}
+
+const b = (v: boolean): number => (v ? 1 : 0);
+
+export class Repository {
+  readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(file: string, synchronous: Synchronous = 'normal') {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    if (file !== ':memory:') this.db.pragma('journal_mode = WAL');
+    // WAL + NORMAL: a commit survives a crash of this process (kill -9); FULL also
+    // survives power loss at the price of an fsync per batch.
+    this.db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('cache_size = -32768');
+    this.db.pragma('temp_store = MEMORY');
+    this.db.exec(SCHEMA_SQL);
+    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+
+    const db = this.db;
+    this.stmt = {
+      insertRecord: db.prepare(
+        'INSERT OR IGNORE INTO records (id, role, route, status, latency_ms, arrival_ms, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      findSide: db.prepare<[string, string], SideRow>(
+        'SELECT route, arrival_ms, record FROM records WHERE id = ? AND role = ?',
+      ),
+      sidesOf: db.prepare<[string], { role: Role; route: string; record: string }>(
+        'SELECT role, route, record FROM records WHERE id = ?',
+      ),
+      insertPair: db.prepare(
+        `INSERT INTO pairs (id, route, status_match, body_match, match, truncated, late, diffs, created_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      pairById: db.prepare<[string], PairRow>('SELECT * FROM pairs WHERE id = ?'),
+      scanRecords: db.prepare<[], RecordScanRow>('SELECT route, role, status, latency_ms FROM records'),
+      scanPairs: db.prepare<[], PairRow>('SELECT * FROM pairs'),
+      scanLone: db.prepare<[], LoneRow>(
+        `SELECT r.id, r.role, r.route, r.arrival_ms FROM records r
+         WHERE r.role <> 'baseline' AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.id = r.id)
+         ORDER BY r.arrival_ms, r.seq`,
+      ),
+    };
+  }
+
+  /** False when (id, role) was already stored: the first copy wins. */
+  insertRecord(id: string, role: Role, route: string, status: number, latencyMs: number, arrivalMs: number, json: string): boolean {
+    return this.stmt.insertRecord.run(id, role, route, status, latencyMs, arrivalMs, json).changes > 0;
+  }
+
+  findSide(id: string, role: Role): SideRow | undefined {
+    return this.stmt.findSide.get(id, role);
+  }
+
+  sidesOf(id: string): { role: Role; route: string; record: string }[] {
+    return this.stmt.sidesOf.all(id);
+  }
+
+  insertPair(p: NewPair): void {
+    this.stmt.insertPair.run(
+      p.id, p.route, b(p.statusMatch), b(p.bodyMatch), b(p.match), b(p.truncated), b(p.late), p.diffs, p.createdMs,
+    );
+  }
+
+  pairById(id: string): PairRow | undefined {
+    return this.stmt.pairById.get(id);
+  }
+
+  listPairs(q: PairQuery): PairRow[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.route !== undefined) {
+      where.push('route = ?');
+      args.push(q.route);
+    }
+    if (q.match !== undefined) {
+      where.push('match = ?');
+      args.push(b(q.match));
+    }
+    if (q.beforeSeq !== undefined) {
+      where.push('seq < ?');
+      args.push(q.beforeSeq);
+    }
+    const sql = `SELECT * FROM pairs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+    args.push(q.limit);
+    // Only four shapes exist, and better-sqlite3 caches nothing itself: keep them.
+    let s = this.listCache.get(sql);
+    if (!s) {
+      s = this.db.prepare<(string | number)[], PairRow>(sql);
+      this.listCache.set(sql, s);
+    }
+    return s.all(...args);
+  }
+  private readonly listCache = new Map<string, Database.Statement<(string | number)[], PairRow>>();
+
+  scanRecords(): IterableIterator<RecordScanRow> {
+    return this.stmt.scanRecords.iterate();
+  }
+
+  scanPairs(): IterableIterator<PairRow> {
+    return this.stmt.scanPairs.iterate();
+  }
+
+  scanLone(): IterableIterator<LoneRow> {
+    return this.stmt.scanLone.iterate();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    if (this.db.name !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
