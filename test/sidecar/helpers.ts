@@ -1,0 +1,222 @@
+// Real HTTP servers and clients on 127.0.0.1 for the sidecar tests.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, Agent, createServer, request } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** Body chunks as they arrived at this server. */
+  chunks: number;
+  connection: number;
+}
+
+export type Handler = (req: SeenRequest, res: ServerResponse) => void;
+
+export interface Upstream {
+  port: number;
+  requests: SeenRequest[];
+  /** TCP connections accepted so far. */
+  connections(): number;
+  /** Resolves when `n` requests have been fully received. */
+  waitFor(n: number, ms?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startUpstream(handler: Handler = (r, res) => res.end(`ok ${r.url}`)): Promise<Upstream> {
+  const requests: SeenRequest[] = [];
+  let conns = 0;
+  const waiters: Array<() => void> = [];
+  const sockets = new Set<Socket>();
+  const ids = new WeakMap<Socket, number>();
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const seen: SeenRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(parts).toString(),
+        chunks: parts.length,
+        connection: ids.get(req.socket) ?? -1,
+      };
+      requests.push(seen);
+      for (const w of waiters.splice(0)) w();
+      handler(seen, res);
+    });
+  });
+  server.on('connection', (s: Socket) => {
+    conns++;
+    ids.set(s, conns);
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    requests,
+    connections: () => conns,
+    async waitFor(n, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (requests.length < n) {
+        if (Date.now() > deadline) throw new Error(`waited for ${n} requests, got ${requests.length}`);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 50);
+          waiters.push(() => {
+            clearTimeout(t);
+            r();
+          });
+        });
+      }
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** Response body chunks as they arrived at the client. */
+  chunks: number;
+}
+
+export interface SendOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Sent one by one, with `gapMs` between them, so each is its own chunk. */
+  body?: string | string[];
+  gapMs?: number;
+  agent?: Agent | false;
+}
+
+export function send(port: number, path: string, opts: SendOptions = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers ?? {}, agent: opts.agent ?? false },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString(), chunks: parts.length }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    const body = opts.body;
+    if (body === undefined) {
+      req.end();
+      return;
+    }
+    const list = typeof body === 'string' ? [body] : body;
+    let i = 0;
+    const next = (): void => {
+      if (i >= list.length) {
+        req.end();
+        return;
+      }
+      req.write(list[i++]);
+      setTimeout(next, opts.gapMs ?? 0);
+    };
+    next();
+  });
+}
+
+/** A temp directory removed by the returned function. */
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-sidecar-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function writeFile(dir: string, name: string, text: string | Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** The smallest valid wasm module (magic + version), for configs whose filter a test replaces. */
+export const EMPTY_WASM = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+
+export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const WASM_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm';
+export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+
+export function staticCluster(name: string, port: number, extra = ''): string {
+  return `
+  - name: ${name}
+    type: STATIC
+    connect_timeout: 1s${extra}
+    load_assignment:
+      cluster_name: ${name}
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } }`;
+}
+
+export function wasmFilter(file: string, configuration: string | undefined, opts: { rootId?: string; name?: string; failOpen?: boolean } = {}): string {
+  const cfg = configuration === undefined ? '' : `
+                configuration:
+                  "@type": type.googleapis.com/google.protobuf.StringValue
+                  value: ${JSON.stringify(configuration)}`;
+  return `
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": ${WASM_TYPE}
+              config:
+                name: ${opts.name ?? 'shadowmesh'}
+                root_id: ${JSON.stringify(opts.rootId ?? 'shadowmesh')}${cfg}
+                fail_open: ${opts.failOpen ?? true}
+                vm_config:
+                  runtime: envoy.wasm.runtime.v8
+                  code: { local: { filename: ${JSON.stringify(file)} } }`;
+}
+
+export interface ListenerSpec {
+  name?: string;
+  routes: string;
+  filters?: string;
+  domains?: string;
+}
+
+export function listener(spec: ListenerSpec): string {
+  return `
+  - name: ${spec.name ?? 'ingress'}
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": ${HCM_TYPE}
+          stat_prefix: ${spec.name ?? 'ingress'}
+          route_config:
+            virtual_hosts:
+            - name: vh
+              domains: [${spec.domains ?? '"*"'}]
+              routes:${spec.routes}
+          http_filters:${spec.filters ?? ''}
+          - name: envoy.filters.http.router
+            typed_config: { "@type": ${ROUTER_TYPE} }`;
+}
+
+export function bootstrap(listeners: string[], clusters: string[], admin = false): string {
+  return `${admin ? 'admin:\n  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }\n' : ''}static_resources:
+  listeners:${listeners.join('')}
+  clusters:${clusters.join('')}
+`;
+}
+
+export async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,318 @@
+// The sidecar as an HTTP/1.1 proxy, with a hand-written filter in place of the
+// wasm one: routing, Envoy's local replies, streaming, keep-alive, request ids,
+// hop-by-hop headers, local replies and stop/resume from a filter.
+import assert from 'node:assert/strict';
+import { Agent } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { type RunningSidecar, type SidecarOptions, startSidecar } from '../../src/sidecar/index.js';
+import { type RecordingConfig, recordingLoader } from './recording-filter.js';
+import { EMPTY_WASM, type Upstream, bootstrap, listener, send, startUpstream, staticCluster, tempDir, until, wasmFilter, writeFile } from './helpers.js';
+
+const tmp = tempDir();
+const wasmFile = writeFile(tmp.dir, 'empty.wasm', EMPTY_WASM);
+const running: Array<{ close(): Promise<void> }> = [];
+
+after(async () => {
+  for (const r of running.reverse()) await r.close();
+  tmp.cleanup();
+});
+
+async function upstream(...args: Parameters<typeof startUpstream>): Promise<Upstream> {
+  const u = await startUpstream(...args);
+  running.push(u);
+  return u;
+}
+
+async function sidecar(yaml: string, options: Partial<SidecarOptions> = {}): Promise<RunningSidecar> {
+  const file = writeFile(tmp.dir, `envoy-${running.length}.yaml`, yaml);
+  const s = await startSidecar({ envoyConfigPath: file, log: () => {}, ...options });
+  running.push(s);
+  return s;
+}
+
+function filterYaml(cfg: RecordingConfig, name = 'rec'): string {
+  return wasmFilter(wasmFile, JSON.stringify(cfg), { name });
+}
+
+describe('routing and Envoy local replies', () => {
+  let prod: Upstream;
+  let other: Upstream;
+  let sc: RunningSidecar;
+  before(async () => {
+    prod = await upstream();
+    other = await upstream((r, res) => res.end(`other ${r.url}`));
+    const routes = `
+              - match: { path: "/exact" }
+                route: { cluster: other }
+              - match: { prefix: "/api", headers: [{ name: x-canary, string_match: { exact: "yes" } }] }
+                route: { cluster: other }
+              - match: { prefix: "/api" }
+                route: { cluster: production }
+              - match: { prefix: "/static" }
+                direct_response: { status: 418, body: { inline_string: "teapot" } }`;
+    sc = await sidecar(bootstrap([listener({ routes })], [staticCluster('production', prod.port), staticCluster('other', other.port)]));
+  });
+
+  it('routes by path, prefix and header matchers, first match wins', async () => {
+    assert.equal((await send(sc.port, '/api/x')).body, 'ok /api/x');
+    assert.equal((await send(sc.port, '/api/x', { headers: { 'x-canary': 'yes' } })).body, 'other /api/x');
+    assert.equal((await send(sc.port, '/exact?q=1')).body, 'other /exact?q=1');
+    assert.equal((await send(sc.port, '/exactly')).status, 404);
+  });
+
+  it('answers 404 with no body when no route matches', async () => {
+    const r = await send(sc.port, '/nothing-here');
+    assert.equal(r.status, 404);
+    assert.equal(r.body, '');
+    assert.equal(r.headers['content-length'], '0');
+    assert.equal(r.headers.server, 'envoy');
+  });
+
+  it('serves direct_response routes', async () => {
+    const r = await send(sc.port, '/static/a');
+    assert.equal(r.status, 418);
+    assert.equal(r.body, 'teapot');
+  });
+});
+
+describe('upstream failures', () => {
+  it('503 no healthy upstream when a DNS cluster resolves to nothing', async () => {
+    const cluster = `
+  - name: production
+    type: STRICT_DNS
+    connect_timeout: 0.5s
+    load_assignment:
+      cluster_name: production
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: no-such-host.invalid, port_value: 80 } } } }] }]`;
+    const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [cluster]));
+    const r = await send(sc.port, '/');
+    assert.equal(r.status, 503);
+    assert.equal(r.body, 'no healthy upstream');
+  });
+
+  it('503 upstream connect error when the endpoint refuses connections', async () => {
+    const dead = await startUpstream();
+    const port = dead.port;
+    await dead.close();
+    const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [staticCluster('production', port)]));
+    const r = await send(sc.port, '/');
+    assert.equal(r.status, 503);
+    assert.match(r.body, /^upstream connect error or disconnect\/reset before headers\. reset reason: connection failure/);
+    assert.equal(sc.stats()['cluster.production.upstream_cx_connect_fail'], 1);
+  });
+
+  it('504 upstream request timeout after the route timeout', async () => {
+    const slow = await upstream((_r, res) => {
+      const t = setTimeout(() => res.end('late'), 3000);
+      res.on('close', () => clearTimeout(t));
+    });
+    const routes = '\n              - match: { prefix: "/" }\n                route: { cluster: production, timeout: 0.2s }';
+    const sc = await sidecar(bootstrap([listener({ routes })], [staticCluster('production', slow.port)]));
+    const r = await send(sc.port, '/');
+    assert.equal(r.status, 504);
+    assert.equal(r.body, 'upstream request timeout');
+    assert.equal(slow.requests[0]?.headers['x-envoy-expected-rq-timeout-ms'], '200');
+  });
+});
+
+describe('headers', () => {
+  let prod: Upstream;
+  let sc: RunningSidecar;
+  before(async () => {
+    prod = await upstream((r, res) => {
+      res.setHeader('connection', 'keep-alive, x-hop');
+      res.setHeader('x-hop', 'per-connection');
+      res.setHeader('x-kept', 'yes');
+      res.end(r.headers['x-request-id'] as string);
+    });
+    sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [staticCluster('production', prod.port)]));
+  });
+
+  it('generates a UUID v4 x-request-id when the request has none', async () => {
+    const r = await send(sc.port, '/');
+    assert.match(r.body, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const r2 = await send(sc.port, '/');
+    assert.notEqual(r.body, r2.body);
+  });
+
+  it('keeps an x-request-id the request brings', async () => {
+    const r = await send(sc.port, '/', { headers: { 'x-request-id': 'given-id' } });
+    assert.equal(r.body, 'given-id');
+  });
+
+  it('drops hop-by-hop headers in both directions and keeps the rest', async () => {
+    const r = await send(sc.port, '/', { headers: { connection: 'x-secret', 'x-secret': 's', 'keep-alive': 'timeout=5', 'x-end': 'e' } });
+    const seen = prod.requests.at(-1)!;
+    assert.equal(seen.headers['x-secret'], undefined);
+    assert.equal(seen.headers['x-end'], 'e');
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+    assert.equal(r.headers['x-hop'], undefined);
+    assert.equal(r.headers['x-kept'], 'yes');
+    assert.ok(r.headers['x-envoy-upstream-service-time'] !== undefined);
+  });
+
+  it('sends the downstream Host as the upstream Host', async () => {
+    await send(sc.port, '/', { headers: { host: 'model.example:8080' } });
+    assert.equal(prod.requests.at(-1)!.headers.host, 'model.example:8080');
+  });
+});
+
+describe('keep-alive upstream pool', () => {
+  it('reuses one upstream connection for sequential requests', async () => {
+    const prod = await upstream();
+    const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [staticCluster('production', prod.port)]));
+    for (let i = 0; i < 10; i++) assert.equal((await send(sc.port, `/${i}`)).status, 200);
+    assert.equal(prod.requests.length, 10);
+    assert.equal(prod.connections(), 1);
+  });
+});
+
+describe('filter chain', () => {
+  it('streams bodies chunk by chunk through the filter in both directions', async () => {
+    const parts = ['alpha-', 'beta-', 'gamma-', 'delta'];
+    const prod = await upstream((_r, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let i = 0;
+      const next = (): void => {
+        if (i === parts.length) {
+          res.end();
+          return;
+        }
+        res.write(parts[i++]);
+        setTimeout(next, 30);
+      };
+      next();
+    });
+    const rec = recordingLoader();
+    const sc = await sidecar(
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({}) })], [staticCluster('production', prod.port)]),
+      { filterLoader: rec.loader },
+    );
+    const r = await send(sc.port, '/stream', { method: 'POST', body: parts, gapMs: 30, headers: { 'transfer-encoding': 'chunked' } });
+    assert.equal(r.body, parts.join(''));
+    const s = rec.filters.get('rec')!.streams[0]!;
+    await until(() => s.events.includes('done'));
+    assert.equal(s.requestBody, parts.join(''));
+    assert.equal(s.responseBody, parts.join(''));
+    // Each chunk passed on its own (plus Envoy's empty end-of-stream frame).
+    assert.ok(s.requestChunks.filter((n) => n > 0).length >= 3, `request chunks ${s.requestChunks}`);
+    assert.ok(s.responseChunks.filter((n) => n > 0).length >= 3, `response chunks ${s.responseChunks}`);
+    assert.ok(r.chunks >= 3, 'the client received the response in pieces, not buffered');
+    assert.equal(s.requestChunks.at(-1), 0);
+    assert.deepEqual(s.events.slice(-2), ['log', 'done']);
+    assert.equal(s.events[0], 'request_headers eos=false');
+  });
+
+  it('reports end_of_stream with the headers of a bodiless request', async () => {
+    const prod = await upstream();
+    const rec = recordingLoader();
+    const sc = await sidecar(
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({}) })], [staticCluster('production', prod.port)]),
+      { filterLoader: rec.loader },
+    );
+    await send(sc.port, '/');
+    const s = rec.filters.get('rec')!.streams[0]!;
+    await until(() => s.events.includes('done'));
+    assert.deepEqual(s.events, ['request_headers eos=true', 'response_headers 200 eos=false', `response_body 4 eos=false`, 'response_body 0 eos=true', 'log', 'done']);
+  });
+
+  it('lets the filter change headers and body on the way', async () => {
+    const prod = await upstream((r, res) => res.end(`seen ${r.headers['x-added']}`));
+    const rec = recordingLoader();
+    const sc = await sidecar(
+      bootstrap(
+        [listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({ add_request_header: ['x-added', 'by-filter'], add_response_header: ['x-resp', 'r'], upper_case_response: true }) })],
+        [staticCluster('production', prod.port)],
+      ),
+      { filterLoader: rec.loader },
+    );
+    const r = await send(sc.port, '/');
+    assert.equal(r.body, 'SEEN BY-FILTER');
+    assert.equal(r.headers['x-resp'], 'r');
+  });
+
+  it('a local reply from the filter never reaches the upstream and passes the filter response path', async () => {
+    const prod = await upstream();
+    const rec = recordingLoader();
+    const sc = await sidecar(
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({ local_reply: { status: 403, body: 'denied' } }) })], [staticCluster('production', prod.port)]),
+      { filterLoader: rec.loader },
+    );
+    const r = await send(sc.port, '/x', { method: 'POST', body: 'payload' });
+    assert.equal(r.status, 403);
+    assert.equal(r.body, 'denied');
+    assert.equal(r.headers['x-local'], '1');
+    assert.equal(prod.requests.length, 0);
+    const s = rec.filters.get('rec')!.streams[0]!;
+    await until(() => s.events.includes('done'));
+    assert.ok(s.events.includes('response_headers 403 eos=false'));
+  });
+
+  it('router replies (404) pass through the filter response path', async () => {
+    const rec = recordingLoader();
+    const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/only" }\n                route: { cluster: production }', filters: filterYaml({}) })], [staticCluster('production', 1)]), {
+      filterLoader: rec.loader,
+    });
+    assert.equal((await send(sc.port, '/elsewhere')).status, 404);
+    const s = rec.filters.get('rec')!.streams[0]!;
+    await until(() => s.events.includes('done'));
+    assert.deepEqual(s.events, ['request_headers eos=true', 'response_headers 404 eos=true', 'log', 'done']);
+  });
+
+  it('holds the request while the filter has stopped, and sends it on resume', async () => {
+    const prod = await upstream((r, res) => res.end(r.body));
+    const rec = recordingLoader();
+    const sc = await sidecar(
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({ stop_request_headers_ms: 100 }) })], [staticCluster('production', prod.port)]),
+      { filterLoader: rec.loader },
+    );
+    const r = await send(sc.port, '/', { method: 'POST', body: ['one-', 'two'], gapMs: 10 });
+    assert.equal(r.body, 'one-two');
+    assert.equal(prod.requests.length, 1);
+  });
+
+  it('stop-and-buffer hands the filter the whole body so far', async () => {
+    const prod = await upstream((r, res) => res.end(r.body));
+    const rec = recordingLoader();
+    const sc = await sidecar(
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({ buffer_request_body: true }) })], [staticCluster('production', prod.port)]),
+      { filterLoader: rec.loader },
+    );
+    const r = await send(sc.port, '/', { method: 'POST', body: ['aa', 'bb', 'cc'], gapMs: 20, headers: { 'transfer-encoding': 'chunked' } });
+    assert.equal(r.body, 'aabbcc');
+    const s = rec.filters.get('rec')!.streams[0]!;
+    // Each call sees everything buffered so far: sizes only grow.
+    const sizes = s.requestChunks;
+    for (let i = 1; i < sizes.length; i++) assert.ok(sizes[i]! >= sizes[i - 1]!, `sizes ${sizes}`);
+    assert.equal(sizes.at(-1), 6);
+    assert.equal(s.requestBody, 'aabbcc');
+    assert.equal(prod.requests[0]!.body, 'aabbcc');
+  });
+
+  it('closes the filter when the sidecar closes', async () => {
+    const rec = recordingLoader();
+    const sc = await startSidecar({
+      envoyConfigPath: writeFile(tmp.dir, 'close.yaml', bootstrap([listener({ routes: '', filters: filterYaml({}) })], [staticCluster('production', 1)])),
+      filterLoader: rec.loader,
+      log: () => {},
+    });
+    await sc.close();
+    assert.equal(rec.filters.get('rec')!.closed, true);
+  });
+});
+
+describe('admin', () => {
+  it('serves /ready and /stats with counters', async () => {
+    const prod = await upstream();
+    const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [staticCluster('production', prod.port)], true));
+    await send(sc.port, '/');
+    assert.ok(sc.adminPort);
+    assert.equal((await send(sc.adminPort, '/ready')).body, 'LIVE\n');
+    const stats = await send(sc.adminPort, '/stats');
+    assert.match(stats.body, /^cluster\.production\.upstream_rq_total: 1$/m);
+    const json = JSON.parse((await send(sc.adminPort, '/stats?format=json&filter=^http')).body) as { stats: Array<{ name: string; value: number }> };
+    assert.ok(json.stats.length > 0 && json.stats.every((s) => s.name.startsWith('http')));
+  });
+});
+
+export { Agent };
