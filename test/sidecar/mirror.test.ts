@@ -1,0 +1,154 @@
+// Envoy's own mirroring (route request_mirror_policies): headers copied after
+// the filters ran, "-shadow" on the authority, the mirror's answer discarded,
+// runtime fraction sampling, bodies buffered up to 1 MiB.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { type RunningSidecar, type SidecarOptions, startSidecar } from '../../src/sidecar/index.js';
+import { mirrorSampled, shadowAuthority } from '../../src/sidecar/mirror.js';
+import { recordingLoader } from './recording-filter.js';
+import { EMPTY_WASM, type Upstream, bootstrap, listener, send, startUpstream, staticCluster, tempDir, until, wasmFilter, writeFile } from './helpers.js';
+
+const tmp = tempDir();
+const wasmFile = writeFile(tmp.dir, 'empty.wasm', EMPTY_WASM);
+const running: Array<{ close(): Promise<void> }> = [];
+after(async () => {
+  for (const r of running.reverse()) await r.close();
+  tmp.cleanup();
+});
+
+async function upstream(...args: Parameters<typeof startUpstream>): Promise<Upstream> {
+  const u = await startUpstream(...args);
+  running.push(u);
+  return u;
+}
+
+async function sidecar(yaml: string, options: Partial<SidecarOptions> = {}): Promise<RunningSidecar> {
+  const s = await startSidecar({ envoyConfigPath: writeFile(tmp.dir, `envoy-${running.length}.yaml`, yaml), log: () => {}, ...options });
+  running.push(s);
+  return s;
+}
+
+function mirrorRoute(fraction: string | undefined, extra = ''): string {
+  const rf = fraction === undefined ? '' : `\n                    runtime_fraction: { default_value: ${fraction} }`;
+  return `
+              - match: { prefix: "/" }
+                route:
+                  cluster: production
+                  request_mirror_policies:
+                  - cluster: shadow${rf}${extra}`;
+}
+
+describe('Envoy mirroring', () => {
+  it('sends a copy with the filter-added headers and a -shadow authority; the caller sees only production', async () => {
+    const prod = await upstream((r, res) => res.end(`prod:${r.body}`));
+    const shadow = await upstream((r, res) => {
+      res.writeHead(500);
+      res.end(`shadow:${r.body}`);
+    });
+    const rec = recordingLoader();
+    const filters = wasmFilter(wasmFile, JSON.stringify({ add_request_header: ['x-shadow-correlation-id', 'abc123'] }), { name: 'rec' });
+    const sc = await sidecar(bootstrap([listener({ routes: mirrorRoute(undefined), filters })], [staticCluster('production', prod.port), staticCluster('shadow', shadow.port)]), {
+      filterLoader: rec.loader,
+    });
+    const r = await send(sc.port, '/predict?x=1', { method: 'POST', body: ['{"a":', '1}'], gapMs: 10, headers: { host: 'model:8080', 'content-type': 'application/json' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'prod:{"a":1}');
+    await shadow.waitFor(1);
+    const copy = shadow.requests[0]!;
+    const orig = prod.requests[0]!;
+    assert.equal(copy.headers.host, 'model-shadow:8080');
+    assert.equal(orig.headers.host, 'model:8080');
+    assert.equal(copy.headers['x-shadow-correlation-id'], 'abc123');
+    assert.equal(copy.headers['x-request-id'], orig.headers['x-request-id']);
+    assert.equal(copy.method, 'POST');
+    assert.equal(copy.url, '/predict?x=1');
+    assert.equal(copy.body, '{"a":1}');
+    assert.equal(copy.headers['content-type'], 'application/json');
+    // The mirrored copy did not go through this listener's filter again.
+    assert.equal(rec.filters.get('rec')!.streams.length, 1);
+    await until(() => sc.stats()['sidecar.mirror.responses'] === 1);
+  });
+
+  it('leaves the authority alone with disable_shadow_host_suffix_append', async () => {
+    const prod = await upstream();
+    const shadow = await upstream();
+    const sc = await sidecar(
+      bootstrap([listener({ routes: mirrorRoute(undefined, '\n                    disable_shadow_host_suffix_append: true') })], [staticCluster('production', prod.port), staticCluster('shadow', shadow.port)]),
+    );
+    await send(sc.port, '/', { headers: { host: 'model:8080' } });
+    await shadow.waitFor(1);
+    assert.equal(shadow.requests[0]!.headers.host, 'model:8080');
+  });
+
+  it('runtime_fraction 0 mirrors nothing, 100% mirrors everything', async () => {
+    const prod = await upstream();
+    const shadow = await upstream();
+    const none = await sidecar(
+      bootstrap([listener({ routes: mirrorRoute('{ numerator: 0, denominator: HUNDRED }') })], [staticCluster('production', prod.port), staticCluster('shadow', shadow.port)]),
+    );
+    for (let i = 0; i < 20; i++) assert.equal((await send(none.port, `/${i}`)).status, 200);
+    assert.equal(none.stats()['sidecar.mirror.not_sampled'], 20);
+    const all = await sidecar(
+      bootstrap([listener({ routes: mirrorRoute('{ numerator: 1000000, denominator: MILLION }') })], [staticCluster('production', prod.port), staticCluster('shadow', shadow.port)]),
+    );
+    for (let i = 0; i < 20; i++) assert.equal((await send(all.port, `/${i}`)).status, 200);
+    await shadow.waitFor(20);
+    assert.equal(prod.requests.length, 40);
+    assert.equal(shadow.requests.length, 20);
+  });
+
+  it('samples by x-request-id: the same id always decides the same way, about the fraction overall', () => {
+    const policy = { cluster: 'shadow', numerator: 25, denominator: 'HUNDRED' as const, disableShadowHostSuffixAppend: false };
+    let yes = 0;
+    for (let i = 0; i < 4000; i++) {
+      const id = `${(i * 2654435761 % 0xffffffff).toString(16).padStart(8, '0')}-0000-4000-8000-${(i * 40503).toString(16).padStart(12, '0')}`;
+      const a = mirrorSampled(policy, id);
+      assert.equal(mirrorSampled(policy, id), a);
+      if (a) yes++;
+    }
+    assert.ok(yes > 800 && yes < 1200, `sampled ${yes} of 4000 at 25%`);
+  });
+
+  it('does not mirror a body over 1 MiB, and production still gets all of it', async () => {
+    const prod = await upstream((r, res) => res.end(String(r.body.length)));
+    const shadow = await upstream();
+    const sc = await sidecar(bootstrap([listener({ routes: mirrorRoute(undefined) })], [staticCluster('production', prod.port), staticCluster('shadow', shadow.port)]));
+    const big = 'x'.repeat(64 * 1024);
+    const r = await send(sc.port, '/big', { method: 'POST', body: Array.from({ length: 17 }, () => big) });
+    assert.equal(r.body, String(17 * 64 * 1024));
+    const small = await send(sc.port, '/small', { method: 'POST', body: 'tiny' });
+    assert.equal(small.status, 200);
+    await shadow.waitFor(1);
+    assert.equal(shadow.requests.length, 1);
+    assert.equal(shadow.requests[0]!.url, '/small');
+    assert.equal(sc.stats()['sidecar.mirror.skipped_body_too_large'], 1);
+  });
+
+  it('shadowAuthority appends -shadow to the host part only', () => {
+    assert.equal(shadowAuthority('model:8080'), 'model-shadow:8080');
+    assert.equal(shadowAuthority('model'), 'model-shadow');
+    assert.equal(shadowAuthority('[::1]:80'), '[::1]-shadow:80');
+  });
+
+  it('a dead or slow mirror does not change production answers', async () => {
+    const prod = await upstream((r, res) => res.end(`prod ${r.url}`));
+    const slow = await upstream((_r, res) => {
+      const t = setTimeout(() => res.end('late'), 2000);
+      res.on('close', () => clearTimeout(t));
+    });
+    const deadPort = await (async () => {
+      const d = await startUpstream();
+      await d.close();
+      return d.port;
+    })();
+    for (const port of [slow.port, deadPort]) {
+      const sc = await sidecar(bootstrap([listener({ routes: mirrorRoute(undefined) })], [staticCluster('production', prod.port), staticCluster('shadow', port)]));
+      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => send(sc.port, `/r${i}`, { method: 'POST', body: `b${i}` })));
+      replies.forEach((r, i) => {
+        assert.equal(r.status, 200);
+        assert.equal(r.body, `prod /r${i}`);
+      });
+      await sc.close();
+    }
+  });
+});
