@@ -1,0 +1,156 @@
+// String and header-pair encoding between JS and the module's linear memory. These run on every
+// host call, so they avoid intermediate objects: ASCII (the common case for header names and
+// values) is copied byte by byte, anything else goes through one cached encoder/decoder.
+
+export type HeaderPair = [string, string];
+export type HeaderList = HeaderPair[];
+
+/** Envoy's limits on a serialized pairs buffer (proxy-wasm-cpp-host limits.h). */
+export const PAIRS_MAX_BYTES = 1024 * 1024;
+export const PAIRS_MAX_COUNT = 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8');
+const latin1 = new TextDecoder('latin1');
+
+/** UTF-8 byte length of a JS string. */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) { bytes += 2; i++; }
+    else bytes += 2;
+  }
+  return bytes;
+}
+
+/** Writes s as UTF-8 at u8[off]; returns the bytes written. The caller sized the space with utf8Length. */
+export function writeString(u8: Uint8Array, off: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return i + encoder.encodeInto(s.slice(i), u8.subarray(off + i)).written;
+    u8[off + i] = c;
+  }
+  return n;
+}
+
+/** Reads len bytes at ptr as UTF-8. */
+export function readString(u8: Uint8Array, ptr: number, len: number): string {
+  if (len <= 64) {
+    let s = '';
+    for (let i = 0; i < len; i++) {
+      const c = u8[ptr + i]!;
+      if (c >= 0x80) return decoder.decode(u8.subarray(ptr, ptr + len));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(u8.subarray(ptr, ptr + len));
+}
+
+/** Reads a header name: like readString, lower-cased as Envoy's LowerCaseString does. */
+export function readLowerName(u8: Uint8Array, ptr: number, len: number): string {
+  if (len <= 64) {
+    let s = '';
+    for (let i = 0; i < len; i++) {
+      let c = u8[ptr + i]!;
+      if (c >= 0x80) return decoder.decode(u8.subarray(ptr, ptr + len)).toLowerCase();
+      if (c >= 65 && c <= 90) c += 32;
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(u8.subarray(ptr, ptr + len)).toLowerCase();
+}
+
+/** Binary-safe byte string (one char per byte) for map keys such as shared-data keys. */
+export function readBinaryKey(u8: Uint8Array, ptr: number, len: number): string {
+  return latin1.decode(u8.subarray(ptr, ptr + len));
+}
+
+export function encodeUtf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+export function decodeUtf8(b: Uint8Array): string {
+  return decoder.decode(b);
+}
+
+/** Size of the pairs serialization: u32 count, count × (u32, u32), then each key and value NUL-terminated. */
+export function pairsSize(pairs: readonly HeaderPair[]): number {
+  let size = 4 + pairs.length * 8;
+  for (let i = 0; i < pairs.length; i++) {
+    const p = pairs[i]!;
+    size += utf8Length(p[0]) + utf8Length(p[1]) + 2;
+  }
+  return size;
+}
+
+/** Serializes pairs into u8 at off (little-endian), the space being pairsSize(pairs) bytes. */
+export function writePairs(u8: Uint8Array, dv: DataView, off: number, pairs: readonly HeaderPair[]): void {
+  const n = pairs.length;
+  dv.setUint32(off, n, true);
+  let sizes = off + 4;
+  let data = off + 4 + n * 8;
+  for (let i = 0; i < n; i++) {
+    const p = pairs[i]!;
+    const kl = writeString(u8, data, p[0]);
+    u8[data + kl] = 0;
+    data += kl + 1;
+    const vl = writeString(u8, data, p[1]);
+    u8[data + vl] = 0;
+    data += vl + 1;
+    dv.setUint32(sizes, kl, true);
+    dv.setUint32(sizes + 4, vl, true);
+    sizes += 8;
+  }
+}
+
+export function encodePairs(pairs: readonly HeaderPair[]): Uint8Array {
+  const out = new Uint8Array(pairsSize(pairs));
+  writePairs(out, new DataView(out.buffer), 0, pairs);
+  return out;
+}
+
+/**
+ * Parses a pairs buffer from memory. Like Envoy, anything malformed (over the limits, short,
+ * missing NUL terminators, trailing bytes) yields an empty list rather than an error.
+ */
+export function readPairs(u8: Uint8Array, dv: DataView, ptr: number, size: number, lowerKeys: boolean): HeaderList {
+  if (size < 4 || size > PAIRS_MAX_BYTES || ptr + size > u8.length) return [];
+  const end = ptr + size;
+  const n = dv.getUint32(ptr, true);
+  if (n > PAIRS_MAX_COUNT) return [];
+  let sizes = ptr + 4;
+  let data = sizes + n * 8;
+  if (data > end) return [];
+  const out: HeaderList = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const kl = dv.getUint32(sizes, true);
+    const vl = dv.getUint32(sizes + 4, true);
+    sizes += 8;
+    if (data + kl + 1 > end || u8[data + kl] !== 0) return [];
+    const k = lowerKeys ? readLowerName(u8, data, kl) : readString(u8, data, kl);
+    data += kl + 1;
+    if (data + vl + 1 > end || u8[data + vl] !== 0) return [];
+    const v = readString(u8, data, vl);
+    data += vl + 1;
+    out[i] = [k, v];
+  }
+  if (data !== end) return [];
+  return out;
+}
+
+export function decodePairs(b: Uint8Array): HeaderList {
+  return readPairs(b, new DataView(b.buffer, b.byteOffset, b.byteLength), 0, b.length, false);
+}
+
+/** First value of a header (names compared as given; maps hold lower-case names). */
+export function headerValue(list: readonly HeaderPair[], name: string): string | undefined {
+  for (let i = 0; i < list.length; i++) if (list[i]![0] === name) return list[i]![1];
+  return undefined;
+}
