@@ -1,0 +1,40 @@
+// Outbound http calls waiting for their answer, by token: collector batches
+// (how many records they carry) and shadow copies (the record prefix and the start
+// time). One table for both keeps a single Map instantiation in the module.
+import { ByteBuf } from "../abi/bytes";
+
+export class PendingCall {
+  /** Records in a collector batch; -1 for a shadow copy. */
+  records: i32 = -1;
+  prefix: ByteBuf = new ByteBuf();
+  startNs: u64 = 0;
+}
+
+const calls = new Map<u32, PendingCall>();
+const free: PendingCall[] = [];
+const POOL_MAX: i32 = 256;
+const KEEP_BYTES: i32 = 4096;
+
+export function trackCall(token: u32): PendingCall {
+  const c = free.length > 0 ? free.pop() : new PendingCall();
+  c.prefix.clear();
+  calls.set(token, c);
+  return c;
+}
+
+/** The call with this token, removed from the table; null for a token we never issued. */
+export function takeCall(token: u32): PendingCall | null {
+  if (!calls.has(token)) return null;
+  const c = calls.get(token);
+  calls.delete(token);
+  return c;
+}
+
+export function recycleCall(c: PendingCall): void {
+  c.prefix.reset(KEEP_BYTES);
+  if (free.length < POOL_MAX) free.push(c);
+}
+
+export function pendingCalls(): i32 {
+  return calls.size;
+}

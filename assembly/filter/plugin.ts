@@ -1,0 +1,376 @@
+// The shadowmesh filter: a root context holding the configuration, the reporter
+// and the pending shadow calls, and a pooled stream context per HTTP stream.
+// Every callback returns Continue: production traffic is never held, and the only
+// change made to it is the correlation header.
+import { ByteBuf, bytesEqual } from "../abi/bytes";
+import { PairTable } from "../abi/pairs";
+import { ACTION_CONTINUE, RootContext, StreamContext } from "../abi/context";
+import {
+  BUFFER_HTTP_CALL_RESPONSE_BODY, BUFFER_PLUGIN_CONFIGURATION, BUFFER_REQUEST_BODY, BUFFER_RESPONSE_BODY,
+  LOG_ERROR, MAP_HTTP_CALL_RESPONSE_HEADERS, MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS, RESULT_OK,
+  getProperty, getStatus, httpCall, lastToken, log, nowNanos, randomBytes, readBuffer, readHeaderMap,
+  refreshLogLevel, replaceHeader, setTickPeriod,
+} from "../abi/host";
+import { Config, ROLE_AUTO, ROLE_PRODUCTION, ROLE_SHADOW, parseConfig } from "./config";
+import { hexId, isValidId } from "./ids";
+import { writeJsonString } from "./json";
+import {
+  bump, defineMetrics, pushMetrics, M_BODY_TOO_LARGE, M_MIRRORED, M_SAMPLED_OUT, M_SHADOW_FAILURES,
+} from "./metrics";
+import { buildMirrorHeaders, inList } from "./mirror";
+import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
+import { Reporter } from "./reporter";
+import { PendingCall, recycleCall, takeCall, trackCall } from "./calls";
+import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
+import { isSampled } from "./sampling";
+
+const H_PATH = String.UTF8.encode(":path");
+const H_METHOD = String.UTF8.encode(":method");
+const H_AUTHORITY = String.UTF8.encode(":authority");
+const H_STATUS = String.UTF8.encode(":status");
+const H_REQUEST_ID = String.UTF8.encode("x-request-id");
+const P_RESPONSE_CODE = String.UTF8.encode("response\0code");
+const E_RESET = String.UTF8.encode("reset");
+const E_TIMEOUT = String.UTF8.encode("timeout");
+const E_REJECTED = String.UTF8.encode("rejected");
+const ENVOY_TIMEOUT_BODY = String.UTF8.encode("upstream request timeout");
+
+// Scratch space shared by every context: a VM runs one callback at a time.
+const inPairs = new PairTable();
+const outPairs = new PairTable();
+const pairsBytes = new ByteBuf();
+const record = new ByteBuf();
+const routeJson = new ByteBuf();
+const authScratch = new ByteBuf();
+const headersJson = new ByteBuf();
+const bodyScratch = new ByteBuf();
+const message = new ByteBuf();
+const RANDOM = memory.data(16);
+
+/** Per-stream buffers above this size are given back when the stream ends. */
+const KEEP_BYTES: i32 = 16384;
+const POOL_MAX: i32 = 256;
+
+function isKey(i: i32, key: ArrayBuffer): bool {
+  return bytesEqual(inPairs.keyPtr(i), inPairs.keyLen(i), changetype<usize>(key), key.byteLength);
+}
+
+
+export class ShadowRoot extends RootContext {
+  cfg: Config | null = null;
+  reporter: Reporter = new Reporter();
+  freeStreams: ShadowStream[] = [];
+  ticks: u32 = 0;
+
+  onConfigure(configSize: u32): bool {
+    refreshLogLevel();
+    const raw = bodyScratch;
+    raw.clear();
+    if (configSize > 0) readBuffer(BUFFER_PLUGIN_CONFIGURATION, 0, <i32>configSize, raw);
+    const res = parseConfig(raw.ptr, raw.len);
+    raw.reset(KEEP_BYTES);
+    const cfg = res.config;
+    if (cfg === null) {
+      log(LOG_ERROR, "shadowmesh: " + res.error);
+      return false;
+    }
+    if (this.cfg !== null) this.reporter.flush();
+    this.cfg = cfg;
+    defineMetrics();
+    this.reporter.configure(cfg, outPairs);
+    setTickPeriod(cfg.flushIntervalMs);
+    return true;
+  }
+
+  onTick(): void {
+    this.reporter.flush();
+    pushMetrics();
+    // The log level may change at run time; asking every 16 ticks is often enough.
+    if ((++this.ticks & 15) == 0) refreshLogLevel();
+  }
+
+  onDone(): bool {
+    this.reporter.flush();
+    pushMetrics();
+    return true;
+  }
+
+  newStream(id: u32): StreamContext {
+    const free = this.freeStreams;
+    if (free.length > 0) {
+      const s = free.pop();
+      s.id = id;
+      return s;
+    }
+    return new ShadowStream(id, this);
+  }
+
+  releaseStream(stream: StreamContext): void {
+    const s = changetype<ShadowStream>(stream);
+    s.reset();
+    if (this.freeStreams.length < POOL_MAX) this.freeStreams.push(s);
+  }
+
+  onHttpCallResponse(token: u32, headers: u32, bodySize: u32, trailers: u32): void {
+    const call = takeCall(token);
+    if (call === null) return;
+    if (call.records >= 0) this.reporter.onResponse(call, headers, inPairs, pairsBytes);
+    else this.shadowAnswered(call, headers, bodySize, trailers);
+    recycleCall(call);
+  }
+
+  private shadowAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
+    const cfg = this.cfg;
+    if (cfg === null) return;
+    const now = nowNanos();
+    const latency = now > p.startNs ? now - p.startNs : 0;
+    let status = 0;
+    let error: ArrayBuffer | null = null;
+    let truncated = false;
+    headersJson.clear();
+    bodyScratch.clear();
+    if (headers == 0 && bodySize == 0 && trailers == 0) {
+      // Envoy's failure signal: (0, 0, 0), and proxy_get_status gives (11, "reset") or similar.
+      message.clear();
+      getStatus(message);
+      error = E_RESET;
+      if (message.len > 0 && message.len <= 32 && bytesEqual(message.ptr, message.len, changetype<usize>(E_TIMEOUT), E_TIMEOUT.byteLength)) error = E_TIMEOUT;
+    } else {
+      readHeaderMap(MAP_HTTP_CALL_RESPONSE_HEADERS, inPairs, pairsBytes);
+      beginHeaders(headersJson);
+      for (let i = 0; i < inPairs.count; i++) {
+        if (isKey(i, H_STATUS)) { status = parseStatus(inPairs.valPtr(i), inPairs.valLen(i)); continue; }
+        const kp = inPairs.keyPtr(i), kn = inPairs.keyLen(i);
+        addHeader(headersJson, kp, kn, inPairs.valPtr(i), inPairs.valLen(i), inList(cfg.redactHeaders, kp, kn));
+      }
+      endHeaders(headersJson);
+      const max = cfg.maxBodyBytes;
+      const want = <i32>bodySize > max ? max : <i32>bodySize;
+      truncated = <i32>bodySize > max;
+      readBuffer(BUFFER_HTTP_CALL_RESPONSE_BODY, 0, want, bodyScratch);
+      if (status < 0) { status = 0; error = E_RESET; }
+      // A call that ran out of time may come back as Envoy's own 504.
+      if (status == 504 && (bodyScratch.equalsBuf(ENVOY_TIMEOUT_BODY) ||
+          (cfg.shadowTimeoutMs > 0 && latency >= <u64>cfg.shadowTimeoutMs * 1000000))) {
+        status = 0;
+        error = E_TIMEOUT;
+        headersJson.clear();
+        bodyScratch.clear();
+        truncated = false;
+      }
+    }
+    if (status == 0) bump(M_SHADOW_FAILURES);
+    record.clear();
+    writeRecord(record, p.prefix, ROLE_FIELD_SHADOW, status, error, latency, null, headersJson, bodyScratch, truncated);
+    this.reporter.add(record);
+    bodyScratch.reset(KEEP_BYTES);
+  }
+}
+
+export class ShadowStream extends StreamContext {
+  /** The request matched a route and is recorded (sampled, or seen by a shadow). */
+  recording: bool = false;
+  /** A filter-driven copy is to be sent at the end of the request. */
+  mirroring: bool = false;
+  mirrorDone: bool = false;
+  requestTooLarge: bool = false;
+  role: i32 = ROLE_PRODUCTION;
+  startNs: u64 = 0;
+  status: i32 = -1;
+  truncated: bool = false;
+  corrId: ByteBuf = new ByteBuf();
+  prefix: ByteBuf = new ByteBuf();
+  requestBody: ByteBuf = new ByteBuf();
+  mirrorHeaders: ByteBuf = new ByteBuf();
+  responseHeaders: ByteBuf = new ByteBuf();
+  responseBody: ByteBuf = new ByteBuf();
+
+  reset(): void {
+    this.recording = false;
+    this.mirroring = false;
+    this.mirrorDone = false;
+    this.requestTooLarge = false;
+    this.status = -1;
+    this.truncated = false;
+    this.corrId.reset(KEEP_BYTES);
+    this.prefix.reset(KEEP_BYTES);
+    this.requestBody.reset(KEEP_BYTES);
+    this.mirrorHeaders.reset(KEEP_BYTES);
+    this.responseHeaders.reset(KEEP_BYTES);
+    this.responseBody.reset(KEEP_BYTES);
+  }
+
+  onRequestHeaders(headers: u32, endOfStream: bool): i32 {
+    const root = changetype<ShadowRoot>(this.root);
+    const cfg = root.cfg;
+    if (cfg === null) return ACTION_CONTINUE;
+    const n = readHeaderMap(MAP_REQUEST_HEADERS, inPairs, pairsBytes);
+    let path = -1, method = -1, authority = -1, corr = -1, requestId = -1, marker = -1;
+    for (let i = 0; i < n; i++) {
+      const kn = inPairs.keyLen(i);
+      if (kn > 0 && load<u8>(inPairs.keyPtr(i)) == 58) {
+        if (path < 0 && isKey(i, H_PATH)) path = i;
+        else if (method < 0 && isKey(i, H_METHOD)) method = i;
+        else if (authority < 0 && isKey(i, H_AUTHORITY)) authority = i;
+      } else if (corr < 0 && isKey(i, cfg.correlationHeader)) corr = i;
+      else if (requestId < 0 && isKey(i, H_REQUEST_ID)) requestId = i;
+      else if (marker < 0 && isKey(i, cfg.markerHeader)) marker = i;
+    }
+    if (path < 0 || method < 0) return ACTION_CONTINUE;
+    const pathPtr = inPairs.valPtr(path), pathLen = inPairs.valLen(path);
+    const methodPtr = inPairs.valPtr(method), methodLen = inPairs.valLen(method);
+    const route = matchRoute(cfg, pathPtr, pathLen, methodPtr, methodLen);
+    if (route == ROUTE_NONE) return ACTION_CONTINUE;
+
+    let role = cfg.role;
+    if (role == ROLE_AUTO) {
+      const shadow = marker >= 0 || (authority >= 0 && isShadowAuthority(inPairs.valPtr(authority), inPairs.valLen(authority)));
+      role = shadow ? ROLE_SHADOW : ROLE_PRODUCTION;
+    }
+    this.role = role;
+
+    // The correlation id: keep a valid one, else reuse x-request-id, else a new random id.
+    const id = this.corrId;
+    id.clear();
+    if (corr >= 0 && isValidId(inPairs.valPtr(corr), inPairs.valLen(corr))) {
+      id.bytes(inPairs.valPtr(corr), inPairs.valLen(corr));
+    } else {
+      if (requestId >= 0 && isValidId(inPairs.valPtr(requestId), inPairs.valLen(requestId))) {
+        id.bytes(inPairs.valPtr(requestId), inPairs.valLen(requestId));
+      } else {
+        if (!randomBytes(RANDOM, 16)) {
+          // No randomness: fall back on the clock, still 32 hex digits.
+          store<u64>(RANDOM, nowNanos());
+          store<u64>(RANDOM + 8, <u64>this.corrId.ptr ^ 0x9e3779b97f4a7c15);
+        }
+        id.reserve(32);
+        hexId(RANDOM, id.ptr);
+        id.len = 32;
+      }
+      replaceHeader(MAP_REQUEST_HEADERS, cfg.correlationHeader, id.ptr, id.len);
+    }
+
+    if (role == ROLE_PRODUCTION) {
+      const threshold = route == ROUTE_ALL ? cfg.samplePercent * 100 : unchecked(cfg.routes[route]).threshold;
+      if (!isSampled(id.ptr, id.len, threshold)) {
+        bump(M_SAMPLED_OUT);
+        return ACTION_CONTINUE;
+      }
+    }
+
+    this.recording = true;
+    this.startNs = nowNanos();
+    routeJson.clear();
+    if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
+    else routeJson.buf(unchecked(cfg.routes[route]).nameJson);
+    this.prefix.clear();
+    writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, this.startNs / 1000000);
+
+    if (role == ROLE_PRODUCTION && cfg.shadowCluster !== null) {
+      this.mirroring = true;
+      const authPtr = authority >= 0 ? inPairs.valPtr(authority) : 0;
+      const authLen = authority >= 0 ? inPairs.valLen(authority) : 0;
+      buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.mirrorHeaders);
+      if (endOfStream) this.endOfRequest(true);
+    }
+    return ACTION_CONTINUE;
+  }
+
+  onRequestBody(size: u32, endOfStream: bool): i32 {
+    if (!this.recording) return ACTION_CONTINUE;
+    const max = changetype<ShadowRoot>(this.root).cfg!.maxBodyBytes;
+    if (!this.requestTooLarge) {
+      const have = this.requestBody.len;
+      if (<i64>have + <i64>size > <i64>max) {
+        // Keep the first max_body_bytes for the record; the copy is not sent.
+        readBuffer(BUFFER_REQUEST_BODY, 0, max - have, this.requestBody);
+        this.requestTooLarge = true;
+        if (this.mirroring) bump(M_BODY_TOO_LARGE);
+      } else {
+        readBuffer(BUFFER_REQUEST_BODY, 0, <i32>size, this.requestBody);
+      }
+    }
+    if (endOfStream) this.endOfRequest(false);
+    return ACTION_CONTINUE;
+  }
+
+  onRequestTrailers(trailers: u32): i32 {
+    if (this.recording) this.endOfRequest(false);
+    return ACTION_CONTINUE;
+  }
+
+  /** Sends the filter-driven copy, once, when the whole request has passed. */
+  private endOfRequest(atHeaders: bool): void {
+    if (!this.mirroring || this.mirrorDone) return;
+    this.mirrorDone = true;
+    if (this.requestTooLarge) return;
+    const root = changetype<ShadowRoot>(this.root);
+    const cfg = root.cfg!;
+    const start = atHeaders ? this.startNs : nowNanos();
+    const r = httpCall(cfg.shadowCluster!, this.mirrorHeaders.ptr, this.mirrorHeaders.len,
+      this.requestBody.ptr, this.requestBody.len, cfg.shadowTimeoutMs);
+    if (r == RESULT_OK) {
+      // The answer comes to the root later; remember what its record needs.
+      const call = trackCall(lastToken);
+      call.prefix.from(this.prefix);
+      call.startNs = start;
+      bump(M_MIRRORED);
+      return;
+    }
+    // Refused inline (no healthy upstream, unknown cluster): no callback will come.
+    bump(M_SHADOW_FAILURES);
+    record.clear();
+    writeRecord(record, this.prefix, ROLE_FIELD_SHADOW, 0, E_REJECTED, 0, null, null, null, false);
+    root.reporter.add(record);
+  }
+
+  onResponseHeaders(headers: u32, endOfStream: bool): i32 {
+    if (!this.recording) return ACTION_CONTINUE;
+    const cfg = changetype<ShadowRoot>(this.root).cfg!;
+    const n = readHeaderMap(MAP_RESPONSE_HEADERS, inPairs, pairsBytes);
+    const out = this.responseHeaders;
+    beginHeaders(out);
+    for (let i = 0; i < n; i++) {
+      if (isKey(i, H_STATUS)) { this.status = parseStatus(inPairs.valPtr(i), inPairs.valLen(i)); continue; }
+      const kp = inPairs.keyPtr(i), kn = inPairs.keyLen(i);
+      addHeader(out, kp, kn, inPairs.valPtr(i), inPairs.valLen(i), inList(cfg.redactHeaders, kp, kn));
+    }
+    endHeaders(out);
+    return ACTION_CONTINUE;
+  }
+
+  onResponseBody(size: u32, endOfStream: bool): i32 {
+    if (!this.recording || size == 0) return ACTION_CONTINUE;
+    const max = changetype<ShadowRoot>(this.root).cfg!.maxBodyBytes;
+    const room = max - this.responseBody.len;
+    if (<i64>size > <i64>room) this.truncated = true;
+    if (room > 0) readBuffer(BUFFER_RESPONSE_BODY, 0, <i64>size > <i64>room ? room : <i32>size, this.responseBody);
+    return ACTION_CONTINUE;
+  }
+
+  onLog(): void {
+    if (!this.recording) return;
+    this.recording = false;
+    const root = changetype<ShadowRoot>(this.root);
+    const now = nowNanos();
+    const latency = now > this.startNs ? now - this.startNs : 0;
+    let status = this.status;
+    let error: ArrayBuffer | null = null;
+    if (status < 0) {
+      // No response headers passed this filter (reset, or answered elsewhere): ask the host.
+      message.clear();
+      if (getProperty(P_RESPONSE_CODE, message) == RESULT_OK && message.len == 8) {
+        status = <i32>load<u64>(message.ptr);
+      }
+      if (status <= 0 || status > 999) { status = 0; error = E_RESET; }
+    }
+    record.clear();
+    writeRecord(record, this.prefix, this.role == ROLE_SHADOW ? ROLE_FIELD_SHADOW : ROLE_FIELD_PRODUCTION,
+      status, error, latency, this.requestBody, this.responseHeaders, this.responseBody, this.truncated);
+    root.reporter.add(record);
+  }
+}
+
+export function createShadowRoot(id: u32): RootContext {
+  return new ShadowRoot(id);
+}
