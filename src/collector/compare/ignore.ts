@@ -70,7 +70,7 @@ const cache = new Map<string, IgnoreMatcher>();
 
 /** Matchers are reused: a route's patterns are compiled once. */
 export function ignoreMatcher(patterns: readonly string[]): IgnoreMatcher {
-  const key = patterns.join('\u0000');
+  const key = JSON.stringify(patterns);
   let m = cache.get(key);
   if (!m) {
     m = new IgnoreMatcher(patterns);
