@@ -145,7 +145,7 @@ describe("configuration errors", () => {
   });
   it("names keys inside routes", () => {
     has(err("{\"routes\": [{\"path\": \"/a\"}]}"), "\"routes[0].path\" is not a known route key");
-    has(err("{\"routes\": [{\"path_prefix\": \"/a\"}, {\"path_prefix\": \"a\"}]}"), "\"routes[1].path_prefix\" must start with \"/\"");
+    has(err("{\"routes\": [{\"path_prefix\": \"/a\"}, {\"path_prefix\": \"a\"}]}"), "\"routes[1].path_prefix\" must start with /");
     has(err("{\"routes\": [{\"methods\": \"GET\"}]}"), "\"routes[0].methods\" must be an array");
     has(err("{\"routes\": [{\"sample_percent\": 101}]}"), "\"routes[0].sample_percent\"");
     has(err("{\"routes\": [5]}"), "\"routes[0]\" must be an object");

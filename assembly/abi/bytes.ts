@@ -130,3 +130,12 @@ export function asciiLower(s: string): string {
   }
   return out;
 }
+
+/** Decimal text of a non-negative integer, without pulling in the standard library's itoa. */
+export function num(v: f64): string {
+  const b = new ByteBuf();
+  b.dec(<u64>v);
+  const s = String.UTF8.decodeUnsafe(b.ptr, b.len);
+  b.release();
+  return s;
+}

@@ -16,7 +16,13 @@ const POOL_MAX: i32 = 256;
 const KEEP_BYTES: i32 = 4096;
 
 export function trackCall(token: u32): PendingCall {
-  const c = free.length > 0 ? free.pop() : new PendingCall();
+  let c: PendingCall;
+  if (free.length > 0) {
+    c = unchecked(free[free.length - 1]);
+    free.length = free.length - 1;
+  } else {
+    c = new PendingCall();
+  }
   c.prefix.clear();
   calls.set(token, c);
   return c;

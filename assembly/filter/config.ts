@@ -1,7 +1,7 @@
 // The plugin configuration (contract §1): every key optional, unknown keys and
 // wrong types rejected with one message naming the key. Strings the hot path
 // compares or copies are kept as UTF-8 bytes, encoded once here.
-import { asciiLower, ByteBuf } from "../abi/bytes";
+import { asciiLower, ByteBuf, num } from "../abi/bytes";
 import { writeJsonString } from "./json";
 import { JsonReader, JValue, J_ARR, J_NUM, J_OBJ, J_STR, kindName } from "./jsonparse";
 
@@ -82,6 +82,9 @@ function isHeaderValue(s: string): bool {
   return true;
 }
 
+const CLUSTER = "a cluster name";
+const AUTHORITY = "an authority";
+
 class Checker {
   error: string = "";
 
@@ -97,22 +100,22 @@ class Checker {
   plain(key: string, v: JValue, what: string): ArrayBuffer | null {
     const s = this.str(key, v);
     if (s === null) return null;
-    if (!isPlainValue(s)) { this.bad(key, "must be " + what + " (non-empty, printable ASCII, no spaces)"); return null; }
+    if (!isPlainValue(s)) { this.bad(key, "must be " + what); return null; }
     return String.UTF8.encode(s);
   }
 
   headerName(key: string, v: JValue): ArrayBuffer | null {
     const s = this.str(key, v);
     if (s === null) return null;
-    if (!isHeaderName(s)) { this.bad(key, "must be a header name (non-empty token characters), got \"" + s + "\""); return null; }
+    if (!isHeaderName(s)) { this.bad(key, "must be a header name"); return null; }
     return String.UTF8.encode(asciiLower(s));
   }
 
   headerList(key: string, v: JValue): ArrayBuffer[] | null {
-    if (v.kind != J_ARR) { this.bad(key, "must be an array of header names, got " + kindName(v.kind)); return null; }
+    if (v.kind != J_ARR) { this.bad(key, "must be an array, got " + kindName(v.kind)); return null; }
     const out: ArrayBuffer[] = [];
     for (let i = 0; i < v.items.length; i++) {
-      const h = this.headerName(key + "[" + i.toString() + "]", v.items[i]);
+      const h = this.headerName(key + "[" + num(i) + "]", v.items[i]);
       if (h === null) return null;
       out.push(h);
     }
@@ -120,7 +123,7 @@ class Checker {
   }
 
   percent(key: string, v: JValue): f64 {
-    if (v.kind != J_NUM) { this.bad(key, "must be a number from 0 to 100, got " + kindName(v.kind)); return -1; }
+    if (v.kind != J_NUM) { this.bad(key, "must be a number, got " + kindName(v.kind)); return -1; }
     if (!(v.num >= 0 && v.num <= 100)) { this.bad(key, "must be from 0 to 100"); return -1; }
     return v.num;
   }
@@ -129,7 +132,7 @@ class Checker {
     if (v.kind != J_NUM) { this.bad(key, "must be an integer, got " + kindName(v.kind)); return -1; }
     if (v.num != Math.floor(v.num)) { this.bad(key, "must be an integer"); return -1; }
     if (v.num < min || v.num > max) {
-      this.bad(key, "must be from " + (<i64>min).toString() + " to " + (<i64>max).toString());
+      this.bad(key, "must be from " + num(min) + " to " + num(max));
       return -1;
     }
     return v.num;
@@ -163,12 +166,12 @@ function parseRoute(c: Checker, at: string, v: JValue, defaultThreshold: f64): R
     } else if (k == "path_prefix") {
       const s = c.str(key, item);
       if (s === null) return null;
-      if (s.length == 0 || s.charCodeAt(0) != 47) { c.bad(key, "must start with \"/\", got \"" + s + "\""); return null; }
+      if (s.length == 0 || s.charCodeAt(0) != 47) { c.bad(key, "must start with /"); return null; }
       r.prefix = String.UTF8.encode(s);
     } else if (k == "methods") {
-      if (item.kind != J_ARR) { c.bad(key, "must be an array of method names, got " + kindName(item.kind)); return null; }
+      if (item.kind != J_ARR) { c.bad(key, "must be an array, got " + kindName(item.kind)); return null; }
       for (let j = 0; j < item.items.length; j++) {
-        const m = c.plain(key + "[" + j.toString() + "]", item.items[j], "an HTTP method");
+        const m = c.plain(key + "[" + num(j) + "]", item.items[j], "an HTTP method");
         if (m === null) return null;
         r.methods.push(m);
       }
@@ -176,7 +179,7 @@ function parseRoute(c: Checker, at: string, v: JValue, defaultThreshold: f64): R
       percent = c.percent(key, item);
       if (percent < 0) return null;
     } else {
-      c.bad(key, "is not a known route key (name, path_prefix, methods, sample_percent)");
+      c.bad(key, "is not a known route key");
       return null;
     }
   }
@@ -195,7 +198,7 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
   const reader = new JsonReader(p, n);
   const root = reader.parse();
   if (root === null) { res.error = "invalid configuration: not valid JSON: " + reader.error; return res; }
-  if (root.kind != J_OBJ) { res.error = "invalid configuration: must be a JSON object, got " + kindName(root.kind); return res; }
+  if (root.kind != J_OBJ) { res.error = "invalid configuration: must be a JSON object"; return res; }
   const c = new Checker();
   let routes: JValue | null = null;
   for (let i = 0; i < root.keys.length && c.error.length == 0; i++) {
@@ -207,11 +210,11 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
       if (s == "auto") cfg.role = ROLE_AUTO;
       else if (s == "production") cfg.role = ROLE_PRODUCTION;
       else if (s == "shadow") cfg.role = ROLE_SHADOW;
-      else c.bad(k, "must be \"production\", \"shadow\" or \"auto\", got \"" + s + "\"");
+      else c.bad(k, "must be \"production\", \"shadow\" or \"auto\"");
     } else if (k == "shadow_cluster") {
-      cfg.shadowCluster = c.plain(k, v, "a cluster name");
+      cfg.shadowCluster = c.plain(k, v, CLUSTER);
     } else if (k == "shadow_authority") {
-      cfg.shadowAuthority = c.plain(k, v, "an authority");
+      cfg.shadowAuthority = c.plain(k, v, AUTHORITY);
     } else if (k == "sample_percent") {
       cfg.samplePercent = c.percent(k, v);
     } else if (k == "correlation_header") {
@@ -221,8 +224,8 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
       const h = c.headerName(k, v);
       if (h !== null) cfg.markerHeader = h;
     } else if (k == "routes") {
-      if (v.kind != J_ARR) c.bad(k, "must be an array of route objects, got " + kindName(v.kind));
-      else if (v.items.length == 0) c.bad(k, "must not be empty (leave it out to match every request)");
+      if (v.kind != J_ARR) c.bad(k, "must be an array, got " + kindName(v.kind));
+      else if (v.items.length == 0) c.bad(k, "must not be empty");
       else routes = v;
     } else if (k == "max_body_bytes") {
       cfg.maxBodyBytes = <i32>c.int(k, v, 0, 16777216);
@@ -235,21 +238,21 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
       const l = c.headerList(k, v);
       if (l !== null) cfg.redactHeaders = l;
     } else if (k == "collector_cluster") {
-      const b = c.plain(k, v, "a cluster name");
+      const b = c.plain(k, v, CLUSTER);
       if (b !== null) cfg.collectorCluster = b;
     } else if (k == "collector_authority") {
-      const b = c.plain(k, v, "an authority");
+      const b = c.plain(k, v, AUTHORITY);
       if (b !== null) cfg.collectorAuthority = b;
     } else if (k == "collector_path") {
       const s = c.str(k, v);
       if (s !== null) {
-        if (!isPlainValue(s) || s.charCodeAt(0) != 47) c.bad(k, "must be a path starting with \"/\", got \"" + s + "\"");
+        if (!isPlainValue(s) || s.charCodeAt(0) != 47) c.bad(k, "must be a path starting with /");
         else cfg.collectorPath = String.UTF8.encode(s);
       }
     } else if (k == "collector_token") {
       const s = c.str(k, v);
       if (s !== null) {
-        if (s.length == 0 || !isHeaderValue(s)) c.bad(k, "must be a non-empty string without control characters");
+        if (s.length == 0 || !isHeaderValue(s)) c.bad(k, "must be a non-empty header value");
         else cfg.collectorToken = String.UTF8.encode(s);
       }
     } else if (k == "batch_max_records") {
@@ -267,7 +270,7 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
   if (c.error.length == 0 && routes !== null) {
     const threshold = cfg.samplePercent * 100;
     for (let i = 0; i < routes.items.length; i++) {
-      const r = parseRoute(c, "routes[" + i.toString() + "]", routes.items[i], threshold);
+      const r = parseRoute(c, "routes[" + num(i) + "]", routes.items[i], threshold);
       if (r === null) break;
       cfg.routes.push(r);
     }

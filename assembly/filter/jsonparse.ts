@@ -1,6 +1,7 @@
 // A small strict JSON reader for the plugin configuration (read once per
 // configure, so it may allocate). Bad input gives an error message with the byte
 // offset, never a trap: nesting is bounded and every read is bounds-checked.
+import { num } from "../abi/bytes";
 
 export const J_NULL: i32 = 0;
 export const J_BOOL: i32 = 1;
@@ -54,7 +55,7 @@ export class JsonReader {
   }
 
   private fail(msg: string): JValue | null {
-    if (this.error.length == 0) this.error = msg + " at byte " + (<i32>(this.p - this.start)).toString();
+    if (this.error.length == 0) this.error = msg + " at byte " + num(<f64>(this.p - this.start));
     return null;
   }
 

@@ -98,7 +98,8 @@ export class ShadowRoot extends RootContext {
   newStream(id: u32): StreamContext {
     const free = this.freeStreams;
     if (free.length > 0) {
-      const s = free.pop();
+      const s = unchecked(free[free.length - 1]);
+      free.length = free.length - 1;
       s.id = id;
       return s;
     }
