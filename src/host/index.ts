@@ -174,6 +174,8 @@ export class PluginHost {
   /** Outbound calls not answered yet. */
   get pendingHttpCalls(): number { return this.vm.rootCtx.calls.size; }
   get closed(): boolean { return this.vm.closed; }
+  /** The worker VM's exports (memory included), for host tests and debugging. */
+  get moduleExports(): WebAssembly.Exports { return this.vm.instance.exports; }
 
   /** A new HTTP stream; its context id is taken now, the in-VM context is created lazily. */
   newStream(info: StreamInfo = {}): HttpStream {

@@ -1,7 +1,7 @@
   ;; Shared by the test modules (spliced in by test/host/wat.ts where ";;@prelude" appears):
   ;; a bump allocator that grows memory, and scratch space below 1024 for out-pointers.
-  (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 4096))
+  (memory (export "memory") {{PAGES}})
+  (global $heap (mut i32) (i32.const {{HEAP}}))
   (global $mallocs (mut i32) (i32.const 0))
   (func $malloc (export "malloc") (param $n i32) (result i32)
     (local $p i32)

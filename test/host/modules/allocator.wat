@@ -1,0 +1,27 @@
+;; Allocator variants: {{MALLOC}} / {{ON_MEMORY_ALLOCATE}} are export clauses or empty.
+;; The plugin configuration is read in on_configure, which needs the allocator; the allocator
+;; that ran bumps its own counter so the test can tell which one Envoy's rule picked.
+(module
+  (import "env" "proxy_get_buffer_bytes" (func $gbb (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+  (global $by_malloc (mut i32) (i32.const 0))
+  (global $by_pma (mut i32) (i32.const 0))
+  (func $bump (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $n)))
+    (local.get $p))
+  (func {{MALLOC}} (param $n i32) (result i32)
+    (global.set $by_malloc (i32.add (global.get $by_malloc) (i32.const 1)))
+    (call $bump (local.get $n)))
+  (func {{ON_MEMORY_ALLOCATE}} (param $n i32) (result i32)
+    (global.set $by_pma (i32.add (global.get $by_pma) (i32.const 1)))
+    (call $bump (local.get $n)))
+  (func (export "by_malloc") (result i32) (global.get $by_malloc))
+  (func (export "by_pma") (result i32) (global.get $by_pma))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_configure") (param $root i32) (param $size i32) (result i32)
+    (drop (call $gbb (i32.const 7) (i32.const 0) (local.get $size) (i32.const 0) (i32.const 4)))
+    (i32.const 1))
+)
