@@ -79,7 +79,8 @@ export class ByteBuf {
 
   /** Nanoseconds as milliseconds with up to three decimals, trailing zeros trimmed ("12.5", "3"). */
   millisFromNanos(ns: u64): void {
-    const us = ns / 1000;
+    // Rounded to the microsecond: hosts that keep time as float milliseconds are off by a few ns.
+    const us = (ns + 500) / 1000;
     this.dec(us / 1000);
     const frac = <i32>(us % 1000);
     if (frac == 0) return;

@@ -265,7 +265,7 @@ export class ShadowStream extends StreamContext {
     if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
     else routeJson.buf(unchecked(cfg.routes[route]).nameJson);
     this.prefix.clear();
-    writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, this.startNs / 1000000);
+    writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (this.startNs + 500) / 1000000);
 
     if (role == ROLE_PRODUCTION && cfg.shadowCluster !== null) {
       this.mirroring = true;
