@@ -265,10 +265,13 @@ export class Vm {
   }
 
   private runAfter(): void {
+    // Deferred actions may call into the module again; the caller still needs this call's flag.
+    const stopped = this.lastCallStopped;
     while (this.after.length > 0 && this.depth === 0) {
       const f = this.after.shift()!;
       f();
     }
+    this.lastCallStopped = stopped;
   }
 
   fail(where: string, err: unknown): void {
