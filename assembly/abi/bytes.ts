@@ -102,6 +102,14 @@ export class ByteBuf {
   }
 }
 
+/** ASCII lower-casing in place (header names are ASCII tokens). */
+export function lowerInPlace(p: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    if (c >= 65 && c <= 90) store<u8>(p + <usize>i, c + 32);
+  }
+}
+
 export function bytesEqual(a: usize, an: i32, b: usize, bn: i32): bool {
   if (an != bn) return false;
   return an == 0 || memory.compare(a, b, <usize>an) == 0;

@@ -2,7 +2,7 @@
 // and the pending shadow calls, and a pooled stream context per HTTP stream.
 // Every callback returns Continue: production traffic is never held, and the only
 // change made to it is the correlation header.
-import { ByteBuf, bytesEqual } from "../abi/bytes";
+import { ByteBuf, bytesEqual, lowerInPlace } from "../abi/bytes";
 import { PairTable } from "../abi/pairs";
 import { ACTION_CONTINUE, RootContext, StreamContext } from "../abi/context";
 import {
@@ -142,6 +142,7 @@ export class ShadowRoot extends RootContext {
       for (let i = 0; i < inPairs.count; i++) {
         if (isKey(i, H_STATUS)) { status = parseStatus(inPairs.valPtr(i), inPairs.valLen(i)); continue; }
         const kp = inPairs.keyPtr(i), kn = inPairs.keyLen(i);
+        lowerInPlace(kp, kn);
         addHeader(headersJson, kp, kn, inPairs.valPtr(i), inPairs.valLen(i), inList(cfg.redactHeaders, kp, kn));
       }
       endHeaders(headersJson);
@@ -334,6 +335,7 @@ export class ShadowStream extends StreamContext {
     for (let i = 0; i < n; i++) {
       if (isKey(i, H_STATUS)) { this.status = parseStatus(inPairs.valPtr(i), inPairs.valLen(i)); continue; }
       const kp = inPairs.keyPtr(i), kn = inPairs.keyLen(i);
+      lowerInPlace(kp, kn); // records carry lower-case names (Envoy's already are)
       addHeader(out, kp, kn, inPairs.valPtr(i), inPairs.valLen(i), inList(cfg.redactHeaders, kp, kn));
     }
     endHeaders(out);
