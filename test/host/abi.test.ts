@@ -1,7 +1,7 @@
 // Host functions: codes, encodings and semantics Envoy gives them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Probe, OUT1, OUT2 } from './probe.js';
+import { Probe, OUT1, OUT2, type Op } from './probe.js';
 import { WasmResult as R, decodePairs, encodePairs } from '../../src/host/index.js';
 
 const REQ: [string, string][] = [[':method', 'GET'], [':path', '/a/b?x=1'], [':authority', 'api'], [':scheme', 'http'], ['x-request-id', 'rid-7'], ['dup', 'one'], ['dup', 'two']];
@@ -286,7 +286,9 @@ test('shared queues: register/resolve/enqueue/dequeue; on_queue_ready reaches th
 test('logging: levels trace 0 … critical 5, above is BadArgument; get_log_level answers the configured level; lower levels are dropped', async () => {
   const p = await Probe.start({ logLevel: 'warn' });
   const [m, ml] = p.data('msg');
-  const r = p.on('request_headers', Array.from({ length: 7 }, (_, lvl) => ({ fn: 'log' as const, args: [lvl, m, ml] })).concat([{ fn: 'get_log_level', args: [OUT1] }]));
+  const ops: Op[] = Array.from({ length: 7 }, (_, lvl) => ({ fn: 'log', args: [lvl, m, ml] }));
+  ops.push({ fn: 'get_log_level', args: [OUT1] });
+  const r = p.on('request_headers', ops);
   p.vm.stream().sendRequestHeaders(REQ);
   assert.deepEqual(r.map((x) => x.code), [0, 0, 0, 0, 0, 0, R.BadArgument, 0]);
   assert.equal(r[7]!.u1, 3);
