@@ -23,6 +23,8 @@ export function trackCall(token: u32): PendingCall {
   } else {
     c = new PendingCall();
   }
+  c.records = -1;
+  c.startNs = 0;
   c.prefix.clear();
   calls.set(token, c);
   return c;
