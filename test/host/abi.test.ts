@@ -464,3 +464,30 @@ test('hostCalls counts one per import call', async () => {
   p.vm.stream().sendRequestHeaders(REQ);
   assert.equal(p.vm.hostCalls, 3);
 });
+
+test('an http_call answer the data plane reports synchronously is still delivered after the calling callback returned', async () => {
+  const p = await Probe.start({ clusters: ['upstream'] });
+  const env = p.vm.env;
+  env.httpCall = (_req, done) => { done({ headers: [[':status', '200']], body: new Uint8Array(0), trailers: [] }); return true; };
+  const [c, cl] = p.data('upstream');
+  const h = p.pairs([[':method', 'GET'], [':path', '/'], [':authority', 'a']]);
+  const [m1, m1l] = p.data('after http_call, same callback');
+  const [m2, m2l] = p.data('in on_http_call_response');
+  const r = p.on('request_headers', [{ fn: 'http_call', args: [c, cl, ...h, 0, 0, 0, 0, 0, OUT1] }, { fn: 'log', args: [2, m1, m1l] }]);
+  p.on('http_call_response', [{ fn: 'log', args: [2, m2, m2l] }]);
+  p.vm.stream().sendRequestHeaders(REQ);
+  assert.equal(r[0]!.code, R.Ok);
+  assert.deepEqual(p.vm.logsAt('info'), ['after http_call, same callback', 'in on_http_call_response']);
+});
+
+test('an http_call the data plane cannot start answers InternalFailure and no callback comes', async () => {
+  const p = await Probe.start({ clusters: ['upstream'] });
+  p.vm.env.httpCall = () => false;
+  const [c, cl] = p.data('upstream');
+  const h = p.pairs([[':method', 'GET'], [':path', '/'], [':authority', 'a']]);
+  const r = p.on('request_headers', [{ fn: 'http_call', args: [c, cl, ...h, 0, 0, 0, 0, 0, OUT1] }]);
+  p.clearEvents();
+  p.vm.stream().sendRequestHeaders(REQ);
+  assert.equal(r[0]!.code, R.InternalFailure);
+  assert.ok(!p.kinds().includes('http_call_response'));
+});
