@@ -1,5 +1,5 @@
 // The filter-driven mirrored copy's headers: the production request's headers
-// without hop-by-hop headers, content-length (the host sets it from the body),
+// without hop-by-hop headers (the fixed list and any the Connection header names), content-length (the host sets it from the body),
 // strip_headers, and any incoming marker or correlation header; then the
 // rewritten :authority, the correlation id and the shadow marker "1".
 import { ByteBuf, bytesEqual } from "../abi/bytes";
@@ -13,12 +13,35 @@ const HOP_BY_HOP: ArrayBuffer[] = [
   String.UTF8.encode("trailer"), String.UTF8.encode("content-length"),
 ];
 const H_AUTHORITY = String.UTF8.encode(":authority");
+const H_CONNECTION = String.UTF8.encode("connection");
 const V_ONE = String.UTF8.encode("1");
 
 export function inList(list: ArrayBuffer[], kp: usize, kn: i32): bool {
   for (let i = 0, n = list.length; i < n; i++) {
     const h = unchecked(list[i]);
     if (bytesEqual(kp, kn, changetype<usize>(h), h.byteLength)) return true;
+  }
+  return false;
+}
+
+/** Whether the header name (kp, kn) is one of the comma-separated tokens of a Connection value (ASCII case-insensitive). */
+export function namedInConnection(vp: usize, vn: i32, kp: usize, kn: i32): bool {
+  let i = 0;
+  while (i < vn) {
+    while (i < vn && (load<u8>(vp + <usize>i) == 32 || load<u8>(vp + <usize>i) == 9 || load<u8>(vp + <usize>i) == 44)) i++;
+    const start = i;
+    while (i < vn && load<u8>(vp + <usize>i) != 44) i++;
+    let end = i;
+    while (end > start && (load<u8>(vp + <usize>(end - 1)) == 32 || load<u8>(vp + <usize>(end - 1)) == 9)) end--;
+    if (end - start == kn && kn > 0) {
+      let same = true;
+      for (let j = 0; j < kn; j++) {
+        let c = <u32>load<u8>(vp + <usize>(start + j));
+        if (c >= 65 && c <= 90) c += 32;
+        if (c != <u32>load<u8>(kp + <usize>j)) { same = false; break; }
+      }
+      if (same) return true;
+    }
   }
   return false;
 }
@@ -32,6 +55,8 @@ export function buildMirrorHeaders(cfg: Config, src: PairTable, dst: PairTable, 
   dst.clear();
   const corr = cfg.correlationHeader;
   const marker = cfg.markerHeader;
+  // Headers the Connection header names are hop-by-hop too (RFC 9110 §7.6.1).
+  const conn = src.findBuf(H_CONNECTION);
   for (let i = 0; i < src.count; i++) {
     const kp = src.keyPtr(i);
     const kn = src.keyLen(i);
@@ -39,6 +64,7 @@ export function buildMirrorHeaders(cfg: Config, src: PairTable, dst: PairTable, 
     if (bytesEqual(kp, kn, changetype<usize>(corr), corr.byteLength)) continue;
     if (bytesEqual(kp, kn, changetype<usize>(marker), marker.byteLength)) continue;
     if (inList(HOP_BY_HOP, kp, kn) || inList(cfg.stripHeaders, kp, kn)) continue;
+    if (conn >= 0 && namedInConnection(src.valPtr(conn), src.valLen(conn), kp, kn)) continue;
     dst.add(kp, kn, src.valPtr(i), src.valLen(i));
   }
   authScratch.clear();

@@ -13,7 +13,7 @@ test('the copy: same request, hop-by-hop and stripped headers removed, marker ad
     method: 'POST', path: '/predict?v=2', authority: 'model.ns:8080', body: '{"features":[1,2,3]}',
     headers: [
       ['x-request-id', 'm-1'], ['content-type', 'application/json'], ['authorization', 'Bearer s3cr3t'],
-      ['x-api-key', 'k'], ['connection', 'keep-alive'], ['keep-alive', 'timeout=5'], ['proxy-connection', 'x'],
+      ['x-api-key', 'k'], ['connection', 'keep-alive, X-Hop-Private'], ['x-hop-private', 'h'], ['keep-alive', 'timeout=5'], ['proxy-connection', 'x'],
       ['transfer-encoding', 'chunked'], ['upgrade', 'h2c'], ['te', 'trailers'], ['trailer', 'x-t'],
       ['content-length', '20'], ['x-shadow-request', 'spoofed'], ['accept', '*/*'],
     ],
@@ -24,7 +24,7 @@ test('the copy: same request, hop-by-hop and stripped headers removed, marker ad
   assert.equal(call.timeoutMs, 750);
   assert.equal(call.bodyText, '{"features":[1,2,3]}');
   const names = call.headers.map(([k]) => k);
-  for (const gone of ['authorization', 'x-api-key', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']) {
+  for (const gone of ['authorization', 'x-api-key', 'x-hop-private', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']) {
     assert.ok(!names.includes(gone), `${gone} was copied`);
   }
   assert.ok(names.filter((n) => n === 'content-length').length <= 1);
