@@ -4,10 +4,20 @@ import type { HeaderList } from './headers.js';
 
 /**
  * continue: pass the event on. stop: hold this event and all later ones of
- * this direction until resume(). stop-and-buffer (body only): keep the chunk;
- * the next body call sees everything buffered so far.
+ * this direction until resume(). stop-and-buffer (body only): the proxy keeps
+ * the chunk; the next body call sees everything buffered so far. held (body
+ * and trailers): the filter keeps the data itself (chunk.data is what may go
+ * on now); later events still reach it, and resume(release) passes on the rest.
  */
-export type FilterStatus = 'continue' | 'stop' | 'stop-and-buffer';
+export type FilterStatus = 'continue' | 'stop' | 'stop-and-buffer' | 'held';
+
+/** What a filter that held data itself lets go when it resumes. */
+export interface Release {
+  readonly direction: 'request' | 'response';
+  readonly data: Uint8Array;
+  readonly endOfStream: boolean;
+  readonly trailers?: HeaderList;
+}
 
 export interface LocalReply {
   readonly status: number;
@@ -18,8 +28,8 @@ export interface LocalReply {
 
 /** What a filter may ask of its stream; each takes effect after the current callback returns. */
 export interface StreamControl {
-  /** proxy_continue_stream: resume the direction this filter stopped. */
-  resume(): void;
+  /** proxy_continue_stream: resume what this filter stopped (one direction when `release` says which). */
+  resume(release?: Release): void;
   /** proxy_send_local_response. */
   sendLocalReply(reply: LocalReply): void;
   /** proxy_close_stream: reset the downstream stream. */
@@ -41,6 +51,9 @@ export interface StreamInfo {
   endTimeMs: number | undefined;
   bytesReceived: number;
   bytesSent: number;
+  /** The request headers as they went upstream / the response headers as sent downstream. */
+  requestHeaders: HeaderList | undefined;
+  responseHeaders: HeaderList | undefined;
 }
 
 /** A body chunk the filter may read and replace in place. */

@@ -2,7 +2,7 @@
 // Each stage holds events while its filter has stopped iteration and replays
 // them on resume, so a filter that returns Continue costs nothing extra and one
 // that stops sees Envoy's buffering rules.
-import type { BodyChunk, FilterStatus } from './filter.js';
+import type { BodyChunk, FilterStatus, Release } from './filter.js';
 import type { HeaderList } from './headers.js';
 
 export type StreamEvent =
@@ -15,7 +15,7 @@ export interface Stage {
 }
 
 interface StageState {
-  mode: 'flowing' | 'stopped' | 'buffering';
+  mode: 'flowing' | 'stopped' | 'buffering' | 'holding';
   /** The event the filter stopped on: forwarded, not re-filtered, on resume. */
   stoppedOn: StreamEvent | undefined;
   buffered: Uint8Array[];
@@ -82,7 +82,12 @@ export class Pipeline {
     const status = this.stages[i]!.call(ev);
     if (this.check()) return;
     if (status === 'continue') {
+      st.mode = 'flowing';
       this.deliver(i + 1, ev);
+    } else if (status === 'held') {
+      // The filter keeps what it holds; whatever it handed back may go on now.
+      st.mode = 'holding';
+      if (ev.kind === 'data' && ev.chunk.data.length > 0) this.deliver(i + 1, { kind: 'data', chunk: ev.chunk, endOfStream: false });
     } else if (status === 'stop-and-buffer' && ev.kind === 'data') {
       st.mode = 'buffering';
       st.buffered = [ev.chunk.data];
@@ -104,9 +109,19 @@ export class Pipeline {
   }
 
   /** proxy_continue_stream from stage i's filter. */
-  resume(i: number): void {
+  resume(i: number, release?: Release): void {
     const st = this.states[i];
     if (!st || this.halted) return;
+    if (st.mode === 'holding') {
+      st.mode = 'flowing';
+      if (!release) return;
+      const trailers = release.trailers;
+      if (release.data.length > 0 || (release.endOfStream && !trailers)) {
+        this.deliver(i + 1, { kind: 'data', chunk: { data: release.data }, endOfStream: release.endOfStream && !trailers });
+      }
+      if (trailers) this.deliver(i + 1, { kind: 'trailers', trailers });
+      return;
+    }
     if (st.mode === 'buffering') {
       this.flushBuffer(i);
       return;
@@ -119,6 +134,8 @@ export class Pipeline {
       this.flushBufferKeepingMode(i);
     }
     if (stoppedOn) this.deliver(i + 1, stoppedOn);
+    // Bytes the filter saw and released with the resume (its own buffer) go before later events.
+    if (release && release.data.length > 0) this.deliver(i + 1, { kind: 'data', chunk: { data: release.data }, endOfStream: false });
     const held = st.held;
     st.held = [];
     for (const ev of held) this.deliver(i, ev);

@@ -76,6 +76,8 @@ export class ProxyStream {
       endTimeMs: undefined,
       bytesReceived: 0,
       bytesSent: 0,
+      requestHeaders: undefined,
+      responseHeaders: undefined,
     };
   }
 
@@ -87,6 +89,7 @@ export class ProxyStream {
     // Envoy adds the request id before any filter runs, so filters can read it.
     if (hcm.generateRequestId && getHeader(headers, 'x-request-id') === undefined) headers.push(['x-request-id', randomUUID()]);
     if (getHeader(headers, 'x-forwarded-proto') === undefined) headers.push(['x-forwarded-proto', 'http']);
+    this.info.requestHeaders = headers;
 
     this.ctx.filters.forEach((factory, i) => {
       this.slots.push({ stream: factory.newStream(this.controlFor(i), this.info) });
@@ -130,11 +133,11 @@ export class ProxyStream {
 
   private controlFor(index: number): StreamControl {
     return {
-      resume: () =>
+      resume: (release) =>
         queueMicrotask(() => {
           if (this.finished) return;
-          this.requestPipe.resume(index);
-          this.responsePipe.resume(this.slots.length - 1 - index);
+          if (!release || release.direction === 'request') this.requestPipe.resume(index, release);
+          if (!release || release.direction === 'response') this.responsePipe.resume(this.slots.length - 1 - index, release);
         }),
       sendLocalReply: (reply) => {
         if (this.finished || this.pendingLocal) return;
@@ -324,6 +327,7 @@ export class ProxyStream {
       const headers = ev.headers;
       removeHeader(headers, 'server');
       headers.push(['server', this.ctx.config.hcm.serverName]);
+      this.info.responseHeaders = headers;
       this.res.writeHead(status, toRawHeaders(headers));
       this.headersSent = true;
       if (ev.endOfStream) this.endDownstream();
