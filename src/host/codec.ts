@@ -110,6 +110,46 @@ export function writePairs(u8: Uint8Array, dv: DataView, off: number, pairs: rea
   }
 }
 
+let scratch = new Uint8Array(64 * 1024);
+let scratchView = new DataView(scratch.buffer);
+
+/**
+ * Serializes pairs in one pass into a reusable scratch buffer and returns a view of it (valid
+ * until the next call). Lets the host allocate exactly the size in the module and copy once,
+ * instead of measuring every string first.
+ */
+export function serializePairs(pairs: readonly HeaderPair[]): Uint8Array {
+  const n = pairs.length;
+  // Worst case: 3 bytes per UTF-16 unit, plus the fixed parts.
+  let bound = 4 + n * 10;
+  for (let i = 0; i < n; i++) {
+    const p = pairs[i]!;
+    bound += (p[0].length + p[1].length) * 3;
+  }
+  if (bound > scratch.length) {
+    scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
+    scratchView = new DataView(scratch.buffer);
+  }
+  const u8 = scratch;
+  const dv = scratchView;
+  dv.setUint32(0, n, true);
+  let sizes = 4;
+  let data = 4 + n * 8;
+  for (let i = 0; i < n; i++) {
+    const p = pairs[i]!;
+    const kl = writeString(u8, data, p[0]);
+    u8[data + kl] = 0;
+    data += kl + 1;
+    const vl = writeString(u8, data, p[1]);
+    u8[data + vl] = 0;
+    data += vl + 1;
+    dv.setUint32(sizes, kl, true);
+    dv.setUint32(sizes + 4, vl, true);
+    sizes += 8;
+  }
+  return u8.subarray(0, data);
+}
+
 export function encodePairs(pairs: readonly HeaderPair[]): Uint8Array {
   const out = new Uint8Array(pairsSize(pairs));
   writePairs(out, new DataView(out.buffer), 0, pairs);

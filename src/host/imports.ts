@@ -6,7 +6,7 @@ import {
   ALLOWED_DURING_START, WASI_MODULES, WasmResult, type AbiVersion,
 } from './envoy-abi.js';
 import {
-  pairsSize, readBinaryKey, readLowerName, readPairs, readString, utf8Length, writePairs, writeString,
+  readBinaryKey, readLowerName, readPairs, readString, serializePairs, utf8Length, writeString,
   encodeUtf8, headerValue, type HeaderList,
 } from './codec.js';
 import { getProperty, setProperty } from './properties.js';
@@ -156,12 +156,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (!putU32(ptrPtr, 0) || !putU32(sizePtr, 0)) return R.InvalidMemoryAccess;
       return R.Ok;
     }
-    const size = pairsSize(list);
-    const p = vm.alloc(size);
-    if (p === 0) return R.InvalidMemoryAccess;
-    writePairs(vm.u8, vm.dv, p, list);
-    if (!putU32(ptrPtr, p) || !putU32(sizePtr, size)) return R.InvalidMemoryAccess;
-    return R.Ok;
+    return vm.copyOut(serializePairs(list), U32(ptrPtr), U32(sizePtr));
   }
 
   function pairsAt(ptr: number, size: number): HeaderList | null {

@@ -146,7 +146,7 @@ export function getProperty(vm: Vm, ctx: Context, path: readonly string[]): Uint
       return fromEnv(vm, path);
   }
   // Anything else is a value the module stored with proxy_set_property (Envoy's filter state).
-  const v = s.filterState.get(top);
+  const v = s.filterState?.get(top);
   if (v === undefined || rest.length > 0) return fromEnv(vm, path);
   return v;
 }
@@ -155,6 +155,6 @@ export function getProperty(vm: Vm, ctx: Context, path: readonly string[]): Uint
 export function setProperty(ctx: Context, path: string, value: Uint8Array): number {
   const s = ctx.stream;
   if (!s) return WasmResult.NotFound;
-  s.filterState.set(path, value.slice());
+  (s.filterState ??= new Map()).set(path, value.slice());
   return WasmResult.Ok;
 }

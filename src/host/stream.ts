@@ -86,7 +86,7 @@ export class HttpStreamImpl implements HttpStream, StreamState {
   lastRespHeaders: HeaderList | null = null;
   lastRespTrailers: HeaderList | null = null;
   isComplete = false;
-  filterState = new Map<string, Uint8Array>();
+  filterState: Map<string, Uint8Array> | null = null;
   localResponse: LocalResponse | undefined;
   closed: 'request' | 'response' | undefined;
   onLocalResponse?: (r: LocalResponse) => void;

@@ -46,7 +46,8 @@ export interface StreamState {
   lastRespTrailers: HeaderList | null;
   info: StreamInfo;
   isComplete: boolean;
-  filterState: Map<string, Uint8Array>;
+  /** Values stored with proxy_set_property (created on first use). */
+  filterState: Map<string, Uint8Array> | null;
   deferLocalResponse(r: LocalResponse): void;
   deferContinue(direction: 'request' | 'response'): void;
   deferClose(direction: 'request' | 'response'): void;
