@@ -20,6 +20,7 @@ export class Cluster {
   readonly agent: Agent;
   readonly stats: ClusterStats = { upstream_rq_total: 0, upstream_cx_connect_fail: 0, upstream_rq_timeout: 0, upstream_cx_none_healthy: 0 };
   private hosts: SocketAddress[];
+  private endpoints: SocketAddress[];
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -27,7 +28,24 @@ export class Cluster {
     this.name = config.name;
     this.connectTimeoutMs = config.connectTimeoutMs;
     this.agent = new Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256 });
+    this.endpoints = [...config.endpoints];
     this.hosts = config.type === 'STATIC' ? [...config.endpoints] : [];
+  }
+
+  /** Points endpoints that name `from` (a loopback listener of this sidecar) at `to`. */
+  redirect(from: SocketAddress, to: SocketAddress): boolean {
+    let changed = false;
+    const swap = (list: SocketAddress[]): SocketAddress[] =>
+      list.map((ep) => {
+        if (ep.port === from.port && isLoopbackOrAny(ep.address) && isLoopbackOrAny(from.address)) {
+          changed = true;
+          return to;
+        }
+        return ep;
+      });
+    this.endpoints = swap(this.endpoints);
+    if (this.config.type === 'STATIC') this.hosts = swap(this.hosts);
+    return changed;
   }
 
   /** Resolves DNS clusters now and keeps re-resolving them in the background. */
@@ -40,7 +58,7 @@ export class Cluster {
 
   private async resolve(): Promise<void> {
     const resolved: SocketAddress[] = [];
-    for (const ep of this.config.endpoints) {
+    for (const ep of this.endpoints) {
       if (isIP(ep.address)) {
         resolved.push(ep);
         continue;
@@ -76,6 +94,10 @@ export class Cluster {
     if (this.timer) clearInterval(this.timer);
     this.agent.destroy();
   }
+}
+
+function isLoopbackOrAny(address: string): boolean {
+  return address === '127.0.0.1' || address === 'localhost' || address === '0.0.0.0' || address === '::1' || address === '::';
 }
 
 export class ClusterManager {

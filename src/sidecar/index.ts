@@ -120,6 +120,11 @@ export async function startSidecarFromConfig(config: SidecarConfig, options: Omi
       servers.push(server);
       const port = (server.address() as AddressInfo).port;
       addresses.push({ name: l.name, address: l.address.address, port, url: `http://${urlHost(l.address.address)}:${port}` });
+      // A cluster that targets one of this file's own listeners (Envoy-mirror mode's shadow
+      // inbound) follows that listener when an override moved it.
+      if (port !== l.declaredAddress.port || l.address.address !== l.declaredAddress.address) {
+        for (const c of clusters.all()) c.redirect(l.declaredAddress, { address: urlHost(l.address.address).replace(/^\[|\]$/g, ''), port });
+      }
     }
   } catch (err) {
     await closeAll();

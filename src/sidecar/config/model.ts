@@ -106,7 +106,10 @@ export interface HttpConnectionManagerConfig {
 
 export interface ListenerConfig {
   readonly name: string;
+  /** Where to listen, after overrides. */
   readonly address: SocketAddress;
+  /** The address as the YAML declares it (clusters pointing here follow an override). */
+  readonly declaredAddress: SocketAddress;
   readonly hcm: HttpConnectionManagerConfig;
   readonly yamlPath: string;
 }

@@ -205,7 +205,7 @@ class BootstrapParser {
     if (!hcm) throw new ConfigError(chain.path, `no ${HCM_NAME} filter in the filter chain`);
     chain.done();
     l.done();
-    return { name, address, hcm, yamlPath: l.path };
+    return { name, address, declaredAddress: addr, hcm, yamlPath: l.path };
   }
 
   private hcm(tc: Node, clusters: Map<string, ClusterConfig>): HttpConnectionManagerConfig {
