@@ -179,6 +179,11 @@ export class HttpStreamImpl implements HttpStream, StreamState {
     return true;
   }
 
+  /** The 503 wasm_fail_stream this stream already answered is encoded through the filter untouched. */
+  private passLocalReply(isRequest: boolean): boolean {
+    return !isRequest && this.failedStream;
+  }
+
   private ensureCreated(): void {
     if (this.ctx.inVmCreated || this.vm.failed) return;
     this.ctx.inVmCreated = true;
@@ -211,7 +216,7 @@ export class HttpStreamImpl implements HttpStream, StreamState {
     const d = isReq ? this.req : this.resp;
     if (isReq) this.lastReqHeaders = headers;
     else this.lastRespHeaders = headers;
-    if (this.vm.failed) return this.failClosed() ? STOP_ALL : 0;
+    if (this.vm.failed) return this.passLocalReply(isReq) || !this.failClosed() ? 0 : STOP_ALL;
     if (!isReq && !this.req.seenHeaders) return 0;
     this.ensureCreated();
     d.seenHeaders = true;
@@ -248,7 +253,7 @@ export class HttpStreamImpl implements HttpStream, StreamState {
     d.bytes += chunk.length;
     if (isReq) this.info.requestBodyBytes = d.bytes;
     else this.info.responseBodyBytes = d.bytes;
-    if (this.vm.failed) return this.failClosed() ? { status: 3, data: EMPTY } : { status: 0, data: chunk };
+    if (this.vm.failed) return this.passLocalReply(isReq) || !this.failClosed() ? { status: 0, data: chunk } : { status: 3, data: EMPTY };
     if (!d.seenHeaders) return { status: 0, data: chunk };
     if (d.headersStopped) {
       d.unseen = concat(d.unseen, chunk);
@@ -309,7 +314,7 @@ export class HttpStreamImpl implements HttpStream, StreamState {
 
   private trailersIn(direction: 'request' | 'response', trailers: HeaderList): number {
     const d = direction === 'request' ? this.req : this.resp;
-    if (this.vm.failed) return this.failClosed() ? 1 : 0;
+    if (this.vm.failed) return this.passLocalReply(direction === 'request') || !this.failClosed() ? 0 : 1;
     if (!d.seenHeaders) return 0;
     if (d.headersStopped) {
       d.heldTrailers = trailers;

@@ -6,7 +6,7 @@ import { ConfigRejected, PluginHost, type HttpStream, type PluginOptions } from 
 import { SharedStore } from './shared.js';
 import { decodeUtf8, encodeUtf8, headerValue, type HeaderList } from './codec.js';
 import type {
-  Cancellable, ContinueEvent, HostEnvironment, HttpCallRequest, HttpCallResult, LocalResponse, LogLevel, MetricValue, StreamInfo,
+  Cancellable, ContinueEvent, HostEnvironment, HttpCallRequest, HttpCallResult, LogLevel, MetricValue, StreamInfo,
 } from './types.js';
 import { LOG_LEVELS } from './envoy-abi.js';
 
@@ -78,6 +78,15 @@ export interface TestHttpCall {
   trailers: HeaderList;
   timeoutMs: number;
   header(name: string): string | undefined;
+}
+
+export interface TestLocalResponse {
+  status: number;
+  body: string;
+  bodyBytes: Uint8Array;
+  headers: HeaderList;
+  details: string;
+  grpcStatus?: number;
 }
 
 export interface TestLogEntry { level: LogLevel; message: string }
@@ -291,7 +300,14 @@ export class TestStream {
   }
 
   get contextId(): number { return this.stream.contextId; }
-  get localResponse(): LocalResponse | undefined { return this.stream.localResponse; }
+  /** The local response, if any; body as text (bodyBytes for the raw bytes). */
+  get localResponse(): TestLocalResponse | undefined {
+    const r = this.stream.localResponse;
+    if (!r) return undefined;
+    const out: TestLocalResponse = { status: r.status, body: decodeUtf8(r.body), bodyBytes: r.body, headers: r.headers, details: r.details };
+    if (r.grpcStatus !== undefined) out.grpcStatus = r.grpcStatus;
+    return out;
+  }
   get closed(): 'request' | 'response' | undefined { return this.stream.closed; }
   get info(): StreamInfo { return this.stream.info; }
 

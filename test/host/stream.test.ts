@@ -184,8 +184,10 @@ test('send_local_response takes effect after the callback returns, turns its res
   p.clearEvents();
   assert.equal(s.sendRequestHeaders(REQ), 4, 'Continue became a stop');
   assert.equal(ops[1]!.code, R.Ok, 'the map is still the module\'s after send_local_response');
-  assert.deepEqual(s.localResponse && { ...s.localResponse, body: text(s.localResponse.body) },
-    { status: 403, body: 'nope', headers: [['x-reason', 'test']], details: 'denied_by_probe' });
+  const lr = s.localResponse;
+  assert.deepEqual(lr && { status: lr.status, body: lr.body, headers: lr.headers, details: lr.details, grpc: lr.grpcStatus },
+    { status: 403, body: 'nope', headers: [['x-reason', 'test']], details: 'denied_by_probe', grpc: undefined });
+  assert.equal(text(lr!.bodyBytes), 'nope');
   assert.deepEqual(p.kinds(), ['context_create', 'request_headers', 'response_headers', 'response_body']);
   assert.equal(st[0]!.text, '403');
   assert.equal(s.responseHeader('x-reason'), 'test');
@@ -213,6 +215,7 @@ for (const [name, fn] of [['unreachable', 'unreachable'], ['an out-of-bounds acc
     assert.equal(p.vm.failed, true);
     assert.equal(s.localResponse?.status, 503);
     assert.equal(s.localResponse?.details, 'wasm_fail_stream');
+    assert.equal(s.sendResponseHeaders([[':status', '503']], { endOfStream: true }), 0, 'the 503 passes back through the failed filter');
     p.clearEvents();
     const s2 = p.vm.stream();
     assert.equal(s2.sendRequestHeaders(REQ), 4);
