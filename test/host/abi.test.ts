@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Probe, OUT1, OUT2, type Op } from './probe.js';
 import { WasmResult as R, decodePairs, encodePairs } from '../../src/host/index.js';
+import { TestVM } from '../../src/host/testing.js';
+import { wat } from './wat.js';
 
 const REQ: [string, string][] = [[':method', 'GET'], [':path', '/a/b?x=1'], [':authority', 'api'], [':scheme', 'http'], ['x-request-id', 'rid-7'], ['dup', 'one'], ['dup', 'two']];
 const RESP: [string, string][] = [[':status', '201']];
@@ -490,4 +492,39 @@ test('an http_call the data plane cannot start answers InternalFailure and no ca
   p.vm.stream().sendRequestHeaders(REQ);
   assert.equal(r[0]!.code, R.InternalFailure);
   assert.ok(!p.kinds().includes('http_call_response'));
+});
+
+test('a missing header is Ok with an empty value for ABI 0.1.0, NotFound from 0.2.0 on', async () => {
+  for (const [abi, want] of [['0_1_0', R.Ok], ['0_2_0', R.NotFound]] as const) {
+    const vm = await TestVM.start({ wasm: await wat('abi010', { ABI: abi }) });
+    vm.stream().sendRequestHeaders(REQ);
+    const dv = new DataView((vm.plugin!.moduleExports['memory'] as WebAssembly.Memory).buffer);
+    assert.equal(dv.getInt32(16, true), want, abi);
+  }
+});
+
+test('an exception thrown by the host while serving the module (here: the data plane\'s property source) traps the VM', async () => {
+  const p = await Probe.start({ failOpen: true });
+  p.vm.env.properties = () => { throw new Error('data plane bug'); };
+  p.on('request_headers', [{ fn: 'get_property', args: [...p.data('node\0id'), OUT1, OUT2] }]);
+  const s = p.vm.stream();
+  assert.equal(s.sendRequestHeaders(REQ), 0, 'fail open');
+  assert.equal(p.vm.failed, true);
+  assert.match(p.vm.failMessage, /data plane bug/);
+});
+
+test('StopIteration from response headers withholds the response body until continue_stream(Response)', async () => {
+  const p = await Probe.start();
+  p.returns('response_headers', 1);
+  const s = p.vm.stream();
+  s.sendRequestHeaders(REQ, { endOfStream: true });
+  assert.equal(s.sendResponseHeaders(RESP), 4);
+  p.returns('response_headers', 0);
+  assert.equal(s.sendResponseBody('part', { endOfStream: true }), 1);
+  assert.ok(!p.kinds().includes('response_body'));
+  p.on('request_headers', [{ fn: 'set_effective_context', args: [s.contextId] }, { fn: 'continue_stream', args: [1] }]);
+  p.vm.stream().sendRequestHeaders(REQ);
+  assert.ok(p.kinds().includes('response_body'));
+  assert.equal(new TextDecoder().decode(s.forwardedResponseBody), 'part');
+  assert.equal(s.continues.at(-1)?.endOfStream, true);
 });
