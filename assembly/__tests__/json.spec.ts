@@ -100,6 +100,6 @@ describe("ByteBuf numbers", () => {
     b.millisFromNanos(12345678); b.byte(32);
     b.millisFromNanos(7000); b.byte(32);
     b.millisFromNanos(3000000000);
-    expect(String.UTF8.decodeUnsafe(b.ptr, b.len)).toBe("0 1700000000000 0 1.5 12.345 0.007 3000");
+    expect(String.UTF8.decodeUnsafe(b.ptr, b.len)).toBe("0 1700000000000 0 1.5 12.346 0.007 3000");
   });
 });
