@@ -3,7 +3,7 @@
 // vm.hostCalls and reads memory through the VM's cached views (refreshed when memory grew).
 
 import {
-  ALLOWED_DURING_START, WASI_MODULES, WasmResult, type AbiVersion,
+  ALLOWED_DURING_START, WasmResult, type AbiVersion,
 } from './envoy-abi.js';
 import {
   readBinaryKey, readLowerName, readPairs, readString, serializePairs, utf8Length, writeString,
@@ -23,7 +23,7 @@ function restrictedTrap(name: string): never {
 }
 
 /** Header map for reading (Envoy's getConstMap). null = not available now. */
-function readMap(vm: Vm, ctx: Context, type: number): HeaderList | null {
+function readMap(ctx: Context, type: number): HeaderList | null {
   const s = ctx.stream;
   switch (type) {
     case 0: return s ? (s.logPhase ? s.logPhase.req : s.reqHeaders) : null;
@@ -37,7 +37,6 @@ function readMap(vm: Vm, ctx: Context, type: number): HeaderList | null {
     }
     default: return null;
   }
-  void vm;
 }
 
 /** Header map for writing (Envoy's getMap): only the live stream maps. */
@@ -116,6 +115,12 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
   const env = vm.opts.env;
   const store = vm.opts.store;
   const vmId = vm.opts.vmId;
+
+  /** Bounds check without allocating (refreshes the views first). */
+  function inMem(ptr: number, len: number): boolean {
+    vm.refresh();
+    return U32(ptr) + U32(len) <= vm.u8.length;
+  }
 
   function bytesAt(ptr: number, len: number): Uint8Array | null {
     ptr = U32(ptr);
@@ -221,8 +226,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
     proxy_log(level: number, ptr: number, size: number): number {
       vm.hostCalls++;
       if (U32(level) > 5) return R.BadArgument;
-      const b = bytesAt(ptr, size);
-      if (!b) return R.InvalidMemoryAccess;
+      if (!inMem(ptr, size)) return R.InvalidMemoryAccess;
       if (level >= vm.logThreshold()) vm.log(level, readString(vm.u8, U32(ptr), U32(size)));
       return R.Ok;
     },
@@ -299,8 +303,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
     proxy_get_shared_data(kp: number, ks: number, ptrPtr: number, sizePtr: number, casPtr: number): number {
       vm.hostCalls++;
       if (vm.restricted) restrictedTrap('env.proxy_get_shared_data');
-      const k = bytesAt(kp, ks);
-      if (!k) return R.InvalidMemoryAccess;
+      if (!inMem(kp, ks)) return R.InvalidMemoryAccess;
       const v = store.get(vmId, readBinaryKey(vm.u8, U32(kp), U32(ks)));
       if (!v) return R.NotFound;
       const r = vm.copyOut(v.value, U32(ptrPtr), U32(sizePtr));
@@ -318,18 +321,15 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
     proxy_register_shared_queue(np: number, ns: number, tokenPtr: number): number {
       vm.hostCalls++;
       if (vm.restricted) restrictedTrap('env.proxy_register_shared_queue');
-      const n = bytesAt(np, ns);
-      if (!n) return R.InvalidMemoryAccess;
+      if (!inMem(np, ns)) return R.InvalidMemoryAccess;
       const token = store.registerQueue(vmId, readBinaryKey(vm.u8, U32(np), U32(ns)), vm, vm.ctx().root.id);
       return putU32(tokenPtr, token) ? R.Ok : R.InvalidMemoryAccess;
     },
     proxy_resolve_shared_queue(vp: number, vs: number, np: number, ns: number, tokenPtr: number): number {
       vm.hostCalls++;
       if (vm.restricted) restrictedTrap('env.proxy_resolve_shared_queue');
-      const v = bytesAt(vp, vs);
-      const n = bytesAt(np, ns);
-      if (!v || !n) return R.InvalidMemoryAccess;
-      const id = v.length === 0 ? vmId : readBinaryKey(vm.u8, U32(vp), U32(vs));
+      if (!inMem(vp, vs) || !inMem(np, ns)) return R.InvalidMemoryAccess;
+      const id = U32(vs) === 0 ? vmId : readBinaryKey(vm.u8, U32(vp), U32(vs));
       const token = store.resolveQueue(id, readBinaryKey(vm.u8, U32(np), U32(ns)));
       if (token === undefined || vm.failed) return R.NotFound;
       return putU32(tokenPtr, token) ? R.Ok : R.InvalidMemoryAccess;
@@ -354,9 +354,9 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (vm.restricted) restrictedTrap('env.proxy_get_header_map_value');
       const t = U32(type);
       if (t > 7) return R.BadArgument;
-      if (!bytesAt(kp, ks)) return R.InvalidMemoryAccess;
+      if (!inMem(kp, ks)) return R.InvalidMemoryAccess;
       const ctx = vm.ctx();
-      const map = readMap(vm, ctx, t);
+      const map = readMap(ctx, t);
       if (!map) return ctx.stream?.logPhase ? R.NotFound : R.BadArgument;
       const v = headerValue(map, readLowerName(vm.u8, U32(kp), U32(ks)));
       if (v === undefined) {
@@ -370,7 +370,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (vm.restricted) restrictedTrap('env.proxy_add_header_map_value');
       const t = U32(type);
       if (t > 7) return R.BadArgument;
-      if (!bytesAt(kp, ks) || !bytesAt(vp, vs)) return R.InvalidMemoryAccess;
+      if (!inMem(kp, ks) || !inMem(vp, vs)) return R.InvalidMemoryAccess;
       const map = writeMap(vm.ctx(), t);
       if (!map) return R.BadArgument;
       map.push([readLowerName(vm.u8, U32(kp), U32(ks)), readString(vm.u8, U32(vp), U32(vs))]);
@@ -381,7 +381,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (vm.restricted) restrictedTrap('env.proxy_replace_header_map_value');
       const t = U32(type);
       if (t > 7) return R.BadArgument;
-      if (!bytesAt(kp, ks) || !bytesAt(vp, vs)) return R.InvalidMemoryAccess;
+      if (!inMem(kp, ks) || !inMem(vp, vs)) return R.InvalidMemoryAccess;
       const map = writeMap(vm.ctx(), t);
       if (!map) return R.BadArgument;
       const k = readLowerName(vm.u8, U32(kp), U32(ks));
@@ -404,7 +404,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (vm.restricted) restrictedTrap('env.proxy_remove_header_map_value');
       const t = U32(type);
       if (t > 7) return R.BadArgument;
-      if (!bytesAt(kp, ks)) return R.InvalidMemoryAccess;
+      if (!inMem(kp, ks)) return R.InvalidMemoryAccess;
       const map = writeMap(vm.ctx(), t);
       if (!map) return R.BadArgument;
       const k = readLowerName(vm.u8, U32(kp), U32(ks));
@@ -417,7 +417,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       const t = U32(type);
       if (t > 7) return R.BadArgument;
       vm.refresh();
-      return copyPairs(readMap(vm, vm.ctx(), t), ptrPtr, sizePtr);
+      return copyPairs(readMap(vm.ctx(), t), ptrPtr, sizePtr);
     },
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
       vm.hostCalls++;
@@ -541,7 +541,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
     proxy_define_metric(type: number, np: number, ns: number, idPtr: number): number {
       vm.hostCalls++;
       if (vm.restricted) restrictedTrap('env.proxy_define_metric');
-      if (!bytesAt(np, ns)) return R.InvalidMemoryAccess;
+      if (!inMem(np, ns)) return R.InvalidMemoryAccess;
       const id = vm.defineMetric(U32(type), readString(vm.u8, U32(np), U32(ns)));
       if (id < 0) return -id;
       return putU32(idPtr, id) ? R.Ok : R.InvalidMemoryAccess;
@@ -771,6 +771,5 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
   };
   const wasi: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(w)) wasi[name] = guarded(name, f);
-  void WASI_MODULES;
   return { env: e, wasi };
 }
