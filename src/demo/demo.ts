@@ -91,6 +91,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoRun> {
       wasmPath: join(base, 'build', 'shadowmesh.wasm'),
       listenAddress: '127.0.0.1',
       listenerPorts: { '0': 0 },
+      adminPort: 0,
       resolve: {
         production: `127.0.0.1:${production.port}`,
         shadow: `127.0.0.1:${shadow.port}`,

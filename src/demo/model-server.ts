@@ -23,7 +23,7 @@ export interface Prediction {
 
 const WEIGHTS: Record<ModelVersion, { bias: number; ratio: number; late: number; age: number }> = {
   v1: { bias: -1.2, ratio: 3.1, late: 0.55, age: -0.012 },
-  v2: { bias: -1.25, ratio: 3.3, late: 0.61, age: -0.011 },
+  v2: { bias: -1.2, ratio: 3.1, late: 0.56, age: -0.012 },
 };
 
 export function score(version: ModelVersion, a: Applicant): number {
