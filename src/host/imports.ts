@@ -54,6 +54,17 @@ function writeMap(ctx: Context, type: number): HeaderList | null {
 
 const EMPTY = new Uint8Array(0);
 
+/** Envoy's header maps keep pseudo-headers (":x") ahead of the others; a new one joins their end. */
+function insertHeader(map: HeaderList, k: string, v: string): void {
+  if (k.charCodeAt(0) !== 58) {
+    map.push([k, v]);
+    return;
+  }
+  let i = 0;
+  while (i < map.length && map[i]![0].charCodeAt(0) === 58) i++;
+  map.splice(i, 0, [k, v]);
+}
+
 interface BufferView { data: Uint8Array; body: { data: Uint8Array } | null }
 
 /** Envoy's getBuffer: null = NotFound. Bodies outside their callback read as empty and are read-only. */
@@ -373,7 +384,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (!inMem(kp, ks) || !inMem(vp, vs)) return R.InvalidMemoryAccess;
       const map = writeMap(vm.ctx(), t);
       if (!map) return R.BadArgument;
-      map.push([readLowerName(vm.u8, U32(kp), U32(ks)), readString(vm.u8, U32(vp), U32(vs))]);
+      insertHeader(map, readLowerName(vm.u8, U32(kp), U32(ks)), readString(vm.u8, U32(vp), U32(vs)));
       return R.Ok;
     },
     proxy_replace_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number): number {
@@ -384,19 +395,10 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (!inMem(kp, ks) || !inMem(vp, vs)) return R.InvalidMemoryAccess;
       const map = writeMap(vm.ctx(), t);
       if (!map) return R.BadArgument;
+      // Envoy's setCopy: remove every value, then add the new one.
       const k = readLowerName(vm.u8, U32(kp), U32(ks));
-      const v = readString(vm.u8, U32(vp), U32(vs));
-      let found = false;
-      for (let i = 0; i < map.length; i++) {
-        if (map[i]![0] !== k) continue;
-        if (!found) {
-          map[i] = [k, v];
-          found = true;
-        } else {
-          map.splice(i--, 1);
-        }
-      }
-      if (!found) map.push([k, v]);
+      for (let i = map.length - 1; i >= 0; i--) if (map[i]![0] === k) map.splice(i, 1);
+      insertHeader(map, k, readString(vm.u8, U32(vp), U32(vs)));
       return R.Ok;
     },
     proxy_remove_header_map_value(type: number, kp: number, ks: number): number {

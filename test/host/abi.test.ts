@@ -49,6 +49,22 @@ test('header get returns the first value; names are lower-cased; replace of a mi
   assert.equal(r[6]!.code, R.BadArgument, 'unknown map type');
 });
 
+test('added and replaced headers go where Envoy puts them: pseudo-headers ahead of the others', async () => {
+  const p = await Probe.start();
+  const [pk, pkl] = p.data(':path');
+  const [v, vl] = p.data('/new');
+  const [xk, xkl] = p.data('x-first');
+  const [ak, akl] = p.data(':extra');
+  p.on('request_headers', [
+    { fn: 'replace_header_map_value', args: [0, xk, xkl, v, vl] },
+    { fn: 'replace_header_map_value', args: [0, pk, pkl, v, vl] },
+    { fn: 'add_header_map_value', args: [0, ak, akl, v, vl] },
+  ]);
+  const s = p.vm.stream();
+  s.sendRequestHeaders([[':method', 'GET'], [':path', '/old'], [':authority', 'a'], ['x-first', '1'], ['b', '2']]);
+  assert.deepEqual(s.requestHeaders, [[':method', 'GET'], [':authority', 'a'], [':path', '/new'], [':extra', '/new'], ['b', '2'], ['x-first', '/new']]);
+});
+
 test('header pairs encoding: u32 count, (u32 key_len, u32 value_len)×n, then NUL-terminated keys and values, little-endian', async () => {
   const enc = encodePairs([['ab', 'c'], ['', 'de']]);
   assert.deepEqual([...enc], [2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 97, 98, 0, 99, 0, 0, 100, 101, 0]);
