@@ -66,7 +66,9 @@ export function parseEnvoyConfig(text: string, options: ParseOptions): SidecarCo
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const at = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)';
+    const offset = Math.min(e.pos[0], text.length);
+    const before = text.slice(0, offset);
+    const at = `line ${before.split('\n').length}, column ${offset - before.lastIndexOf('\n')}`;
     throw new ConfigError(at, `invalid YAML: ${e.message.split('\n')[0]}`, options.sourcePath);
   }
   try {

@@ -1,0 +1,98 @@
+// A shadow that is slow, failing or gone, or a collector that is down, never
+// changes what production callers get: each scenario sends 20 concurrent
+// requests through the real filter and checks every status and body.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type RunningSidecar, startSidecar } from '../../src/sidecar/index.js';
+import { FILTER_WASM, REPO, type Upstream, hasFilter, send, startUpstream } from './helpers.js';
+
+const skip = hasFilter ? false : 'build/shadowmesh.wasm is missing (npm run build:wasm)';
+const N = 20;
+
+async function deadPort(): Promise<number> {
+  const d = await startUpstream();
+  await d.close();
+  return d.port;
+}
+
+describe('production isolation (filter-driven, envoy/envoy.yaml)', { skip }, () => {
+  let prod: Upstream;
+  let collector: Upstream;
+  const toClose: Array<{ close(): Promise<void> }> = [];
+  before(async () => {
+    prod = await startUpstream((r, res) => {
+      res.setHeader('content-type', 'application/json');
+      // Production's own status and body, different per request.
+      res.writeHead(r.url.endsWith('/teapot') ? 418 : 200);
+      res.end(JSON.stringify({ echo: r.body }));
+    });
+    collector = await startUpstream((_r, res) => res.end('{"accepted":0,"rejected":0,"errors":[]}'));
+  });
+  after(async () => {
+    for (const c of toClose.reverse()) await c.close();
+    await prod.close();
+    await collector.close();
+  });
+
+  async function sidecarWith(shadowAddr: string, collectorAddr: string): Promise<RunningSidecar> {
+    const sc = await startSidecar({
+      envoyConfigPath: `${REPO}envoy/envoy.yaml`,
+      wasmPath: FILTER_WASM,
+      listenAddress: '127.0.0.1',
+      listenerPorts: { ingress: 0 },
+      adminPort: 0,
+      resolve: { production: `127.0.0.1:${prod.port}`, shadow: shadowAddr, collector: collectorAddr },
+      log: () => {},
+    });
+    toClose.push(sc);
+    return sc;
+  }
+
+  async function burst(sc: RunningSidecar): Promise<void> {
+    const replies = await Promise.all(
+      Array.from({ length: N }, (_, i) => send(sc.port, i % 5 === 0 ? '/predict/teapot' : '/predict', { method: 'POST', body: `{"i":${i}}` })),
+    );
+    replies.forEach((r, i) => {
+      assert.equal(r.status, i % 5 === 0 ? 418 : 200, `request ${i}`);
+      assert.deepEqual(JSON.parse(r.body), { echo: `{"i":${i}}` });
+      assert.equal(r.headers['x-shadow-request'], undefined);
+    });
+  }
+
+  it('shadow slow (2 s)', async () => {
+    const slow = await startUpstream((_r, res) => {
+      const t = setTimeout(() => res.end('{"slow":true}'), 2000);
+      res.on('close', () => clearTimeout(t));
+    });
+    toClose.push(slow);
+    const sc = await sidecarWith(`127.0.0.1:${slow.port}`, `127.0.0.1:${collector.port}`);
+    await burst(sc);
+    await slow.waitFor(N);
+    // Every request got its answer while the shadow copies were still outstanding.
+    assert.ok(sc.stats()['wasm.shadowmesh.pending_http_calls']! > 0);
+  });
+
+  it('shadow answering 500', async () => {
+    const failing = await startUpstream((_r, res) => {
+      res.writeHead(500);
+      res.end('boom');
+    });
+    toClose.push(failing);
+    const sc = await sidecarWith(`127.0.0.1:${failing.port}`, `127.0.0.1:${collector.port}`);
+    await burst(sc);
+    await failing.waitFor(N);
+  });
+
+  it('shadow refusing connections', async () => {
+    const sc = await sidecarWith(`127.0.0.1:${await deadPort()}`, `127.0.0.1:${collector.port}`);
+    await burst(sc);
+  });
+
+  it('collector down', async () => {
+    const shadow = await startUpstream((r, res) => res.end(r.body));
+    toClose.push(shadow);
+    const sc = await sidecarWith(`127.0.0.1:${shadow.port}`, `127.0.0.1:${await deadPort()}`);
+    await burst(sc);
+    await shadow.waitFor(N);
+  });
+});
