@@ -221,3 +221,25 @@ export const DataStatus = { Continue: 0, StopIterationAndBuffer: 1, StopIteratio
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+/**
+ * Signatures Envoy expects of the module's exports it looks up (WasmBase::getFunctions). An
+ * export with another signature fails the load ("Bad function signature for: …").
+ */
+export function expectedExports(abi: AbiVersion): Readonly<Record<string, ImportSignature>> {
+  const w = (n: number): ImportSignature => sig(Array<WasmValType>(n).fill(i32));
+  const v = (n: number): ImportSignature => sig(Array<WasmValType>(n).fill(i32), []);
+  const headersArity = abi === '0.1.0' ? 2 : 3;
+  return {
+    _initialize: v(0), _start: v(0), main: w(2), __main_void: w(0), malloc: w(1), proxy_on_memory_allocate: w(1),
+    proxy_validate_configuration: w(2), proxy_on_vm_start: w(2), proxy_on_configure: w(2), proxy_on_tick: v(1),
+    proxy_on_context_create: v(2), proxy_on_new_connection: w(1), proxy_on_downstream_data: w(3),
+    proxy_on_upstream_data: w(3), proxy_on_downstream_connection_close: v(2), proxy_on_upstream_connection_close: v(2),
+    proxy_on_request_headers: w(headersArity), proxy_on_request_body: w(3), proxy_on_request_trailers: w(2),
+    proxy_on_request_metadata: w(2), proxy_on_response_headers: w(headersArity), proxy_on_response_body: w(3),
+    proxy_on_response_trailers: w(2), proxy_on_response_metadata: w(2), proxy_on_http_call_response: v(5),
+    proxy_on_grpc_receive: v(3), proxy_on_grpc_close: v(3), proxy_on_grpc_receive_initial_metadata: v(3),
+    proxy_on_grpc_receive_trailing_metadata: v(3), proxy_on_queue_ready: v(2), proxy_on_done: w(1), proxy_on_log: v(1),
+    proxy_on_delete: v(1), ...(abi === '0.1.0' ? {} : { proxy_on_foreign_function: v(3) }),
+  };
+}

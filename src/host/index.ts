@@ -2,7 +2,7 @@
 // sequence) and hands the data plane one HttpStream per HTTP stream.
 
 import {
-  ABI_EXPORT_TO_VERSION, WASI_MODULES, WASI_SIGNATURES, envImportsFor, type AbiVersion,
+  ABI_EXPORT_TO_VERSION, WASI_MODULES, WASI_SIGNATURES, envImportsFor, expectedExports, type AbiVersion,
 } from './envoy-abi.js';
 import { buildImports, type ImportState } from './imports.js';
 import { GLOBAL_SHARED_STORE, SharedStore } from './shared.js';
@@ -104,6 +104,22 @@ function checkImports(info: ModuleInfo, abi: AbiVersion): void {
   }
 }
 
+/** Envoy's export lookup: a callback it knows with another signature fails the load. */
+function checkExports(info: ModuleInfo, abi: AbiVersion): void {
+  const want = expectedExports(abi);
+  for (const e of info.exports) {
+    if (e.kind !== 'function' || !e.type || !Object.prototype.hasOwnProperty.call(want, e.name)) continue;
+    const w = want[e.name]!;
+    const t = e.type;
+    const same = t.params.length === w.params.length && t.results.length === w.results.length
+      && t.params.every((x, i) => x === w.params[i]) && t.results.every((x, i) => x === w.results[i]);
+    if (!same) {
+      throw new HostLoadError('bad_export_signature',
+        `Bad function signature for: ${e.name}, want: ${formatSignature(w)}, but the module exports: ${formatSignature(t)}`);
+    }
+  }
+}
+
 function toBytes(v: string | Uint8Array | undefined): Uint8Array {
   if (v === undefined) return new Uint8Array(0);
   return typeof v === 'string' ? encodeUtf8(v) : v;
@@ -139,6 +155,7 @@ export class PluginHost {
     if (!info) throw new HostLoadError('bad_binary', 'pass the wasm bytes, or a module from compilePlugin(): import types must be read from the binary');
     const abi = abiOf(info);
     checkImports(info, abi);
+    checkExports(info, abi);
     const base: Omit<VmOptions, 'role' | 'env'> = {
       name: opts.name,
       rootId: opts.rootId ?? '',
@@ -237,7 +254,17 @@ async function startVm(module: WebAssembly.Module, info: ModuleInfo, abi: AbiVer
     vm.restricted = false;
   }
   vm.attach(instance, importedMemory);
-  const ok = typeof instance.exports['_initialize'] === 'function' ? vm.callStart('_initialize') : vm.callStart('_start');
+  // A WASI reactor (_initialize) may also have main(0, 0) or __main_void for early set-up; a
+  // command has _start. Envoy calls them in this order.
+  const ex = instance.exports;
+  let ok: boolean;
+  if (typeof ex['_initialize'] === 'function') {
+    ok = vm.callStart('_initialize');
+    if (ok && typeof ex['main'] === 'function') ok = vm.callStart('main');
+    else if (ok && typeof ex['__main_void'] === 'function') ok = vm.callStart('__main_void');
+  } else {
+    ok = vm.callStart('_start');
+  }
   if (!ok) throw new HostLoadError('start_failed', `Failed to start base Wasm: ${vm.failMessage}`);
   const root = vm.rootCtx;
   root.inVmCreated = true;

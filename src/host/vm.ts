@@ -11,7 +11,7 @@ import type { Cancellable, HostEnvironment, HttpCallResponse, LocalResponse, Str
 import { LOG_LEVELS } from './envoy-abi.js';
 
 export class HostLoadError extends Error {
-  constructor(readonly code: 'bad_binary' | 'missing_import' | 'import_type_mismatch' | 'missing_abi_version' | 'missing_memory' | 'missing_allocator' | 'start_failed', message: string) {
+  constructor(readonly code: 'bad_binary' | 'missing_import' | 'import_type_mismatch' | 'bad_export_signature' | 'missing_abi_version' | 'missing_memory' | 'missing_allocator' | 'start_failed', message: string) {
     super(message);
     this.name = 'HostLoadError';
   }
@@ -246,14 +246,14 @@ export class Vm {
   }
 
   /** Like call but for _initialize / _start, which take no context id. */
-  callStart(name: '_initialize' | '_start'): boolean {
+  callStart(name: '_initialize' | '_start' | 'main' | '__main_void'): boolean {
     const f = this.instance.exports[name];
     if (typeof f !== 'function') return true;
     this.restricted = true;
     this.current = this.rootCtx;
     this.depth++;
     try {
-      (f as () => void)();
+      (f as (a: number, b: number) => void)(0, 0);
       return true;
     } catch (err) {
       this.fail(name, err);

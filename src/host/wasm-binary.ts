@@ -10,7 +10,7 @@ export type ImportDesc =
   | { kind: 'memory'; limits: MemoryLimits }
   | { kind: 'table' | 'global' | 'tag' };
 export interface ModuleImport { module: string; name: string; desc: ImportDesc }
-export interface ModuleExport { name: string; kind: 'function' | 'table' | 'memory' | 'global' | 'tag' }
+export interface ModuleExport { name: string; kind: 'function' | 'table' | 'memory' | 'global' | 'tag'; /** For functions. */ type?: FuncType }
 export interface ModuleInfo { imports: ModuleImport[]; exports: ModuleExport[] }
 
 export class WasmBinaryError extends Error {}
@@ -66,6 +66,9 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
   const types: FuncType[] = [];
   const imports: ModuleImport[] = [];
   const exports: ModuleExport[] = [];
+  const exportIndex: number[] = [];
+  // Function index space: imported functions first, then the function section's entries.
+  const funcTypes: FuncType[] = [];
   let pos = 8;
   while (pos < bytes.length) {
     const head = new Reader(bytes, pos, bytes.length);
@@ -99,6 +102,7 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
           const type = types[idx];
           if (!type) throw new WasmBinaryError(`import ${module}.${name} refers to unknown type ${idx}`);
           imports.push({ module, name, desc: { kind: 'function', type } });
+          funcTypes.push(type);
         } else if (kind === 1) {
           r.byte();
           r.limits();
@@ -117,18 +121,32 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
           throw new WasmBinaryError(`unknown import kind ${kind}`);
         }
       }
+    } else if (id === 3) {
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
+        const idx = r.u32();
+        const type = types[idx];
+        if (!type) throw new WasmBinaryError(`function refers to unknown type ${idx}`);
+        funcTypes.push(type);
+      }
     } else if (id === 7) {
       const n = r.u32();
       for (let i = 0; i < n; i++) {
         const name = r.name();
         const kind = EXPORT_KINDS[r.byte()];
-        r.u32();
+        const index = r.u32();
         if (!kind) throw new WasmBinaryError(`unknown export kind for ${name}`);
         exports.push({ name, kind });
+        exportIndex.push(index);
       }
     }
     pos = end;
   }
+  exports.forEach((e, i) => {
+    if (e.kind !== 'function') return;
+    const t = funcTypes[exportIndex[i]!];
+    if (t) e.type = t;
+  });
   return { imports, exports };
 }
 

@@ -511,8 +511,8 @@ test('an http_call the data plane cannot start answers InternalFailure and no ca
 });
 
 test('a missing header is Ok with an empty value for ABI 0.1.0, NotFound from 0.2.0 on', async () => {
-  for (const [abi, want] of [['0_1_0', R.Ok], ['0_2_0', R.NotFound]] as const) {
-    const vm = await TestVM.start({ wasm: await wat('abi010', { ABI: abi }) });
+  for (const [abi, want, params] of [['0_1_0', R.Ok, 'i32 i32'], ['0_2_0', R.NotFound, 'i32 i32 i32']] as const) {
+    const vm = await TestVM.start({ wasm: await wat('abi010', { ABI: abi, PARAMS: params }) });
     vm.stream().sendRequestHeaders(REQ);
     const dv = new DataView((vm.plugin!.moduleExports['memory'] as WebAssembly.Memory).buffer);
     assert.equal(dv.getInt32(16, true), want, abi);

@@ -159,3 +159,19 @@ test('the worker VM is a fresh instance: the canary ran its own start sequence e
   // The worker VM saw exactly one start sequence: the canary's happened in another instance.
   assert.deepEqual(p.kinds(), ['context_create', 'vm_start', 'configure']);
 });
+
+test('an export Envoy looks up with another signature fails the load ("Bad function signature"), per ABI version', async () => {
+  const bad = await wat('abi010', { ABI: '0_2_1', PARAMS: 'i32 i32' });
+  const err = await loadError(bad);
+  assert.equal(err.code, 'bad_export_signature');
+  assert.equal(err.message, 'Bad function signature for: proxy_on_request_headers, want: (i32, i32, i32) -> (i32), but the module exports: (i32, i32) -> (i32)');
+  await PluginHost.load(await wat('abi010', { ABI: '0_1_0', PARAMS: 'i32 i32' }), { name: 't', env: env() });
+});
+
+test('a WASI reactor\'s main(0, 0) runs right after _initialize, before on_context_create', async () => {
+  const logs: string[] = [];
+  await PluginHost.load(await wat('start', { STARTFN: '_initialize', CONFIGURE: '1',
+    EXTRA: '(func (export "main") (param i32 i32) (result i32) (call $log_const (i32.const 1136) (i32.const 4)) (i32.const 0))' }),
+  { name: 'p', env: env(logs), canary: false });
+  assert.deepEqual(logs.slice(0, 3), ['worker:start', 'worker:main', 'worker:context_create']);
+});

@@ -14,7 +14,7 @@ export async function watSource(name: string, vars: Record<string, string> = {})
   const prelude = readFileSync(`${dir}_prelude.wat`, 'utf8');
   src = src.replace(/;;@prelude(?: heap=(\d+))?(?: pages=(\d+))?/, (_m, heap?: string, pages?: string) =>
     prelude.replace('{{HEAP}}', heap ?? '4096').replace('{{PAGES}}', pages ?? '1'));
-  return src.replace(/\{\{(\w+)\}\}/g, (m, k: string) => vars[k] ?? m);
+  return src.replace(/\{\{(\w+)\}\}/g, (_m, k: string) => vars[k] ?? '');
 }
 
 export async function compileWatText(text: string, name = 'module.wat'): Promise<Uint8Array> {
