@@ -544,3 +544,21 @@ test('StopIteration from response headers withholds the response body until cont
   assert.equal(new TextDecoder().decode(s.forwardedResponseBody), 'part');
   assert.equal(s.continues.at(-1)?.endOfStream, true);
 });
+
+test('pointers outside memory answer InvalidMemoryAccess instead of trapping', async () => {
+  const p = await Probe.start();
+  const far = 0x7fff0000;
+  const [k, kl] = p.data(':path');
+  const r = p.on('request_headers', [
+    { fn: 'get_header_map_value', args: [0, far, 4, OUT1, OUT2] },
+    { fn: 'get_header_map_value', args: [0, k, kl, far, far] },
+    { fn: 'log', args: [2, far, 10] },
+    { fn: 'get_property', args: [far, 3, OUT1, OUT2] },
+    { fn: 'set_header_map_pairs', args: [0, far, 16] },
+    { fn: 'random_get', args: [far, 16] },
+  ]);
+  const s = p.vm.stream();
+  assert.equal(s.sendRequestHeaders(REQ), 0);
+  assert.deepEqual(r.map((x) => x.code), [R.InvalidMemoryAccess, R.InvalidMemoryAccess, R.InvalidMemoryAccess, R.InvalidMemoryAccess, R.InvalidMemoryAccess, 21]);
+  assert.equal(p.vm.failed, false);
+});

@@ -175,3 +175,9 @@ test('a WASI reactor\'s main(0, 0) runs right after _initialize, before on_conte
   { name: 'p', env: env(logs), canary: false });
   assert.deepEqual(logs.slice(0, 3), ['worker:start', 'worker:main', 'worker:context_create']);
 });
+
+test('bytes that are not a wasm module fail with a clear error', async () => {
+  const err = await loadError(new TextEncoder().encode('not wasm at all'));
+  assert.equal(err.code, 'bad_binary');
+  assert.match(err.message, /corrupted Wasm module/);
+});
