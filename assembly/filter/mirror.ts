@@ -70,7 +70,8 @@ export function buildMirrorHeaders(cfg: Config, src: PairTable, dst: PairTable, 
   authScratch.clear();
   const fixed = cfg.shadowAuthority;
   if (fixed !== null) authScratch.buf(fixed);
-  else shadowAuthorityOf(authPtr, authLen, authScratch);
+  else if (authLen > 0) shadowAuthorityOf(authPtr, authLen, authScratch);
+  else authScratch.buf(cfg.shadowCluster!); // no authority to derive from (HTTP/1.0): name the cluster
   dst.add(changetype<usize>(H_AUTHORITY), H_AUTHORITY.byteLength, authScratch.ptr, authScratch.len);
   dst.add(changetype<usize>(corr), corr.byteLength, idPtr, idLen);
   dst.add(changetype<usize>(marker), marker.byteLength, changetype<usize>(V_ONE), 1);

@@ -33,6 +33,7 @@ const P_RESPONSE_CODE = String.UTF8.encode("response\0code");
 const E_RESET = String.UTF8.encode("reset");
 const E_TIMEOUT = String.UTF8.encode("timeout");
 const E_REJECTED = String.UTF8.encode("rejected");
+const E_OVERLOADED = String.UTF8.encode("overloaded");
 const ENVOY_TIMEOUT_BODY = String.UTF8.encode("upstream request timeout");
 
 // Scratch space shared by every context: a VM runs one callback at a time.
@@ -61,6 +62,8 @@ export class ShadowRoot extends RootContext {
   reporter: Reporter = new Reporter();
   freeStreams: ShadowStream[] = [];
   ticks: u32 = 0;
+  /** Copies sent and not answered yet; capped at max_queued_records so a shadow that never answers (timeout 0) cannot grow memory. */
+  shadowInFlight: i32 = 0;
 
   onConfigure(configSize: u32): bool {
     refreshLogLevel();
@@ -115,8 +118,12 @@ export class ShadowRoot extends RootContext {
   onHttpCallResponse(token: u32, headers: u32, bodySize: u32, trailers: u32): void {
     const call = takeCall(token);
     if (call === null) return;
-    if (call.records >= 0) this.reporter.onResponse(call, headers, inPairs, pairsBytes);
-    else this.shadowAnswered(call, headers, bodySize, trailers);
+    if (call.records >= 0) {
+      this.reporter.onResponse(call, headers, inPairs, pairsBytes);
+    } else {
+      this.shadowInFlight--;
+      this.shadowAnswered(call, headers, bodySize, trailers);
+    }
     recycleCall(call);
   }
 
@@ -308,21 +315,26 @@ export class ShadowStream extends StreamContext {
     if (this.requestTooLarge) return;
     const root = changetype<ShadowRoot>(this.root);
     const cfg = root.cfg!;
-    const start = atHeaders ? this.startNs : nowNanos();
-    const r = httpCall(cfg.shadowCluster!, this.mirrorHeaders.ptr, this.mirrorHeaders.len,
-      this.requestBody.ptr, this.requestBody.len, cfg.shadowTimeoutMs);
-    if (r == RESULT_OK) {
-      // The answer comes to the root later; remember what its record needs.
-      const call = trackCall(lastToken);
-      call.prefix.from(this.prefix);
-      call.startNs = start;
-      bump(M_MIRRORED);
-      return;
+    let error = E_OVERLOADED;
+    if (root.shadowInFlight < cfg.maxQueuedRecords) {
+      const start = atHeaders ? this.startNs : nowNanos();
+      const r = httpCall(cfg.shadowCluster!, this.mirrorHeaders.ptr, this.mirrorHeaders.len,
+        this.requestBody.ptr, this.requestBody.len, cfg.shadowTimeoutMs);
+      if (r == RESULT_OK) {
+        // The answer comes to the root later; remember what its record needs.
+        const call = trackCall(lastToken);
+        call.prefix.from(this.prefix);
+        call.startNs = start;
+        root.shadowInFlight++;
+        bump(M_MIRRORED);
+        return;
+      }
+      // Refused inline (no healthy upstream, unknown cluster): no callback will come.
+      error = E_REJECTED;
     }
-    // Refused inline (no healthy upstream, unknown cluster): no callback will come.
     bump(M_SHADOW_FAILURES);
     record.clear();
-    writeRecord(record, this.prefix, ROLE_FIELD_SHADOW, 0, E_REJECTED, 0, null, null, null, false);
+    writeRecord(record, this.prefix, ROLE_FIELD_SHADOW, 0, error, 0, null, null, null, false);
     root.reporter.add(record);
   }
 

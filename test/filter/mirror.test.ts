@@ -212,3 +212,28 @@ test('the shadow answer still counts when the production stream has long ended',
   assert.equal(sh.length, 1);
   assert.equal(sh[0]!.role, 'shadow');
 });
+
+test('a request without :authority gets the shadow cluster as the copy\'s authority', async () => {
+  const vm = await startFilter({ shadow_cluster: 'shadow' });
+  const s = vm.stream();
+  s.sendRequestHeaders([[':method', 'GET'], [':path', '/old'], ['x-request-id', 'h10']], { endOfStream: true });
+  const [call] = vm.takeHttpCalls('shadow');
+  assert.equal(call!.header(':authority'), 'shadow');
+});
+
+test('copies never answered are capped at max_queued_records; the rest are recorded "overloaded"', async () => {
+  const vm = await startFilter({ shadow_cluster: 'shadow', shadow_timeout_ms: 0, max_queued_records: 5, batch_max_records: 1 });
+  const recs: { id: string; role: string; error?: string }[] = [];
+  for (let i = 0; i < 8; i++) {
+    exchange(vm, { headers: [['x-request-id', `ov-${i}`]] });
+    for (const c of vm.takeHttpCalls('collector')) { recs.push(...(JSON.parse(c.bodyText) as typeof recs)); vm.respond(c, { status: 200 }); }
+  }
+  const copies = vm.takeHttpCalls('shadow');
+  assert.equal(copies.length, 5);
+  const over = recs.filter((r) => r.role === 'shadow').map((r) => [r.id, r.error]);
+  assert.deepEqual(over, [['ov-5', 'overloaded'], ['ov-6', 'overloaded'], ['ov-7', 'overloaded']]);
+  // answers free the slots
+  for (const c of copies) vm.respond(c, { status: 200 });
+  exchange(vm, { headers: [['x-request-id', 'ov-8']] });
+  assert.equal(vm.takeHttpCalls('shadow').length, 1);
+});
