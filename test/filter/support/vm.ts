@@ -7,7 +7,8 @@ import { TestVM, type TestVMOptions, type TestHttpCall, type TestStream } from '
 export { TestVM, type TestHttpCall, type TestStream };
 export type Headers = [string, string][];
 
-export const WASM = fileURLToPath(new URL('../../../build/shadowmesh.wasm', import.meta.url));
+// SHADOWMESH_WASM=build/shadowmesh.debug.wasm runs the same tests on the debug build (assertions on).
+export const WASM = process.env.SHADOWMESH_WASM ?? fileURLToPath(new URL('../../../build/shadowmesh.wasm', import.meta.url));
 export const START_MS = 1_700_000_000_000;
 
 if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run npm run build:wasm first`);
