@@ -186,7 +186,10 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
   function continueStream(type: number): number {
     const t = U32(type);
     if (t > 3) return R.BadArgument;
-    if (t > 1) return R.BadArgument;
+    // Downstream (2) continues a network filter (nothing to do for HTTP); Upstream (3) is
+    // Unimplemented in Envoy. Neither touches the HTTP maps.
+    if (t === 2) return R.Ok;
+    if (t === 3) return R.Unimplemented;
     const s = vm.ctx().stream;
     if (s) {
       s.deferContinue(t === 0 ? 'request' : 'response');
@@ -218,9 +221,8 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
         response = res;
       }
       if (response) {
+        // Envoy sets the status only on failure, so a success after a failure still reads code 11.
         root.callResponse = response;
-        root.statusCode = 0;
-        root.statusMessage = '';
         vm.call(root, 'proxy_on_http_call_response', token, response.headers.length, response.body.length, response.trailers.length);
         root.callResponse = null;
       } else {
@@ -290,8 +292,9 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (!details || !body || !headers) return R.InvalidMemoryAccess;
       const s = vm.ctx().stream;
       if (s) {
-        const r: LocalResponse = { status: U32(code), body: body.slice(), headers, details: readString(vm.u8, U32(dp), U32(ds)) };
-        if (grpc !== -1) r.grpcStatus = U32(grpc);
+        // Envoy replaces whitespace in details and sends grpc-status only for a known code (0-16).
+        const r: LocalResponse = { status: U32(code), body: body.slice(), headers, details: readString(vm.u8, U32(dp), U32(ds)).replace(/[ \t\n\v\f\r]/g, '_') };
+        if (grpc >= 0 && grpc <= 16) r.grpcStatus = grpc;
         s.deferLocalResponse(r);
       }
       vm.stopNext = true;
@@ -509,9 +512,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
         for (let i = headers.length - 1; i >= 0; i--) if (headers[i]![0] === 'content-length') headers.splice(i, 1);
         headers.push(['content-length', String(bodyCopy.length)]);
       }
-      let token = root.nextHttpToken++;
-      while (token === 0 || root.calls.has(token)) token = root.nextHttpToken++ >>> 0;
-      root.nextHttpToken >>>= 0;
+      const token = vm.nextHttpCallId();
       const req: HttpCallRequest = { token, cluster, headers, body: bodyCopy, trailers, timeoutMs: timeout };
       root.calls.set(token, null);
       const handle = env.httpCall(req, (res) => deliverHttpCall(root, token, res));

@@ -116,6 +116,7 @@ export class HttpStreamImpl implements HttpStream, StreamState {
   }
 
   deferClose(direction: 'request' | 'response'): void {
+    if (this.info.responseCodeDetails === undefined) this.info.responseCodeDetails = 'wasm_close_stream';
     this.vm.defer(() => {
       if (this.closed) return;
       this.closed = direction;

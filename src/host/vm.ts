@@ -57,7 +57,6 @@ export class Context {
   inVmCreated = false;
   readonly root: Context;
   // Root-context state.
-  nextHttpToken = 1;
   readonly calls = new Map<number, Cancellable | null>();
   callResponse: HttpCallResponse | null = null;
   statusCode = 0;
@@ -131,6 +130,7 @@ export class Vm {
   private readonly metrics = new Map<number, Metric>();
   private readonly metricsByName = new Map<string, Metric>();
   private nextMetric = [4, 5, 6];
+  private httpCallId = 0;
 
   readonly random: (b: Uint8Array) => void;
   readonly logThreshold: () => number;
@@ -296,6 +296,13 @@ export class Vm {
     root.tickTimer = null;
     for (const h of root.calls.values()) h?.cancel();
     root.calls.clear();
+  }
+
+  /** Envoy numbers http calls per VM: 4, 8, 12, … (the low two bits tell call types apart). */
+  nextHttpCallId(): number {
+    this.httpCallId = (this.httpCallId + 4) >>> 0;
+    if (this.httpCallId === 0) this.httpCallId = 4;
+    return this.httpCallId;
   }
 
   // ---- metrics (Envoy's id scheme: type in the low 2 bits, ids step by 4) ----

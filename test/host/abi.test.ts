@@ -382,7 +382,18 @@ test('http_call failure is delivered as (0, 0, 0) with get_status → (11, "rese
   p.clearEvents();
   p.vm.timeoutCall(b!);
   assert.equal(p.events()[0]!.args[1], 3, 'a 504 response with 3 headers');
-  assert.equal(st[0]!.u1, 0);
+  assert.equal(st[0]!.u1, 11, 'Envoy sets the status only on failure: a later success still reads 11');
+  assert.equal(st[0]!.u2, 0, '…with an empty message');
+});
+
+test('http_call tokens are numbered per VM like Envoy\'s callout ids: 4, 8, 12, …', async () => {
+  const p = await Probe.start({ clusters: ['upstream'] });
+  const [c, cl] = p.data('upstream');
+  const h = p.pairs([[':method', 'GET'], [':path', '/'], [':authority', 'a']]);
+  const r = p.on('request_headers', [1, 2, 3].map(() => ({ fn: 'http_call' as const, args: [c, cl, ...h, 0, 0, 0, 0, 0, OUT1] })));
+  p.vm.stream().sendRequestHeaders(REQ);
+  assert.deepEqual(r.map((x) => x.u1), [4, 8, 12]);
+  assert.deepEqual(p.vm.httpCalls.map((x) => x.token), [4, 8, 12]);
 });
 
 test('get_status message after a reset is "reset"', async () => {
@@ -467,11 +478,26 @@ test('WASI: random_get, clock_time_get (realtime, monotonic), fd_write to the lo
   assert.deepEqual(p.vm.logs.map((l) => [l.level, l.message]), [['info', 'to stdout'], ['error', 'to stdout']]);
 });
 
-test('set_effective_context to an unknown id is BadArgument; continue_stream with a bad type is BadArgument; proxy_done is NotFound', async () => {
+test('set_effective_context to an unknown id is BadArgument; continue_stream: bad type BadArgument, Downstream Ok, Upstream Unimplemented; proxy_done is NotFound', async () => {
   const p = await Probe.start();
-  const r = p.on('request_headers', [{ fn: 'set_effective_context', args: [999] }, { fn: 'continue_stream', args: [7] }, { fn: 'done' }, { fn: 'set_effective_context', args: [1] }]);
+  const r = p.on('request_headers', [{ fn: 'set_effective_context', args: [999] }, { fn: 'continue_stream', args: [7] }, { fn: 'done' },
+    { fn: 'set_effective_context', args: [1] }, { fn: 'continue_stream', args: [2] }, { fn: 'continue_stream', args: [3] }]);
   p.vm.stream().sendRequestHeaders(REQ);
-  assert.deepEqual(r.map((x) => x.code), [R.BadArgument, R.BadArgument, R.NotFound, R.Ok]);
+  assert.deepEqual(r.map((x) => x.code), [R.BadArgument, R.BadArgument, R.NotFound, R.Ok, R.Ok, R.Unimplemented]);
+});
+
+test('send_local_response: whitespace in details becomes "_"; a gRPC status is kept only for a known code (0–16)', async () => {
+  const p = await Probe.start();
+  const [det, detl] = p.data('rate limited now');
+  p.on('request_headers', [{ fn: 'send_local_response', args: [429, det, detl, 0, 0, 0, 0, 8] }]);
+  const s = p.vm.stream();
+  s.sendRequestHeaders(REQ);
+  assert.equal(s.localResponse?.details, 'rate_limited_now');
+  assert.equal(s.localResponse?.grpcStatus, 8);
+  p.on('request_headers', [{ fn: 'send_local_response', args: [429, det, detl, 0, 0, 0, 0, 99] }]);
+  const s2 = p.vm.stream();
+  s2.sendRequestHeaders(REQ);
+  assert.equal(s2.localResponse?.grpcStatus, undefined);
 });
 
 test('hostCalls counts one per import call', async () => {

@@ -204,6 +204,7 @@ test('close_stream takes effect after the callback', async () => {
   assert.deepEqual(r.map((x) => x.code), [R.Ok, R.Ok, R.BadArgument]);
   assert.equal(closedDuring, 'request');
   assert.equal(s.closed, 'request');
+  assert.equal(s.info.responseCodeDetails, 'wasm_close_stream');
 });
 
 for (const [name, fn] of [['unreachable', 'unreachable'], ['an out-of-bounds access', 'oob_load'], ['proc_exit', 'proc_exit']] as const) {
