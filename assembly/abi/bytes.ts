@@ -120,19 +120,9 @@ export function startsWith(p: usize, n: i32, prefix: ArrayBuffer): bool {
   return pn <= n && (pn == 0 || memory.compare(p, changetype<usize>(prefix), <usize>pn) == 0);
 }
 
-/** ASCII-only lower-casing of a string into UTF-8 bytes (header names are ASCII tokens). */
-export function utf8(s: string): ArrayBuffer {
-  return String.UTF8.encode(s);
-}
-
+/** ASCII-only lower-casing (String#toLowerCase would pull in the Unicode case tables). Configure time only. */
 export function asciiLower(s: string): string {
   let out = "";
-  let changed = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) { changed = true; break; }
-  }
-  if (!changed) return s;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     out += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);

@@ -127,9 +127,10 @@ export function getProperty(path: ArrayBuffer, out: ByteBuf): i32 {
   return r;
 }
 
-/** Starts an http call; returns the WasmResult, the token in `lastToken`. */
+/** The token of the last call httpCall started. */
 export let lastToken: u32 = 0;
 
+/** Starts an http call (no trailers); returns the WasmResult, the token in `lastToken`. */
 export function httpCall(cluster: ArrayBuffer, headers: usize, headersLen: i32, body: usize, bodyLen: i32, timeoutMs: u32): i32 {
   store<u32>(OUT_PTR, 0);
   const r = proxy_http_call(changetype<usize>(cluster), <usize>cluster.byteLength, headers, <usize>headersLen,

@@ -42,7 +42,3 @@ export function recycleCall(c: PendingCall): void {
   c.prefix.reset(KEEP_BYTES);
   if (free.length < POOL_MAX) free.push(c);
 }
-
-export function pendingCalls(): i32 {
-  return calls.size;
-}
