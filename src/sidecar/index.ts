@@ -2,6 +2,7 @@
 // bootstrap, running our proxy-wasm filter in the project's Node.js host.
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { startAdmin } from './admin.js';
 import { ClusterManager } from './clusters.js';
 import { type ConfigOverrides, loadEnvoyConfig } from './config/parse.js';
@@ -113,9 +114,9 @@ export async function startSidecarFromConfig(config: SidecarConfig, options: Omi
         filters.push(f);
         chain.push(f);
       }
-      const stats: ListenerStats = { downstream_rq_total: 0, downstream_rq_completed: 0, downstream_rq_reset: 0, local_replies: 0 };
+      const stats: ListenerStats = { downstream_rq_total: 0, downstream_rq_completed: 0, downstream_rq_reset: 0, local_replies: 0, filter_errors: 0 };
       listenerStats.set(l.name, stats);
-      const ctx: ListenerContext = { config: l, clusters, filters: chain, mirrorStats, stats };
+      const ctx: ListenerContext = { config: l, clusters, filters: chain, mirrorStats, stats, log };
       const server = await listen(l, ctx);
       servers.push(server);
       const port = (server.address() as AddressInfo).port;
@@ -170,6 +171,11 @@ export async function startSidecarFromConfig(config: SidecarConfig, options: Omi
 
 function listen(l: ListenerConfig, ctx: ListenerContext): Promise<Server> {
   const server = createServer((req, res) => handleRequest(ctx, req, res));
+  // No upgrade_configs in the subset: Envoy refuses an upgrade with 403 (upgrade_failed).
+  server.on('upgrade', (_req, socket: Duplex) => {
+    socket.on('error', () => {});
+    socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nserver: ${ctx.config.hcm.serverName}\r\nconnection: close\r\n\r\n`);
+  });
   return new Promise((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`${l.yamlPath}: cannot listen on ${l.address.address}:${l.address.port}: ${err.message}`)));
     server.listen(l.address.port, l.address.address, () => resolve(server));

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ListenerConfig, RouteAction } from './config/model.js';
 import type { ClusterManager } from './clusters.js';
-import type { BodyChunk, HttpFilterFactory, HttpFilterStream, LocalReply, StreamControl, StreamInfo } from './filter.js';
+import type { BodyChunk, FilterStatus, HttpFilterFactory, HttpFilterStream, LocalReply, StreamControl, StreamInfo } from './filter.js';
 import {
   type HeaderList,
   getHeader,
@@ -27,6 +27,7 @@ export interface ListenerContext {
   readonly filters: readonly HttpFilterFactory[];
   readonly mirrorStats: MirrorStats;
   readonly stats: ListenerStats;
+  readonly log: (line: string) => void;
 }
 
 export interface ListenerStats {
@@ -34,11 +35,25 @@ export interface ListenerStats {
   downstream_rq_completed: number;
   downstream_rq_reset: number;
   local_replies: number;
+  filter_errors: number;
 }
 
 interface FilterSlot {
   stream: HttpFilterStream;
+  /** Threw (a host bug, not a wasm trap): skipped for the rest of the stream. */
+  broken: boolean;
 }
+
+const PASS_THROUGH: HttpFilterStream = {
+  requestHeaders: () => 'continue',
+  requestBody: () => 'continue',
+  requestTrailers: () => 'continue',
+  responseHeaders: () => 'continue',
+  responseBody: () => 'continue',
+  responseTrailers: () => 'continue',
+  log: () => {},
+  done: () => {},
+};
 
 /** The router is not a filter object: its replies pass through every filter. */
 const ROUTER = Number.MAX_SAFE_INTEGER;
@@ -52,6 +67,7 @@ export class ProxyStream {
   private upstreamResponse: IncomingMessage | undefined;
   private mirrors: MirrorCopy[] = [];
   private route: RouteAction | undefined;
+  private upstreamChunked = false;
   private method = 'GET';
   private headersSent = false;
   private finished = false;
@@ -92,10 +108,15 @@ export class ProxyStream {
     this.info.requestHeaders = headers;
 
     this.ctx.filters.forEach((factory, i) => {
-      this.slots.push({ stream: factory.newStream(this.controlFor(i), this.info) });
+      const slot: FilterSlot = { stream: PASS_THROUGH, broken: false };
+      this.guard(slot, () => {
+        slot.stream = factory.newStream(this.controlFor(i), this.info);
+        return 'continue';
+      });
+      this.slots.push(slot);
     });
     this.requestPipe = new Pipeline(
-      this.slots.map((s): Stage => ({ call: (ev) => callRequest(s.stream, ev) })),
+      this.slots.map((s): Stage => ({ call: (ev) => this.guard(s, () => callRequest(s.stream, ev)) })),
       (ev) => this.router(ev),
       () => this.interrupted(),
     );
@@ -104,6 +125,9 @@ export class ProxyStream {
     this.res.on('close', () => {
       if (!this.finished) this.downstreamReset();
     });
+    // A client that goes away surfaces as 'close' above; the errors carry nothing more.
+    this.req.on('error', () => {});
+    this.res.on('error', () => {});
     const eos = requestHasNoBody(this.req);
     this.requestPipe.push({ kind: 'headers', headers, endOfStream: eos });
     if (eos) {
@@ -126,9 +150,25 @@ export class ProxyStream {
     const stages: Stage[] = [];
     for (let i = Math.min(lastFilter, this.slots.length - 1); i >= 0; i--) {
       const s = this.slots[i]!;
-      stages.push({ call: (ev) => callResponse(s.stream, ev) });
+      stages.push({ call: (ev) => this.guard(s, () => callResponse(s.stream, ev)) });
     }
     return new Pipeline(stages, (ev) => this.encode(ev), () => this.interrupted());
+  }
+
+  /**
+   * A filter that throws is a bug in the data plane, not in the module (traps are the host's
+   * business): production must not pay for it, so the stream goes on without that filter.
+   */
+  private guard(slot: FilterSlot, call: () => FilterStatus): FilterStatus {
+    if (slot.broken) return 'continue';
+    try {
+      return call();
+    } catch (err) {
+      slot.broken = true;
+      this.ctx.stats.filter_errors++;
+      this.ctx.log(`sidecar: filter error on listener ${this.ctx.config.name}, continuing without it: ${(err as Error).stack ?? String(err)}`);
+      return 'continue';
+    }
   }
 
   private controlFor(index: number): StreamControl {
@@ -186,7 +226,10 @@ export class ProxyStream {
       if (ev.endOfStream) this.endUpstreamRequest();
       return;
     }
-    // HTTP/1.1 trailers are not forwarded upstream (see docs/sidecar.md).
+    // Trailers can follow only a chunked body; Node sends them with the last chunk.
+    if (this.upstreamChunked) {
+      this.upstream.req.addTrailers(ev.trailers.map(([k, v]) => [k, v] as [string, string]));
+    }
     this.endUpstreamRequest();
   }
 
@@ -235,6 +278,7 @@ export class ProxyStream {
 
     const raw = toRawHeaders(up);
     raw.push('host', getHeader(up, ':authority') ?? '');
+    this.upstreamChunked = !endOfStream && getHeader(up, 'content-length') === undefined;
     this.upstream = openUpstream(cluster, host, getHeader(up, ':method') ?? 'GET', path, raw, {
       onResponse: (res) => this.upstreamHeaders(res),
       onFailure: (kind, started) => this.upstreamFailure(kind, started),
@@ -371,8 +415,8 @@ export class ProxyStream {
     if (this.finished) return;
     this.finished = true;
     this.info.endTimeMs = Date.now();
-    for (const s of this.slots) s.stream.log();
-    for (const s of this.slots) s.stream.done();
+    for (const s of this.slots) this.guard(s, () => (s.stream.log(), 'continue'));
+    for (const s of this.slots) this.guard(s, () => (s.stream.done(), 'continue'));
   }
 }
 

@@ -14,6 +14,7 @@ export interface SeenRequest {
   /** Body chunks as they arrived at this server. */
   chunks: number;
   connection: number;
+  trailers: Record<string, string | undefined>;
 }
 
 export type Handler = (req: SeenRequest, res: ServerResponse) => void;
@@ -45,6 +46,7 @@ export async function startUpstream(handler: Handler = (r, res) => res.end(`ok $
         body: Buffer.concat(parts).toString(),
         chunks: parts.length,
         connection: ids.get(req.socket) ?? -1,
+        trailers: { ...req.trailers },
       };
       requests.push(seen);
       for (const w of waiters.splice(0)) w();

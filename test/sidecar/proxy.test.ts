@@ -2,7 +2,7 @@
 // wasm one: routing, Envoy's local replies, streaming, keep-alive, request ids,
 // hop-by-hop headers, local replies and stop/resume from a filter.
 import assert from 'node:assert/strict';
-import { Agent } from 'node:http';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type RunningSidecar, type SidecarOptions, startSidecar } from '../../src/sidecar/index.js';
 import { type RecordingConfig, recordingLoader } from './recording-filter.js';
@@ -315,4 +315,78 @@ describe('admin', () => {
   });
 });
 
-export { Agent };
+
+describe('edges', () => {
+  it('forwards request trailers of a chunked body, and the filter sees them', async () => {
+    const prod = await upstream((_r, res) => res.end('ok'));
+    const rec = recordingLoader();
+    const sc = await sidecar(
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({}) })], [staticCluster('production', prod.port)]),
+      { filterLoader: rec.loader },
+    );
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: sc.port, method: 'POST', path: '/t', headers: { 'transfer-encoding': 'chunked', trailer: 'x-checksum' }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.write('body');
+      req.addTrailers({ 'x-checksum': 'abc' });
+      req.end();
+    });
+    assert.equal(prod.requests[0]!.trailers['x-checksum'], 'abc');
+    assert.equal(prod.requests[0]!.body, 'body');
+    const s = rec.filters.get('rec')!.streams[0]!;
+    await until(() => s.events.includes('done'));
+    assert.ok(s.events.includes('request_trailers'));
+  });
+
+  it('a client that disconnects mid-body ends the stream (log, done) and the sidecar keeps serving', async () => {
+    const prod = await upstream((r, res) => res.end(r.body));
+    const rec = recordingLoader();
+    const sc = await sidecar(
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({}) })], [staticCluster('production', prod.port)]),
+      { filterLoader: rec.loader },
+    );
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: sc.port, method: 'POST', path: '/abort', headers: { 'content-length': '100' }, agent: false });
+      req.on('error', () => resolve());
+      req.write('only part of it');
+      setTimeout(() => req.destroy(), 50);
+    });
+    const s = rec.filters.get('rec')!.streams[0]!;
+    await until(() => s.events.includes('done'));
+    assert.deepEqual(s.events.slice(-2), ['log', 'done']);
+    await until(() => sc.stats()['http.ingress.downstream_rq_reset'] === 1);
+    assert.equal((await send(sc.port, '/after', { method: 'POST', body: 'fine' })).body, 'fine');
+  });
+
+  it('refuses an upgrade with 403, as Envoy without upgrade_configs', async () => {
+    const prod = await upstream();
+    const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [staticCluster('production', prod.port)]));
+    const r = await send(sc.port, '/ws', { headers: { connection: 'upgrade', upgrade: 'websocket' } });
+    assert.equal(r.status, 403);
+    assert.equal(prod.requests.length, 0);
+  });
+
+  it('a filter that throws is skipped for that stream; production is still answered', async () => {
+    const prod = await upstream();
+    const sc = await sidecar(
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({}) })], [staticCluster('production', prod.port)]),
+      {
+        filterLoader: async (config) => ({
+          name: config.pluginName,
+          close() {},
+          newStream: () => {
+            throw new Error('boom');
+          },
+        }),
+      },
+    ).catch((e: Error) => e);
+    // A factory that throws in newStream is a start-time bug: the stream itself must survive.
+    assert.ok(!(sc instanceof Error));
+    const r = await send(sc.port, '/');
+    assert.equal(r.status, 200);
+    assert.equal(sc.stats()['http.ingress.filter_errors'], 1);
+  });
+});
