@@ -12,7 +12,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { TestVM } from '../../src/host/testing.js';
 
-const OURS = fileURLToPath(new URL('../../build/shadowmesh.wasm', import.meta.url));
+const OURS = process.env.SHADOWMESH_WASM ?? fileURLToPath(new URL('../../build/shadowmesh.wasm', import.meta.url));
 const SDK = fileURLToPath(new URL('../sdk-baseline/build/sdk_filter.wasm', import.meta.url));
 const N = Number(process.argv[2] ?? 20000);
 const WARMUP = Math.min(3000, N);
