@@ -3,7 +3,7 @@
 // int64 nanoseconds, maps as pairs). Root contexts have no stream, so stream attributes are
 // NotFound there, as in Envoy.
 
-import { encodePairs, encodeUtf8, headerValue, type HeaderList } from './codec.js';
+import { encodePairs, encodeUtf8, headerValue, utf8Length, type HeaderList } from './codec.js';
 import { WasmResult } from './envoy-abi.js';
 import type { Context, StreamState, Vm } from './vm.js';
 
@@ -34,8 +34,9 @@ function portOf(addr: string | undefined): Uint8Array | number {
 
 /** A header-map attribute: the whole map as pairs, or one header by the next path segment. */
 function headerMap(map: HeaderList | null, rest: readonly string[]): Uint8Array | number {
+  // Envoy's header-map attribute exists even when the map is gone; it is then empty.
+  if (rest.length === 0) return encodePairs(map ?? []);
   if (!map) return WasmResult.NotFound;
-  if (rest.length === 0) return encodePairs(map);
   if (rest.length > 1) return WasmResult.NotFound;
   return str(headerValue(map, rest[0]!));
 }
@@ -57,12 +58,24 @@ function request(vm: Vm, s: StreamState, key: string, rest: readonly string[]): 
       return s.isComplete && info.endTimeMs !== undefined && info.startTimeMs !== undefined
         ? int64(msToNs(Math.max(0, info.endTimeMs - info.startTimeMs)))
         : WasmResult.NotFound;
-    case 'size': return info.requestBodyBytes === undefined ? WasmResult.NotFound : int64(info.requestBodyBytes);
   }
   const h = requestHeaders(vm, s);
-  if (!h) return WasmResult.NotFound;
   switch (key) {
     case 'headers': return headerMap(h, rest);
+    case 'size': {
+      // Envoy: the content-length header when the headers are at hand, else the bytes received.
+      const cl = h ? headerValue(h, 'content-length') : undefined;
+      const n = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : (info.requestBodyBytes ?? 0);
+      return int64(n);
+    }
+    case 'total_size': {
+      let hs = 0;
+      if (h) for (const [k, v] of h) hs += utf8Length(k) + utf8Length(v);
+      return int64((info.requestBodyBytes ?? 0) + hs);
+    }
+  }
+  if (!h) return WasmResult.NotFound;
+  switch (key) {
     case 'path': return str(headerValue(h, ':path'));
     case 'url_path': {
       const p = headerValue(h, ':path');
@@ -85,7 +98,7 @@ function response(vm: Vm, s: StreamState, key: string, rest: readonly string[]):
   switch (key) {
     case 'code': return info.responseCode === undefined ? WasmResult.NotFound : int64(info.responseCode);
     case 'code_details': return str(info.responseCodeDetails);
-    case 'size': return info.responseBodyBytes === undefined ? WasmResult.NotFound : int64(info.responseBodyBytes);
+    case 'size': return int64(info.responseBodyBytes ?? 0);
     case 'headers': return headerMap(responseHeaders(vm, s), rest);
     case 'trailers': return headerMap(s.respTrailers ?? s.logPhase?.respTrailers ?? s.lastRespTrailers, rest);
   }

@@ -140,10 +140,11 @@ test('properties: NUL-separated paths; a dotted string is NotFound; strings raw;
   const reqOps = p.on('request_headers', [q('request.path'), { fn: 'get_property', args: [...p.data('request.path'), OUT1, OUT2] }, q('request.id'),
     q('request.time'), q('plugin_name'), q('plugin_root_id'), q('request.method'), q('request.host'), q('request.scheme'), q('request.url_path'),
     q('source.address'), q('source.port'), q('request.protocol'), q('connection.mtls'), q('node.id'), q('request.headers.dup'), q('request.headers'), q('request.duration')]);
-  const respOps = p.on('response_headers', [q('response.code'), q('upstream.address'), q('request.path'), q('request.time')]);
+  const respOps = p.on('response_headers', [q('response.code'), q('upstream.address'), q('request.path'), q('request.time'), q('request.headers'),
+    q('request.size'), q('destination.address'), q('cluster_name')]);
   const logOps = p.on('log', [q('request.duration'), q('request.path'), q('response.code')]);
   const rootOps = p.on('tick', [q('request.path'), q('plugin_name')]);
-  const s = p.vm.stream({ downstreamAddress: '10.1.2.3:5555', upstreamAddress: '10.9.9.9:8080' });
+  const s = p.vm.stream({ downstreamAddress: '10.1.2.3:5555', upstreamAddress: '10.9.9.9:8080', localAddress: '10.0.0.1:15006', clusterName: 'outbound|80||api' });
   s.sendRequestHeaders(REQ, { endOfStream: true });
   const v = reqOps.map((r) => (r.code === R.Ok ? r.bytes : r.code));
   assert.equal(new TextDecoder().decode(v[0] as Uint8Array), '/a/b?x=1');
@@ -165,6 +166,10 @@ test('properties: NUL-separated paths; a dotted string is NotFound; strings raw;
   assert.equal(respOps[1]!.text, '10.9.9.9:8080');
   assert.equal(respOps[2]!.code, R.NotFound, 'request header attributes are gone after request headers continued (older Envoy)');
   assert.equal(respOps[3]!.code, R.Ok, 'stream info attributes stay');
+  assert.deepEqual([...respOps[4]!.bytes], [0, 0, 0, 0], 'request.headers is then an empty map');
+  assert.equal(i64le(respOps[5]!.bytes), 0n, 'request.size falls back to the body bytes received');
+  assert.equal(respOps[6]!.text, '10.0.0.1:15006');
+  assert.equal(respOps[7]!.text, 'outbound|80||api');
   s.complete();
   assert.equal(i64le(logOps[0]!.bytes), 25_000_000n);
   assert.equal(logOps[1]!.text, '/a/b?x=1', 'request attributes readable in on_log');
