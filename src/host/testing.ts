@@ -67,6 +67,8 @@ export interface TestVMOptions {
   random?: (buf: Uint8Array) => void;
   /** Default true: run the canary VM first, as Envoy does. */
   canary?: boolean;
+  /** Shared data / queues store; pass one store to several TestVMs to model Envoy workers. Default: a fresh one. */
+  store?: SharedStore;
 }
 
 export interface TestHttpCall {
@@ -143,7 +145,7 @@ export class TestVM {
       vmId: opts.vmId ?? '',
       failOpen: opts.failOpen ?? false,
       env,
-      store: new SharedStore(),
+      store: opts.store ?? new SharedStore(),
       requestAttributesAfterHeaders: opts.requestAttributesAfterHeaders ?? false,
       httpCallTimeoutAs: opts.httpCallTimeoutAs ?? 'status504',
       canary: opts.canary ?? true,

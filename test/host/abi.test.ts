@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Probe, OUT1, OUT2, type Op } from './probe.js';
 import { WasmResult as R, decodePairs, encodePairs } from '../../src/host/index.js';
 import { TestVM } from '../../src/host/testing.js';
+import { SharedStore } from '../../src/host/shared.js';
 import { wat } from './wat.js';
 
 const REQ: [string, string][] = [[':method', 'GET'], [':path', '/a/b?x=1'], [':authority', 'api'], [':scheme', 'http'], ['x-request-id', 'rid-7'], ['dup', 'one'], ['dup', 'two']];
@@ -592,4 +593,24 @@ test('pointers outside memory answer InvalidMemoryAccess instead of trapping', a
   assert.equal(s.sendRequestHeaders(REQ), 0);
   assert.deepEqual(r.map((x) => x.code), [R.InvalidMemoryAccess, R.InvalidMemoryAccess, R.InvalidMemoryAccess, R.InvalidMemoryAccess, R.InvalidMemoryAccess, 21]);
   assert.equal(p.vm.failed, false);
+});
+
+test('worker VMs share only shared data and queues: globals and memory are per VM', async () => {
+  const store = new SharedStore();
+  const a = await Probe.start({ store });
+  const b = await Probe.start({ store });
+  const [k, kl] = a.data('shared-key');
+  const [v, vl] = a.data('from-a');
+  a.on('request_headers', [{ fn: 'set_shared_data', args: [k, kl, v, vl, 0] }]);
+  a.vm.stream().sendRequestHeaders(REQ);
+  const [k2, k2l] = b.data('shared-key');
+  const r = b.on('request_headers', [{ fn: 'get_shared_data', args: [k2, k2l, OUT1, OUT2, b.slot()] }]);
+  b.clearEvents();
+  b.vm.stream().sendRequestHeaders(REQ);
+  assert.equal(r[0]!.text, 'from-a');
+  assert.equal(a.events().length > b.events().length, true, 'each VM has its own memory (event log)');
+  const c = await Probe.start();
+  const r3 = c.on('request_headers', [{ fn: 'get_shared_data', args: [...c.data('shared-key'), OUT1, OUT2, 0] }]);
+  c.vm.stream().sendRequestHeaders(REQ);
+  assert.equal(r3[0]!.code, R.NotFound, 'another store (another Envoy) does not see it');
 });
