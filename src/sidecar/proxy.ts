@@ -106,6 +106,13 @@ export class ProxyStream {
     if (hcm.generateRequestId && getHeader(headers, 'x-request-id') === undefined) headers.push(['x-request-id', randomUUID()]);
     if (getHeader(headers, 'x-forwarded-proto') === undefined) headers.push(['x-forwarded-proto', 'http']);
     this.info.requestHeaders = headers;
+    // Envoy resolves the route before the filters run (route_name / cluster_name are readable
+    // in on_request_headers); the router resolves it again with the headers the filters left.
+    const initial = selectRoute(hcm.virtualHosts, headers);
+    if (initial) {
+      this.info.routeName = initial.name;
+      if (initial.action.kind === 'route') this.info.clusterName = initial.action.cluster;
+    }
 
     this.ctx.filters.forEach((factory, i) => {
       const slot: FilterSlot = { stream: PASS_THROUGH, broken: false };

@@ -216,6 +216,17 @@ describe('filter chain', () => {
     assert.deepEqual(s.events, ['request_headers eos=true', 'response_headers 200 eos=false', `response_body 4 eos=false`, 'response_body 0 eos=true', 'log', 'done']);
   });
 
+  it('resolves the route before the filters run, as Envoy does', async () => {
+    const prod = await upstream();
+    const rec = recordingLoader();
+    const routes = '\n              - name: everything\n                match: { prefix: "/" }\n                route: { cluster: production }';
+    const sc = await sidecar(bootstrap([listener({ routes, filters: filterYaml({}) })], [staticCluster('production', prod.port)]), { filterLoader: rec.loader });
+    await send(sc.port, '/x');
+    const s = rec.filters.get('rec')!.streams[0]!;
+    assert.equal(s.routeAtHeaders, 'everything');
+    assert.equal(s.clusterAtHeaders, 'production');
+  });
+
   it('lets the filter change headers and body on the way', async () => {
     const prod = await upstream((r, res) => res.end(`seen ${r.headers['x-added']}`));
     const rec = recordingLoader();

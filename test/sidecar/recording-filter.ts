@@ -22,6 +22,9 @@ export interface StreamRecord {
   requestBody: string;
   responseBody: string;
   info: StreamInfo;
+  /** route_name / cluster_name as the filter could read them in its request headers callback. */
+  routeAtHeaders?: string | undefined;
+  clusterAtHeaders?: string | undefined;
 }
 
 export class RecordingFilter implements FilterWithStats {
@@ -42,6 +45,8 @@ export class RecordingFilter implements FilterWithStats {
     return {
       requestHeaders(h: HeaderList, eos: boolean): FilterStatus {
         rec.events.push(`request_headers eos=${eos}`);
+        rec.routeAtHeaders = info.routeName;
+        rec.clusterAtHeaders = info.clusterName;
         if (cfg.add_request_header) h.push(cfg.add_request_header);
         if (cfg.local_reply) {
           control.sendLocalReply({ status: cfg.local_reply.status, body: Buffer.from(cfg.local_reply.body), headers: [['x-local', '1']], details: 'test' });
