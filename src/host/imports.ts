@@ -515,7 +515,14 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       const token = vm.nextHttpCallId();
       const req: HttpCallRequest = { token, cluster, headers, body: bodyCopy, trailers, timeoutMs: timeout };
       root.calls.set(token, null);
-      const handle = env.httpCall(req, (res) => deliverHttpCall(root, token, res));
+      let handle: ReturnType<typeof env.httpCall>;
+      try {
+        handle = env.httpCall(req, (res) => deliverHttpCall(root, token, res));
+      } catch (err) {
+        // A data plane that cannot even start the call is an inline failure, not a module trap.
+        vm.log(4, `http_call to ${cluster} could not start: ${(err as Error).message}`);
+        handle = false;
+      }
       if (handle === false) {
         root.calls.delete(token);
         return R.InternalFailure;

@@ -531,8 +531,14 @@ test('an http_call answer the data plane reports synchronously is still delivere
 });
 
 test('an http_call the data plane cannot start answers InternalFailure and no callback comes', async () => {
+  for (const refuse of [() => false as const, () => { throw new Error('no healthy upstream'); }]) {
+    await inlineFailure(refuse);
+  }
+});
+
+async function inlineFailure(refuse: () => false): Promise<void> {
   const p = await Probe.start({ clusters: ['upstream'] });
-  p.vm.env.httpCall = () => false;
+  p.vm.env.httpCall = refuse;
   const [c, cl] = p.data('upstream');
   const h = p.pairs([[':method', 'GET'], [':path', '/'], [':authority', 'a']]);
   const r = p.on('request_headers', [{ fn: 'http_call', args: [c, cl, ...h, 0, 0, 0, 0, 0, OUT1] }]);
@@ -540,7 +546,9 @@ test('an http_call the data plane cannot start answers InternalFailure and no ca
   p.vm.stream().sendRequestHeaders(REQ);
   assert.equal(r[0]!.code, R.InternalFailure);
   assert.ok(!p.kinds().includes('http_call_response'));
-});
+  assert.equal(p.vm.failed, false);
+  assert.equal(p.vm.plugin!.pendingHttpCalls, 0);
+}
 
 test('a missing header is Ok with an empty value for ABI 0.1.0, NotFound from 0.2.0 on', async () => {
   for (const [abi, want, params] of [['0_1_0', R.Ok, 'i32 i32'], ['0_2_0', R.NotFound, 'i32 i32 i32']] as const) {
