@@ -1,6 +1,6 @@
 import { ByteBuf } from "../abi/bytes";
 import { writeJsonString } from "../filter/json";
-import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "../filter/record";
+import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "../filter/record";
 
 function buf(s: string): ByteBuf {
   const b = new ByteBuf();
@@ -64,7 +64,23 @@ describe("records", () => {
 
   it("writes a failed shadow side with status 0 and the error", () => {
     const out = new ByteBuf();
-    writeRecord(out, prefix(), ROLE_FIELD_SHADOW, 0, String.UTF8.encode("timeout"), 5000000000, null, null, null, false);
+    writeRecord(out, prefix(), ROLE_FIELD_SHADOW, 0, String.UTF8.encode("timeout"), 5000000000, null, null, null, false, null);
     expect(text(out).endsWith(",\"role\":\"shadow\",\"status\":0,\"error\":\"timeout\",\"latency_ms\":5000}")).toBe(true, text(out));
+  });
+});
+
+describe("record source", () => {
+  it("appends the prepared source field, escaped", () => {
+    const src = new ByteBuf();
+    const node = String.UTF8.encode("sidecar~10.0.0.1~pod \"a\".ns");
+    writeSource(src, changetype<usize>(node), node.byteLength);
+    const out = new ByteBuf();
+    writeRecord(out, prefix(), ROLE_FIELD_PRODUCTION, 200, null, 0, null, null, null, false, src);
+    expect(text(out).endsWith(",\"source\":\"sidecar~10.0.0.1~pod \\\"a\\\".ns\"}")).toBe(true, text(out));
+  });
+  it("writes nothing for an empty node id", () => {
+    const src = new ByteBuf();
+    writeSource(src, 0, 0);
+    expect(src.len).toBe(0);
   });
 });

@@ -50,7 +50,7 @@ export class JsonReader {
     const v = this.value(0);
     if (v === null) return null;
     this.ws();
-    if (this.p != this.end) return this.fail("unexpected data after the JSON value");
+    if (this.p != this.end) return this.fail("trailing data");
     return v;
   }
 
@@ -98,7 +98,7 @@ export class JsonReader {
     if (c == 102) { if (this.lit("false")) return new JValue(J_BOOL); return this.fail("invalid literal"); }
     if (c == 110) { if (this.lit("null")) return new JValue(J_NULL); return this.fail("invalid literal"); }
     if (c == 45 || (c >= 48 && c <= 57)) return this.number();
-    if (c < 0) return this.fail("unexpected end of input");
+    if (c < 0) return this.fail("unexpected end");
     return this.fail("unexpected character");
   }
 
@@ -200,7 +200,7 @@ export class JsonReader {
       if (this.p >= this.end) { this.fail("unterminated string"); return null; }
       const c = <i32>load<u8>(this.p);
       if (c == 34) break;
-      if (c < 0x20) { this.fail("control character in string"); return null; }
+      if (c < 0x20) { this.fail("control character"); return null; }
       if (c != 92) { this.p++; continue; }
       out += String.UTF8.decodeUnsafe(run, this.p - run);
       this.p++;

@@ -18,7 +18,7 @@ import {
   bump, defineMetrics, pushMetrics, M_BODY_TOO_LARGE, M_MIRRORED, M_SAMPLED_OUT, M_SHADOW_FAILURES,
 } from "./metrics";
 import { buildMirrorHeaders, inList } from "./mirror";
-import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
+import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
 import { Reporter } from "./reporter";
 import { PendingCall, recycleCall, takeCall, trackCall } from "./calls";
 import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
@@ -30,6 +30,7 @@ const H_AUTHORITY = String.UTF8.encode(":authority");
 const H_STATUS = String.UTF8.encode(":status");
 const H_REQUEST_ID = String.UTF8.encode("x-request-id");
 const P_RESPONSE_CODE = String.UTF8.encode("response\0code");
+const P_NODE_ID = String.UTF8.encode("node\0id");
 const E_RESET = String.UTF8.encode("reset");
 const E_TIMEOUT = String.UTF8.encode("timeout");
 const E_REJECTED = String.UTF8.encode("rejected");
@@ -60,6 +61,8 @@ function isKey(i: i32, key: ArrayBuffer): bool {
 export class ShadowRoot extends RootContext {
   cfg: Config | null = null;
   reporter: Reporter = new Reporter();
+  /** `,"source":"<node id>"` for every record, read once at configure time (empty when the host has no node id). */
+  source: ByteBuf = new ByteBuf();
   freeStreams: ShadowStream[] = [];
   ticks: u32 = 0;
   /** Copies sent and not answered yet; capped at max_queued_records so a shadow that never answers (timeout 0) cannot grow memory. */
@@ -80,6 +83,9 @@ export class ShadowRoot extends RootContext {
     if (this.cfg !== null) this.reporter.flush();
     this.cfg = cfg;
     defineMetrics();
+    message.clear();
+    if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
+    writeSource(this.source, message.ptr, message.len);
     this.reporter.configure(cfg, outPairs);
     setTickPeriod(cfg.flushIntervalMs);
     return true;
@@ -170,7 +176,7 @@ export class ShadowRoot extends RootContext {
     }
     if (status == 0) bump(M_SHADOW_FAILURES);
     record.clear();
-    writeRecord(record, p.prefix, ROLE_FIELD_SHADOW, status, error, latency, null, headersJson, bodyScratch, truncated);
+    writeRecord(record, p.prefix, ROLE_FIELD_SHADOW, status, error, latency, null, headersJson, bodyScratch, truncated, this.source);
     this.reporter.add(record);
     bodyScratch.reset(KEEP_BYTES);
   }
@@ -334,7 +340,7 @@ export class ShadowStream extends StreamContext {
     }
     bump(M_SHADOW_FAILURES);
     record.clear();
-    writeRecord(record, this.prefix, ROLE_FIELD_SHADOW, 0, error, 0, null, null, null, false);
+    writeRecord(record, this.prefix, ROLE_FIELD_SHADOW, 0, error, 0, null, null, null, false, root.source);
     root.reporter.add(record);
   }
 
@@ -381,7 +387,7 @@ export class ShadowStream extends StreamContext {
     }
     record.clear();
     writeRecord(record, this.prefix, this.role == ROLE_SHADOW ? ROLE_FIELD_SHADOW : ROLE_FIELD_PRODUCTION,
-      status, error, latency, this.requestBody, this.responseHeaders, this.responseBody, this.truncated);
+      status, error, latency, this.requestBody, this.responseHeaders, this.responseBody, this.truncated, root.source);
     root.reporter.add(record);
   }
 }

@@ -20,9 +20,18 @@ const K_RESPONSE_BODY = String.UTF8.encode(",\"response_body\":");
 const K_BASE64 = String.UTF8.encode(",\"body_encoding\":\"base64\"");
 const K_TRUNCATED = String.UTF8.encode(",\"response_body_truncated\":true");
 const K_REDACTED = String.UTF8.encode("[redacted]");
+const K_SOURCE = String.UTF8.encode(",\"source\":");
 
 export const ROLE_FIELD_PRODUCTION: i32 = 1;
 export const ROLE_FIELD_SHADOW: i32 = 2;
+
+/** `,"source":"…"` for the node id the host reports, or nothing when it has none. */
+export function writeSource(out: ByteBuf, p: usize, n: i32): void {
+  out.clear();
+  if (n <= 0) return;
+  out.buf(K_SOURCE);
+  writeJsonString(out, p, n);
+}
 
 /** `{"v":1,"id":"…","route":…,"method":…,"path":…,"ts_ms":N` (no closing brace). */
 export function writePrefix(out: ByteBuf, idPtr: usize, idLen: i32, routeJson: ByteBuf,
@@ -61,12 +70,13 @@ export function endHeaders(out: ByteBuf): void {
 
 /**
  * One side's record. `requestBody` may be null (not recorded for that side);
+ * `source`, if given, is the prepared `,"source":…` field (see writeSource);
  * `headersJson` null or empty means no response headers. Bodies that are not
  * valid UTF-8 make both bodies base64 (body_encoding applies to both).
  */
 export function writeRecord(out: ByteBuf, prefix: ByteBuf, role: i32, status: i32, error: ArrayBuffer | null,
   latencyNs: u64, requestBody: ByteBuf | null, headersJson: ByteBuf | null, responseBody: ByteBuf | null,
-  truncated: bool): void {
+  truncated: bool, source: ByteBuf | null = null): void {
   out.from(prefix);
   out.buf(role == ROLE_FIELD_SHADOW ? K_ROLE_SHADOW : K_ROLE_PRODUCTION);
   out.buf(K_STATUS);
@@ -98,5 +108,6 @@ export function writeRecord(out: ByteBuf, prefix: ByteBuf, role: i32, status: i3
   }
   if (base64) out.buf(K_BASE64);
   if (truncated) out.buf(K_TRUNCATED);
+  if (source !== null) out.from(source);
   out.byte(125);
 }

@@ -125,3 +125,19 @@ test('every record has the required fields with the contract types', async () =>
     assert.ok(Number.isInteger(r.ts_ms));
   }
 });
+
+test('records carry the node id the host reports as "source"', async () => {
+  const vm = await startFilter({ shadow_cluster: 'shadow' }, { properties: { 'node.id': 'sidecar~10.1.2.3~model-v1.ns~ns.svc.cluster.local' } });
+  exchange(vm, { headers: [['x-request-id', 'src-1']] });
+  for (const c of vm.takeHttpCalls('shadow')) vm.respond(c, { status: 200 });
+  const recs = flushRecords(vm);
+  assert.equal(recs.length, 2);
+  for (const r of recs) assert.equal(r.source, 'sidecar~10.1.2.3~model-v1.ns~ns.svc.cluster.local');
+});
+
+test('without a node id there is no source field', async () => {
+  const vm = await startFilter({});
+  exchange(vm, { headers: [['x-request-id', 'src-2']] });
+  const [rec] = flushRecords(vm);
+  assert.equal('source' in rec!, false);
+});
