@@ -321,7 +321,19 @@ export class HttpStreamImpl implements HttpStream, StreamState {
       d.heldTrailers = trailers;
       return 1;
     }
-    return this.trailers(direction, trailers);
+    const status = this.trailers(direction, trailers);
+    if (status === 0 && d.buffering) {
+      // Trailers that continue also release the body the filter was buffering (Envoy resumes
+      // the stream): it is handed over first, the trailers follow as this call's result.
+      const data = d.held;
+      d.held = EMPTY;
+      d.buffering = false;
+      d.heldEnd = false;
+      if (direction === 'request') this.reqBody = null;
+      else this.respBody = null;
+      this.onContinue?.({ direction, data, endOfStream: false });
+    }
+    return status;
   }
 
   private trailers(direction: 'request' | 'response', trailers: HeaderList): number {

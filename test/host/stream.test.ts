@@ -257,3 +257,15 @@ test('a trap in on_tick fails the VM; later streams fail as configured and ticks
   assert.deepEqual(p.events(), []);
   assert.equal(p.vm.stream().sendRequestHeaders(REQ), 4);
 });
+
+test('trailers that continue release the body a StopIterationAndBuffer was holding', async () => {
+  const p = await Probe.start();
+  p.returns('request_body', 1);
+  const s = p.vm.stream();
+  s.sendRequestHeaders(REQ);
+  assert.equal(s.sendRequestBody('held-part'), 1);
+  assert.equal(s.forwardedRequestBody.length, 0);
+  assert.equal(s.sendRequestTrailers([['t', '1']]), 0);
+  assert.equal(text(s.forwardedRequestBody), 'held-part');
+  assert.deepEqual(s.continues.map((c) => [c.direction, text(c.data), c.endOfStream]), [['request', 'held-part', false]]);
+});
