@@ -68,6 +68,8 @@ export class ProxyStream {
   private mirrors: MirrorCopy[] = [];
   private route: RouteAction | undefined;
   private upstreamChunked = false;
+  private upstreamStartMs = 0;
+  private requestEnded = false;
   private method = 'GET';
   private headersSent = false;
   private finished = false;
@@ -286,6 +288,7 @@ export class ProxyStream {
     const raw = toRawHeaders(up);
     raw.push('host', getHeader(up, ':authority') ?? '');
     this.upstreamChunked = !endOfStream && getHeader(up, 'content-length') === undefined;
+    this.upstreamStartMs = Date.now();
     this.upstream = openUpstream(cluster, host, getHeader(up, ':method') ?? 'GET', path, raw, {
       onResponse: (res) => this.upstreamHeaders(res),
       onFailure: (kind, started) => this.upstreamFailure(kind, started),
@@ -296,6 +299,7 @@ export class ProxyStream {
   private endUpstreamRequest(): void {
     const up = this.upstream;
     if (!up) return;
+    this.requestEnded = true;
     up.req.end();
     up.armTimeout(this.route?.timeoutMs ?? 0);
     const mirrors = this.mirrors;
@@ -311,7 +315,7 @@ export class ProxyStream {
     this.upstreamResponse = res;
     const status = res.statusCode ?? 502;
     const headers = responseHeadersOf(status, res.rawHeaders);
-    setHeader(headers, 'x-envoy-upstream-service-time', String(Date.now() - this.info.startTimeMs));
+    setHeader(headers, 'x-envoy-upstream-service-time', String(Date.now() - this.upstreamStartMs));
     const eos =
       this.method === 'HEAD' || status === 204 || status === 304 || (res.headers['content-length'] === '0' && res.headers['transfer-encoding'] === undefined);
     this.responsePipe.push({ kind: 'headers', headers, endOfStream: eos });
@@ -401,6 +405,9 @@ export class ProxyStream {
   }
 
   private endDownstream(): void {
+    // An upstream that answered before the whole request was sent: like Envoy, stop sending it.
+    if (this.upstream && !this.requestEnded) this.upstream.abortUnfinished();
+    this.requestPipe.halt();
     this.res.end();
     this.ctx.stats.downstream_rq_completed++;
     this.complete();

@@ -28,6 +28,8 @@ export interface UpstreamRequest {
   armTimeout(ms: number): void;
   /** Ends our interest: no more callbacks, the connection is torn down if still busy. */
   abort(): void;
+  /** Tears down a request whose body was never finished (its connection cannot be reused anyway). */
+  abortUnfinished(): void;
 }
 
 export function openUpstream(
@@ -109,6 +111,11 @@ export function openUpstream(
       settled = true;
       clearTimers();
       req.destroy();
+    },
+    abortUnfinished() {
+      settled = true;
+      clearTimers();
+      if (!req.writableEnded) req.destroy();
     },
   };
 }

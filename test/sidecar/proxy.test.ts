@@ -401,3 +401,23 @@ describe('edges', () => {
     assert.equal(sc.stats()['http.ingress.filter_errors'], 1);
   });
 });
+
+describe('early upstream answers', () => {
+  it('an upstream that answers before the request body is complete ends the stream cleanly', async () => {
+    // Answer 413 as soon as headers arrive, without reading the body.
+    const server = (await import('node:http')).createServer((_req, res) => {
+      res.writeHead(413, { 'content-type': 'text/plain' });
+      res.end('too large');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    running.push({ close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+    const port = (server.address() as { port: number }).port;
+    const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [staticCluster('production', port)]));
+    const r = await send(sc.port, '/upload', { method: 'POST', body: Array.from({ length: 5 }, () => 'x'.repeat(1000)), gapMs: 30, headers: { 'transfer-encoding': 'chunked' } });
+    assert.equal(r.status, 413);
+    assert.equal(r.body, 'too large');
+    assert.equal(sc.stats()['http.ingress.downstream_rq_completed'], 1);
+    // The sidecar keeps serving on the same listener.
+    assert.equal((await send(sc.port, '/again')).status, 413);
+  });
+});
