@@ -29,6 +29,8 @@ const H_METHOD = String.UTF8.encode(":method");
 const H_AUTHORITY = String.UTF8.encode(":authority");
 const H_STATUS = String.UTF8.encode(":status");
 const H_REQUEST_ID = String.UTF8.encode("x-request-id");
+const H_UPGRADE = String.UTF8.encode("upgrade");
+const V_CONNECT = String.UTF8.encode("CONNECT");
 const P_RESPONSE_CODE = String.UTF8.encode("response\0code");
 const P_NODE_ID = String.UTF8.encode("node\0id");
 const E_RESET = String.UTF8.encode("reset");
@@ -220,7 +222,7 @@ export class ShadowStream extends StreamContext {
     const cfg = root.cfg;
     if (cfg === null) return ACTION_CONTINUE;
     const n = readHeaderMap(MAP_REQUEST_HEADERS, inPairs, pairsBytes);
-    let path = -1, method = -1, authority = -1, corr = -1, requestId = -1, marker = -1;
+    let path = -1, method = -1, authority = -1, corr = -1, requestId = -1, marker = -1, upgrade = -1;
     for (let i = 0; i < n; i++) {
       const kn = inPairs.keyLen(i);
       if (kn > 0 && load<u8>(inPairs.keyPtr(i)) == 58) {
@@ -230,6 +232,7 @@ export class ShadowStream extends StreamContext {
       } else if (corr < 0 && isKey(i, cfg.correlationHeader)) corr = i;
       else if (requestId < 0 && isKey(i, H_REQUEST_ID)) requestId = i;
       else if (marker < 0 && isKey(i, cfg.markerHeader)) marker = i;
+      else if (upgrade < 0 && isKey(i, H_UPGRADE)) upgrade = i;
     }
     if (path < 0 || method < 0) return ACTION_CONTINUE;
     const pathPtr = inPairs.valPtr(path), pathLen = inPairs.valLen(path);
@@ -263,6 +266,11 @@ export class ShadowStream extends StreamContext {
         id.len = 32;
       }
       replaceHeader(MAP_REQUEST_HEADERS, cfg.correlationHeader, id.ptr, id.len);
+    }
+
+    // Like Envoy's own mirroring, leave tunnels alone: an upgrade or CONNECT is tagged only.
+    if (upgrade >= 0 || bytesEqual(methodPtr, methodLen, changetype<usize>(V_CONNECT), V_CONNECT.byteLength)) {
+      return ACTION_CONTINUE;
     }
 
     if (role == ROLE_PRODUCTION) {

@@ -14,7 +14,7 @@ test('the copy: same request, hop-by-hop and stripped headers removed, marker ad
     headers: [
       ['x-request-id', 'm-1'], ['content-type', 'application/json'], ['authorization', 'Bearer s3cr3t'],
       ['x-api-key', 'k'], ['connection', 'keep-alive, X-Hop-Private'], ['x-hop-private', 'h'], ['keep-alive', 'timeout=5'], ['proxy-connection', 'x'],
-      ['transfer-encoding', 'chunked'], ['upgrade', 'h2c'], ['te', 'trailers'], ['trailer', 'x-t'],
+      ['transfer-encoding', 'chunked'], ['te', 'trailers'], ['trailer', 'x-t'],
       ['content-length', '20'], ['x-shadow-request', 'spoofed'], ['accept', '*/*'],
     ],
   });
@@ -236,4 +236,14 @@ test('copies never answered are capped at max_queued_records; the rest are recor
   for (const c of copies) vm.respond(c, { status: 200 });
   exchange(vm, { headers: [['x-request-id', 'ov-8']] });
   assert.equal(vm.takeHttpCalls('shadow').length, 1);
+});
+
+test('upgrades and CONNECT are tagged but neither copied nor recorded (as Envoy\'s mirroring)', async () => {
+  const vm = await startFilter({ shadow_cluster: 'shadow' });
+  const ws = exchange(vm, { headers: [['x-request-id', 'ws-1'], ['connection', 'upgrade'], ['upgrade', 'websocket']], status: 101 });
+  const tunnel = exchange(vm, { method: 'CONNECT', path: '/', headers: [['x-request-id', 'tun-1']] });
+  assert.equal(ws.stream.requestHeader('x-shadow-correlation-id'), 'ws-1');
+  assert.equal(tunnel.stream.requestHeader('x-shadow-correlation-id'), 'tun-1');
+  assert.equal(vm.takeHttpCalls('shadow').length, 0);
+  assert.equal(flushRecords(vm).length, 0);
 });
