@@ -27,9 +27,14 @@ export function utf8Length(s: string): number {
   return bytes;
 }
 
+// Short strings are cheapest copied char by char; longer ones go through Node's native UTF-8
+// codec when the bytes live in a Buffer (the VM keeps its memory view as one).
+const NATIVE_MIN = 16;
+
 /** Writes s as UTF-8 at u8[off]; returns the bytes written. The caller sized the space with utf8Length. */
 export function writeString(u8: Uint8Array, off: number, s: string): number {
   const n = s.length;
+  if (n > NATIVE_MIN && u8 instanceof Buffer) return u8.write(s, off);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) return i + encoder.encodeInto(s.slice(i), u8.subarray(off + i)).written;
@@ -40,6 +45,7 @@ export function writeString(u8: Uint8Array, off: number, s: string): number {
 
 /** Reads len bytes at ptr as UTF-8. */
 export function readString(u8: Uint8Array, ptr: number, len: number): string {
+  if (len > NATIVE_MIN && u8 instanceof Buffer) return u8.toString('utf8', ptr, ptr + len);
   if (len <= 64) {
     let s = '';
     for (let i = 0; i < len; i++) {
@@ -54,6 +60,7 @@ export function readString(u8: Uint8Array, ptr: number, len: number): string {
 
 /** Reads a header name: like readString, lower-cased as Envoy's LowerCaseString does. */
 export function readLowerName(u8: Uint8Array, ptr: number, len: number): string {
+  if (len > NATIVE_MIN && u8 instanceof Buffer) return u8.toString('utf8', ptr, ptr + len).toLowerCase();
   if (len <= 64) {
     let s = '';
     for (let i = 0; i < len; i++) {
@@ -110,8 +117,8 @@ export function writePairs(u8: Uint8Array, dv: DataView, off: number, pairs: rea
   }
 }
 
-let scratch = new Uint8Array(64 * 1024);
-let scratchView = new DataView(scratch.buffer);
+let scratch = Buffer.alloc(64 * 1024);
+let scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
 
 /**
  * Serializes pairs in one pass into a reusable scratch buffer and returns a view of it (valid
@@ -127,8 +134,8 @@ export function serializePairs(pairs: readonly HeaderPair[]): Uint8Array {
     bound += (p[0].length + p[1].length) * 3;
   }
   if (bound > scratch.length) {
-    scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
-    scratchView = new DataView(scratch.buffer);
+    scratch = Buffer.alloc(Math.max(bound, scratch.length * 2));
+    scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
   }
   const u8 = scratch;
   const dv = scratchView;

@@ -169,7 +169,8 @@ export class Vm {
     const b = this.memory.buffer;
     if (b !== this.buf) {
       this.buf = b;
-      this.u8 = new Uint8Array(b);
+      // A Buffer view (no copy) so long strings can use Node's native UTF-8 codec.
+      this.u8 = Buffer.from(b);
       this.dv = new DataView(b);
     }
   }
