@@ -87,7 +87,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       closed = true;
       clearInterval(ticker);
       await app.close();
-      repo.close();
+      await repo.close();
     },
   };
 }

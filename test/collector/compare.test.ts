@@ -201,13 +201,13 @@ test('property: equal documents compare equal under any key reordering (and thro
 
 test('property: a change outside the ignore list is always reported at its path (or above it)', () => {
   fc.assert(
-    fc.property(json, fc.nat(), fc.string(), fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 }), (raw, pick, marker, ignoreKeys) => {
+    fc.property(json, fc.nat(), fc.string(), fc.array(fc.string({ maxLength: 3 }).filter((k) => k !== '*'), { maxLength: 3 }), (raw, pick, marker, ignoreKeys) => {
       const doc = JSON.parse(JSON.stringify(raw)) as unknown;
       const all = paths(doc);
       const [path, old] = all[pick % all.length]!;
       const changed = { changed_marker: marker, was: old === undefined ? null : old };
       const ignore = ignoreKeys.map((k) => childPath('', k));
-      // Only keep the case where the changed path is not covered by an ignore pattern.
+      // Literal keys only (a `*` segment is a wildcard); keep the cases the patterns do not cover.
       const covered = ignore.some((p) => path === p || path.startsWith(p + '/'));
       fc.pre(!covered);
       const other = setAt(doc, path, changed);

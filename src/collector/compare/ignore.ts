@@ -66,15 +66,15 @@ export class IgnoreMatcher {
   }
 }
 
-const cache = new Map<string, IgnoreMatcher>();
+// Keyed by the patterns array itself: a route's resolved rules are cached, so its
+// patterns are compiled once and looked up without building a key per pair.
+const cache = new WeakMap<readonly string[], IgnoreMatcher>();
 
-/** Matchers are reused: a route's patterns are compiled once. */
 export function ignoreMatcher(patterns: readonly string[]): IgnoreMatcher {
-  const key = JSON.stringify(patterns);
-  let m = cache.get(key);
+  let m = cache.get(patterns);
   if (!m) {
     m = new IgnoreMatcher(patterns);
-    cache.set(key, m);
+    cache.set(patterns, m);
   }
   return m;
 }

@@ -82,7 +82,8 @@ export class Joiner {
 
   private accept(r: ShadowRecord, now: number): void {
     const json = JSON.stringify(r);
-    if (!this.repo.insertRecord(r.id, r.role, r.route, r.status, r.latency_ms, now, json)) return; // duplicate
+    const seq = this.repo.insertRecord(r.id, r.role, r.route, r.status, r.latency_ms, now, json);
+    if (seq === null) return; // duplicate
     const own = this.stats.route(r.route);
     own.countSide(r.role, r.status, r.latency_ms);
     if (r.role === 'baseline') return;
@@ -109,6 +110,7 @@ export class Joiner {
     const shadow = r.role === 'production' ? other : r;
     const c = comparePair(production, shadow, this.config.rulesFor(production.route));
     this.repo.insertPair({
+      prodSeq: r.role === 'production' ? seq : partner.seq,
       id: r.id,
       route: production.route,
       statusMatch: c.statusMatch,

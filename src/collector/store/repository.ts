@@ -1,13 +1,16 @@
 // Every SQL statement the collector runs, prepared once.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
+import { Checkpointer } from './checkpointer.js';
 import type { Role } from '../types.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export type Synchronous = 'normal' | 'full';
 
 export interface SideRow {
+  seq: number;
   route: string;
   arrival_ms: number;
   record: string;
@@ -15,6 +18,7 @@ export interface SideRow {
 
 export interface PairRow {
   seq: number;
+  prod_seq: number;
   id: string;
   route: string;
   status_match: number;
@@ -27,6 +31,7 @@ export interface PairRow {
 }
 
 export interface NewPair {
+  prodSeq: number;
   id: string;
   route: string;
   statusMatch: boolean;
@@ -63,12 +68,22 @@ const b = (v: boolean): number => (v ? 1 : 0);
 
 export class Repository {
   readonly db: Database.Database;
+  private readonly checkpointer: Checkpointer | null = null;
   private readonly stmt;
 
   constructor(file: string, synchronous: Synchronous = 'normal') {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
-    if (file !== ':memory:') this.db.pragma('journal_mode = WAL');
+    if (file !== ':memory:') {
+      // Correlation ids are random, so each insert dirties a random index page that
+      // the commit writes whole: small pages keep that write small.
+      this.db.pragma('page_size = 4096');
+      this.db.pragma('journal_mode = WAL');
+      // Checkpoints run on the checkpointer's thread; this one only steps in if the
+      // WAL grows far beyond what that thread keeps up with.
+      this.db.pragma('wal_autocheckpoint = 50000');
+      this.checkpointer = new Checkpointer(file, createRequire(import.meta.url).resolve('better-sqlite3'));
+    }
     // WAL + NORMAL: a commit survives a crash of this process (kill -9); FULL also
     // survives power loss at the price of an fsync per batch.
     this.db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -83,29 +98,34 @@ export class Repository {
         'INSERT OR IGNORE INTO records (id, role, route, status, latency_ms, arrival_ms, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       findSide: db.prepare<[string, string], SideRow>(
-        'SELECT route, arrival_ms, record FROM records WHERE id = ? AND role = ?',
+        'SELECT seq, route, arrival_ms, record FROM records WHERE id = ? AND role = ?',
       ),
       sidesOf: db.prepare<[string], { role: Role; route: string; record: string }>(
         'SELECT role, route, record FROM records WHERE id = ?',
       ),
       insertPair: db.prepare(
-        `INSERT INTO pairs (id, route, status_match, body_match, match, truncated, late, diffs, created_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pairs (prod_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      pairById: db.prepare<[string], PairRow>('SELECT * FROM pairs WHERE id = ?'),
+      pairById: db.prepare<[string], PairRow>(
+        `SELECT p.* FROM records r JOIN pairs p ON p.prod_seq = r.seq WHERE r.id = ? AND r.role = 'production'`,
+      ),
       scanRecords: db.prepare<[], RecordScanRow>('SELECT route, role, status, latency_ms FROM records'),
       scanPairs: db.prepare<[], PairRow>('SELECT * FROM pairs'),
       scanLone: db.prepare<[], LoneRow>(
         `SELECT r.id, r.role, r.route, r.arrival_ms FROM records r
-         WHERE r.role <> 'baseline' AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.id = r.id)
+         WHERE r.role <> 'baseline' AND NOT EXISTS (
+           SELECT 1 FROM records o
+           WHERE o.id = r.id AND o.role = CASE r.role WHEN 'production' THEN 'shadow' ELSE 'production' END)
          ORDER BY r.arrival_ms, r.seq`,
       ),
     };
   }
 
-  /** False when (id, role) was already stored: the first copy wins. */
-  insertRecord(id: string, role: Role, route: string, status: number, latencyMs: number, arrivalMs: number, json: string): boolean {
-    return this.stmt.insertRecord.run(id, role, route, status, latencyMs, arrivalMs, json).changes > 0;
+  /** The new row's seq, or null when (id, role) was already stored: the first copy wins. */
+  insertRecord(id: string, role: Role, route: string, status: number, latencyMs: number, arrivalMs: number, json: string): number | null {
+    const r = this.stmt.insertRecord.run(id, role, route, status, latencyMs, arrivalMs, json);
+    return r.changes > 0 ? Number(r.lastInsertRowid) : null;
   }
 
   findSide(id: string, role: Role): SideRow | undefined {
@@ -118,6 +138,7 @@ export class Repository {
 
   insertPair(p: NewPair): void {
     this.stmt.insertPair.run(
+      p.prodSeq,
       p.id, p.route, b(p.statusMatch), b(p.bodyMatch), b(p.match), b(p.truncated), b(p.late), p.diffs, p.createdMs,
     );
   }
@@ -169,8 +190,10 @@ export class Repository {
     return this.db.transaction(fn)();
   }
 
-  close(): void {
+  /** Stops the checkpointer, folds the WAL into the file and closes. */
+  async close(): Promise<void> {
     if (!this.db.open) return;
+    await this.checkpointer?.stop();
     if (this.db.name !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }

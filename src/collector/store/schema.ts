@@ -1,7 +1,13 @@
 // SQLite layout. `records` keeps every side exactly as received (first copy of an
 // (id, role) wins); `pairs` keeps each production/shadow pair with its comparison.
-// Lone sides are the production/shadow records without a pair row, so nothing
-// about joining lives only in memory.
+// A pair is written in the same transaction as its second side, so a lone side is
+// simply a production/shadow record whose partner role is absent: nothing about
+// joining lives only in memory.
+//
+// Correlation ids are random, and every insert into an index keyed by them dirties
+// a random page; (id, role) on records is the only such index. Pairs are found
+// through their production record's seq, which grows with time like the pair's
+// own seq, so that index stays append-like.
 export const SCHEMA_VERSION = 1;
 
 export const SCHEMA_SQL = `
@@ -22,7 +28,8 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE TABLE IF NOT EXISTS pairs (
   seq          INTEGER PRIMARY KEY,
-  id           TEXT    NOT NULL UNIQUE,
+  prod_seq     INTEGER NOT NULL UNIQUE,
+  id           TEXT    NOT NULL,
   route        TEXT    NOT NULL,
   status_match INTEGER NOT NULL,
   body_match   INTEGER NOT NULL,

@@ -1,0 +1,174 @@
+// Ingest throughput of the collector: 64-record batches of ~1 KB records, every
+// record joined, compared and persisted to a SQLite file. The collector runs as
+// its own process (one Node.js thread = one core); this process only sends.
+//
+//   node --import tsx bench/collector/ingest.ts [--records N] [--concurrency C]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpuSeconds, httpCall, percentile, startServer, table, type Server } from './common.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const TOTAL = arg('--records', 200_000);
+const CONCURRENCY = arg('--concurrency', 4);
+const BATCH = 64;
+// e.g. SHADOWMESH_BENCH_NODE_ARGS=--cpu-prof to profile the collector process.
+const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+function body(i: number, shadow: boolean): string {
+  const items = [];
+  for (let k = 0; k < 8; k++) items.push({ sku: `sku-${(i * 7 + k) % 1000}`, score: ((i * 31 + k) % 997) / 997, rank: k, reason: 'similar-items' });
+  // One pair in ten differs in one score: the comparison has real work to do.
+  if (shadow && i % 10 === 0) items[2]!.score += 0.5;
+  const meta = { region: 'eu-west-1', took_ms: i % 50 };
+  // The shadow writes its keys in another order, so no body is byte-equal and every
+  // pair takes the structural (parse and walk) path of the comparison.
+  return shadow
+    ? JSON.stringify({ meta, items, model: 'ranker', request_id: `req-${i}` })
+    : JSON.stringify({ request_id: `req-${i}`, model: 'ranker', items, meta });
+}
+
+function record(i: number, role: 'production' | 'shadow'): string {
+  return JSON.stringify({
+    v: 1,
+    id: `bench-${i.toString(16).padStart(12, '0')}`,
+    role,
+    route: i % 3 === 0 ? 'rank' : 'predict',
+    method: 'POST',
+    path: '/v1/rank?user=' + (i % 5000),
+    status: 200,
+    latency_ms: 5 + (i % 97) * (role === 'shadow' ? 1.2 : 1),
+    ts_ms: 1_763_900_000_000 + i,
+    response_headers: { 'content-type': 'application/json', 'x-served-by': role },
+    response_body: body(i, role === 'shadow'),
+    source: role === 'shadow' ? 'ranker-v2-7d9f' : 'ranker-v1-5c2a',
+  });
+}
+
+/** Batch j: production sides of 32 new ids and shadow sides of the previous 32, so every record joins. */
+function batches(total: number): string[] {
+  const half = BATCH / 2;
+  const out: string[] = [];
+  const n = Math.ceil(total / BATCH);
+  for (let j = 0; j < n; j++) {
+    const recs: string[] = [];
+    for (let k = 0; k < half; k++) recs.push(record(j * half + k, 'production'));
+    for (let k = 0; k < half; k++) recs.push(record(Math.max(0, j - 1) * half + k + (j === 0 ? total : 0), 'shadow'));
+    out.push('[' + recs.join(',') + ']');
+  }
+  return out;
+}
+
+interface Run {
+  records: number;
+  seconds: number;
+  cpu: number;
+  latencies: number[];
+}
+
+async function drive(server: Server, bodies: string[]): Promise<Run> {
+  const pid = server.proc.pid!;
+  const latencies: number[] = [];
+  let next = 0;
+  let records = 0;
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const b = bodies[next++]!;
+        const s = performance.now();
+        const r = await httpCall(server.url, 'POST', '/v1/records', b);
+        latencies.push(performance.now() - s);
+        if (r.status !== 200) throw new Error(`POST answered ${r.status}: ${r.text.slice(0, 200)}`);
+        const ans = JSON.parse(r.text) as { accepted: number; rejected: number };
+        if (ans.rejected) throw new Error(`rejected: ${r.text.slice(0, 300)}`);
+        records += ans.accepted;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  return { records, seconds, cpu: cpuSeconds(pid) - cpu0, latencies: latencies.sort((a, b) => a - b) };
+}
+
+/** Runs queries in a loop until stopped; returns their latencies. */
+function queryLoop(server: Server): { stop: () => Promise<{ stats: number[]; pairs: number[] }> } {
+  let running = true;
+  const stats: number[] = [];
+  const pairs: number[] = [];
+  const loop = (async () => {
+    while (running) {
+      let s = performance.now();
+      await httpCall(server.url, 'GET', '/v1/stats');
+      stats.push(performance.now() - s);
+      s = performance.now();
+      const r = await httpCall(server.url, 'GET', '/v1/pairs?limit=500&mismatch=true');
+      pairs.push(performance.now() - s);
+      if (r.status !== 200) throw new Error(`pairs answered ${r.status}`);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { stats: stats.sort((a, b) => a - b), pairs: pairs.sort((a, b) => a - b) };
+    },
+  };
+}
+
+const fmt = (n: number, d = 1) => n.toFixed(d);
+
+async function main(): Promise<void> {
+  const bodies = batches(TOTAL);
+  const avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
+  const rows: (string | number)[][] = [];
+  const queryRows: (string | number)[][] = [];
+
+  for (const sync of ['normal', 'full'] as const) {
+    for (const withQueries of sync === 'normal' ? [false, true] : [false]) {
+      const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
+      const server = await startServer(['--db', join(dir, 'bench.db'), '--sync', sync, '--join-window-ms', '30000'], nodeArgs);
+      try {
+        // Warm-up: JIT and SQLite pages; not measured.
+        await drive(server, batches(6400).map((b) => b.replaceAll('bench-', 'warm-')));
+        const q = withQueries ? queryLoop(server) : null;
+        const run = await drive(server, bodies);
+        const qs = q ? await q.stop() : null;
+        const stats = JSON.parse((await httpCall(server.url, 'GET', '/v1/stats')).text) as { total: { pairs: number; production: number; shadow: number } };
+        rows.push([
+          `sync=${sync}${withQueries ? ' + queries' : ''}`,
+          run.records,
+          fmt(run.records / run.seconds, 0),
+          fmt(run.records / run.cpu, 0),
+          fmt(run.cpu / run.seconds, 2),
+          fmt(percentile(run.latencies, 0.5), 2),
+          fmt(percentile(run.latencies, 0.99), 2),
+          fmt(run.latencies[run.latencies.length - 1]!, 2),
+          stats.total.pairs,
+        ]);
+        if (qs) {
+          queryRows.push(['GET /v1/stats', qs.stats.length, fmt(percentile(qs.stats, 0.5), 2), fmt(percentile(qs.stats, 0.99), 2)]);
+          queryRows.push(['GET /v1/pairs?limit=500&mismatch=true', qs.pairs.length, fmt(percentile(qs.pairs, 0.5), 2), fmt(percentile(qs.pairs, 0.99), 2)]);
+        }
+      } finally {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  console.log(`collector ingest: ${TOTAL} records in ${BATCH}-record batches, ~${Math.round(avgRecord)} B/record, ${CONCURRENCY} requests in flight, file DB (WAL)`);
+  console.log(
+    table(
+      ['mode', 'records', 'records/s (wall)', 'records/s per CPU-s', 'server cores used', 'batch p50 ms', 'batch p99 ms', 'batch max ms', 'pairs (incl. warm-up)'],
+      rows,
+    ),
+  );
+  console.log('\nqueries running during the "+ queries" run (one loop, back to back):');
+  console.log(table(['query', 'count', 'p50 ms', 'p99 ms'], queryRows));
+}
+
+await main();
