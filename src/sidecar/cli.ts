@@ -32,6 +32,7 @@ interface SidecarCliOptions {
   listenAddress?: string;
   adminPort?: string;
   wasm?: string;
+  nodeId?: string;
   logLevel: string;
   httpCallConnectFailure: string;
   httpCallTimeout: string;
@@ -48,6 +49,7 @@ export function register(program: Command): void {
     .option('--listen-address <addr>', 'address all listeners and the admin bind to, instead of the YAML\'s')
     .option('--admin-port <port>', 'admin port (only when the YAML has an admin section)')
     .option('--wasm <path>', 'use this .wasm for every wasm filter instead of vm_config.code.local.filename')
+    .option('--node-id <id>', 'node.id (Envoy\'s --service-node), read by the filter as the records\' source')
     .option('--log-level <level>', `filter log level: ${LEVELS.join(', ')}`, 'info')
     .option('--http-call-connect-failure <as>', 'a filter http_call connect failure arrives as: response (Envoy: 503) or reset', 'response')
     .option('--http-call-timeout <as>', 'a filter http_call timeout arrives as: response (Envoy: 504) or reset', 'response')
@@ -72,6 +74,7 @@ export function register(program: Command): void {
           ...(opts.listenAddress !== undefined ? { listenAddress: opts.listenAddress } : {}),
           ...(opts.adminPort !== undefined ? { adminPort: parsePort(opts.adminPort, '--admin-port') } : {}),
           ...(opts.wasm !== undefined ? { wasmPath: opts.wasm } : {}),
+          ...(opts.nodeId !== undefined ? { nodeId: opts.nodeId } : {}),
           logLevel: opts.logLevel as SidecarLogLevel,
           httpCallConnectFailureAs: opts.httpCallConnectFailure as 'response' | 'reset',
           httpCallTimeoutAs: opts.httpCallTimeout as 'response' | 'reset',

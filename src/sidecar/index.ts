@@ -29,6 +29,8 @@ export interface SidecarEnvironment {
   readonly log: (line: string) => void;
   /** How a filter's http_call timeout is delivered: Envoy's 504 response, or a reset. */
   readonly httpCallTimeoutAs: 'response' | 'reset';
+  /** The bootstrap's node (properties node.id, node.cluster, node.metadata.*). */
+  readonly node: SidecarConfig['node'];
 }
 
 export interface FilterWithStats extends HttpFilterFactory {
@@ -91,6 +93,7 @@ export async function startSidecarFromConfig(config: SidecarConfig, options: Omi
     logLevel: options.logLevel ?? 'info',
     log,
     httpCallTimeoutAs: options.httpCallTimeoutAs ?? 'response',
+    node: config.node,
   };
   const loader = options.filterLoader ?? loadWasmFilter;
 

@@ -44,6 +44,14 @@ export async function loadWasmFilter(config: WasmFilterConfig, env: SidecarEnvir
       env.log(`[${level}] wasm log ${pluginName}${vm === 'canary' ? ' (canary)' : ''}: ${message}`);
     },
     logLevel: env.logLevel,
+    // Bootstrap node attributes (Envoy serves node.* from the bootstrap's `node`).
+    properties: (path) => {
+      if (path[0] !== 'node') return undefined;
+      if (path.length === 2 && path[1] === 'id') return env.node.id;
+      if (path.length === 2 && path[1] === 'cluster') return env.node.cluster;
+      if (path.length === 3 && path[1] === 'metadata') return env.node.metadata[path[2]!];
+      return undefined;
+    },
   };
   let host: PluginHost;
   try {

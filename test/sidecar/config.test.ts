@@ -27,6 +27,10 @@ function rejects(yaml: string, pattern: RegExp, overrides = {}): void {
 }
 
 const FULL = `
+node:
+  id: sidecar-1
+  cluster: models
+  metadata: { zone: a, replicas: 3 }
 admin:
   address: { socket_address: { address: 127.0.0.1, port_value: 9901 } }
 static_resources:
@@ -103,6 +107,7 @@ describe('Envoy bootstrap parsing', () => {
   it('reads listeners, routes, mirror policies, the wasm filter and clusters', () => {
     const c = parse(FULL);
     assert.deepEqual(c.admin, { address: '127.0.0.1', port: 9901 });
+    assert.deepEqual(c.node, { id: 'sidecar-1', cluster: 'models', metadata: { zone: 'a' } });
     const l = c.listeners[0]!;
     assert.equal(l.name, 'ingress');
     assert.deepEqual(l.address, { address: '0.0.0.0', port: 10000 });
@@ -144,6 +149,7 @@ describe('Envoy bootstrap parsing', () => {
   it('names each unimplemented field once, with its path', () => {
     const c = parse(FULL);
     assert.deepEqual(c.unimplemented, [
+      'node.metadata.replicas',
       'static_resources.clusters[*].circuit_breakers',
       'static_resources.listeners[*].filter_chains[*].filters[*].typed_config.use_remote_address',
       'static_resources.listeners[*].per_connection_buffer_limit_bytes',
@@ -152,7 +158,8 @@ describe('Envoy bootstrap parsing', () => {
 
   it('applies overrides: --resolve, listener ports, listen address, admin port, --wasm', () => {
     const other = writeFile(tmp.dir, 'other.wasm', EMPTY_WASM);
-    const c = parse(FULL, { resolve: { production: '127.0.0.1:8001' }, listenerPorts: { ingress: 0 }, listenAddress: '127.0.0.1', adminPort: 0, wasmPath: other });
+    const c = parse(FULL, { resolve: { production: '127.0.0.1:8001' }, listenerPorts: { ingress: 0 }, listenAddress: '127.0.0.1', adminPort: 0, wasmPath: other, nodeId: 'laptop' });
+    assert.equal(c.node.id, 'laptop');
     assert.deepEqual(c.clusters.get('production')!.endpoints, [{ address: '127.0.0.1', port: 8001 }]);
     assert.equal(c.clusters.get('production')!.type, 'STATIC');
     assert.deepEqual(c.listeners[0]!.address, { address: '127.0.0.1', port: 0 });

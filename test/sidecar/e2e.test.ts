@@ -102,7 +102,7 @@ describe('Envoy-mirror mode with envoy/envoy-mirror.yaml (filter on both sides)'
   it('production and shadow sidecars both record, with one correlation id', async () => {
     const prod = await model('v1');
     const shadow = await model('v2');
-    const records: Array<{ id: string; role: string; status: number; request_body?: string }> = [];
+    const records: Array<{ id: string; role: string; status: number; request_body?: string; source?: string }> = [];
     const capture = await startUpstream((r, res) => {
       records.push(...(JSON.parse(r.body) as typeof records));
       res.setHeader('content-type', 'application/json');
@@ -134,6 +134,8 @@ describe('Envoy-mirror mode with envoy/envoy-mirror.yaml (filter on both sides)'
         const sides = records.filter((r) => r.id === id).map((r) => r.role).sort();
         assert.deepEqual(sides, ['production', 'shadow']);
       }
+      // The bootstrap's node.id reaches the records as their source.
+      assert.ok(records.every((r) => r.source === 'model-mirror-sidecar'), JSON.stringify(records[0]));
     } finally {
       await sc.close();
       await capture.close();

@@ -114,8 +114,17 @@ export interface ListenerConfig {
   readonly yamlPath: string;
 }
 
+/** Bootstrap `node`: what the filter reads as properties node.id, node.cluster, node.metadata. */
+export interface NodeInfo {
+  readonly id: string;
+  readonly cluster: string;
+  /** String-valued metadata only. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
 export interface SidecarConfig {
   readonly sourcePath: string;
+  readonly node: NodeInfo;
   readonly listeners: readonly ListenerConfig[];
   readonly clusters: ReadonlyMap<string, ClusterConfig>;
   readonly admin: SocketAddress | undefined;

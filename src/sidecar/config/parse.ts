@@ -13,6 +13,7 @@ import type {
   HttpFilterConfig,
   ListenerConfig,
   MirrorPolicy,
+  NodeInfo,
   RouteConfig,
   SidecarConfig,
   SocketAddress,
@@ -44,6 +45,8 @@ export interface ConfigOverrides {
   readonly adminPort?: number;
   /** Path of the .wasm used for every wasm filter, instead of vm_config.code.local.filename. */
   readonly wasmPath?: string;
+  /** node.id, as Envoy's --service-node. */
+  readonly nodeId?: string;
 }
 
 export interface ParseOptions {
@@ -126,16 +129,36 @@ class BootstrapParser {
         port: this.overrides.adminPort ?? addr.port,
       };
     }
-    root.accept('node', 'layered_runtime');
+    const node = this.node(root.opt('node'));
+    root.accept('layered_runtime');
     root.done();
 
     return {
       sourcePath: this.options.sourcePath,
+      node,
       listeners,
       clusters,
       admin,
       unimplemented: this.unread.list(),
     };
+  }
+
+  private node(n: Node | undefined): NodeInfo {
+    const id = this.overrides.nodeId ?? n?.opt('id')?.str() ?? '';
+    const cluster = n?.opt('cluster')?.str() ?? '';
+    const metadata: Record<string, string> = {};
+    const md = n?.opt('metadata');
+    if (md) {
+      if (typeof md.value !== 'object' || Array.isArray(md.value)) md.fail('expected a mapping');
+      for (const [k, v] of Object.entries(md.value as Record<string, unknown>)) {
+        if (typeof v === 'string') metadata[k] = v;
+        else this.unread.add(`${md.path}.${k}`);
+      }
+      md.accept(...Object.keys(md.value as Record<string, unknown>));
+    }
+    n?.accept('locality', 'user_agent_name');
+    n?.done();
+    return { id, cluster, metadata };
   }
 
   private socketAddress(addrNode: Node): SocketAddress {
