@@ -183,6 +183,11 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
     return readPairs(vm.u8, vm.dv, ptr, size, true);
   }
 
+  function wallNs(): bigint {
+    const c = env.clock;
+    return c.nowNs ? c.nowNs() : BigInt(Math.round(c.nowMs() * 1e6));
+  }
+
   function continueStream(type: number): number {
     const t = U32(type);
     if (t > 3) return R.BadArgument;
@@ -546,7 +551,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       vm.hostCalls++;
       if (vm.restricted) restrictedTrap('env.proxy_get_current_time_nanoseconds');
       vm.refresh();
-      return putU64(out, BigInt(Math.round(env.clock.nowMs() * 1e6))) ? R.Ok : R.InvalidMemoryAccess;
+      return putU64(out, wallNs()) ? R.Ok : R.InvalidMemoryAccess;
     },
     proxy_define_metric(type: number, np: number, ns: number, idPtr: number): number {
       vm.hostCalls++;
@@ -693,7 +698,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
     clock_time_get(id: number, _precision: bigint, out: number) {
       vm.hostCalls++;
       let ns: bigint;
-      if (id === 0) ns = BigInt(Math.round(env.clock.nowMs() * 1e6));
+      if (id === 0) ns = wallNs();
       else if (id === 1) ns = env.clock.monotonicNs ? env.clock.monotonicNs() : BigInt(Math.round(env.clock.nowMs() * 1e6));
       else return 58;
       vm.refresh();

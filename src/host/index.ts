@@ -285,9 +285,14 @@ async function startVm(module: WebAssembly.Module, info: ModuleInfo, abi: AbiVer
   return vm;
 }
 
+// Wall clock in ns: the epoch offset taken once, then the monotonic high-resolution timer, so
+// modules can measure sub-millisecond latencies (Date.now() alone is millisecond-precise).
+const wallBaseNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
 /** A real-time environment clock for data planes (setTimeout-based; timers unref'd). */
 export const realClock = {
   nowMs: (): number => Date.now(),
+  nowNs: (): bigint => wallBaseNs + process.hrtime.bigint(),
   monotonicNs: (): bigint => process.hrtime.bigint(),
   setTimer(ms: number, fn: () => void) {
     const t = setTimeout(fn, ms);

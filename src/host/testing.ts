@@ -18,6 +18,7 @@ export class VirtualClock {
   private seq = 0;
   constructor(public now: number) {}
   nowMs(): number { return this.now; }
+  nowNs(): bigint { return BigInt(Math.round(this.now * 1e6)); }
   monotonicNs(): bigint { return BigInt(Math.round(this.now * 1e6)); }
   setTimer(ms: number, fn: () => void): Cancellable {
     const t = { due: this.now + Math.max(0, ms), seq: this.seq++, fn, live: true };

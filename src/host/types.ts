@@ -32,6 +32,8 @@ export interface Cancellable { cancel(): void }
 export interface HostClock {
   /** Wall-clock time (Unix epoch ms); proxy_get_current_time_nanoseconds and WASI realtime. */
   nowMs(): number;
+  /** Optional finer wall clock in ns (Unix epoch); preferred over nowMs × 1e6 when present. */
+  nowNs?(): bigint;
   /** Optional finer monotonic clock in ns (WASI clock 1); defaults to nowMs × 1e6. */
   monotonicNs?(): bigint;
   setTimer(ms: number, fn: () => void): Cancellable;

@@ -181,3 +181,12 @@ test('bytes that are not a wasm module fail with a clear error', async () => {
   assert.equal(err.code, 'bad_binary');
   assert.match(err.message, /corrupted Wasm module/);
 });
+
+test('realClock gives nanosecond wall time on Date.now()\'s epoch, increasing between reads', async () => {
+  const { realClock } = await import('../../src/host/index.js');
+  const a = realClock.nowNs();
+  const ms = Date.now();
+  const b = realClock.nowNs();
+  assert.ok(b >= a);
+  assert.ok(Math.abs(Number(a / 1_000_000n) - ms) < 50, 'same epoch as Date.now()');
+});
