@@ -622,3 +622,19 @@ test('worker VMs share only shared data and queues: globals and memory are per V
   c.vm.stream().sendRequestHeaders(REQ);
   assert.equal(r3[0]!.code, R.NotFound, 'another store (another Envoy) does not see it');
 });
+
+test('closing the plugin runs on_done and on_delete on the root context and cancels ticks and outbound calls', async () => {
+  const p = await Probe.start({ clusters: ['upstream'] });
+  const [c, cl] = p.data('upstream');
+  const h = p.pairs([[':method', 'GET'], [':path', '/'], [':authority', 'a']]);
+  p.on('request_headers', [{ fn: 'set_tick_period', args: [10] }, { fn: 'http_call', args: [c, cl, ...h, 0, 0, 0, 0, 0, OUT1] }]);
+  p.vm.stream().sendRequestHeaders(REQ);
+  assert.equal(p.vm.plugin!.pendingHttpCalls, 1);
+  p.clearEvents();
+  p.vm.close();
+  assert.deepEqual(p.events().map((e) => [e.kind, e.ctx]), [['done', 1], ['delete', 1]]);
+  assert.equal(p.vm.plugin!.pendingHttpCalls, 0);
+  assert.equal(p.vm.httpCalls.length, 0);
+  p.vm.advance(100);
+  assert.deepEqual(p.kinds(), ['done', 'delete']);
+});
