@@ -174,11 +174,13 @@ export async function startSidecarFromConfig(config: SidecarConfig, options: Omi
 
 function listen(l: ListenerConfig, ctx: ListenerContext): Promise<Server> {
   const server = createServer((req, res) => handleRequest(ctx, req, res));
-  // No upgrade_configs in the subset: Envoy refuses an upgrade with 403 (upgrade_failed).
-  server.on('upgrade', (_req, socket: Duplex) => {
+  // No upgrade_configs in the subset: Envoy refuses an upgrade (and CONNECT) with 403 (upgrade_failed).
+  const refuse = (_req: unknown, socket: Duplex): void => {
     socket.on('error', () => {});
     socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nserver: ${ctx.config.hcm.serverName}\r\nconnection: close\r\n\r\n`);
-  });
+  };
+  server.on('upgrade', refuse);
+  server.on('connect', refuse);
   return new Promise((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`${l.yamlPath}: cannot listen on ${l.address.address}:${l.address.port}: ${err.message}`)));
     server.listen(l.address.port, l.address.address, () => resolve(server));
