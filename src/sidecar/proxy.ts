@@ -110,7 +110,7 @@ export class ProxyStream {
     this.info.requestHeaders = headers;
     // Envoy resolves the route before the filters run (route_name / cluster_name are readable
     // in on_request_headers); the router resolves it again with the headers the filters left.
-    const initial = selectRoute(hcm.virtualHosts, headers);
+    const initial = selectRoute(hcm.virtualHosts, headers, hcm.stripAnyHostPort);
     if (initial) {
       this.info.routeName = initial.name;
       if (initial.action.kind === 'route') this.info.clusterName = initial.action.cluster;
@@ -243,7 +243,7 @@ export class ProxyStream {
   }
 
   private routeHeaders(headers: HeaderList, endOfStream: boolean): void {
-    const route = selectRoute(this.ctx.config.hcm.virtualHosts, headers);
+    const route = selectRoute(this.ctx.config.hcm.virtualHosts, headers, this.ctx.config.hcm.stripAnyHostPort);
     if (!route) {
       this.localReply(routerReply(404, '', 'route_not_found'), ROUTER);
       return;

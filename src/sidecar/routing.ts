@@ -1,33 +1,32 @@
 // Envoy's route table lookup: pick the virtual host by :authority (exact, then
-// longest suffix wildcard, then longest prefix wildcard, then "*"), then the
+// longest suffix wildcard, then longest prefix wildcard, then "*"; the port is
+// part of the authority unless strip_any_host_port), then the
 // first route whose path and header matchers all match.
 import type { HeaderMatcher, RouteConfig, RouteMatch, VirtualHost } from './config/model.js';
 import { type HeaderList, getHeader } from './headers.js';
 
-export function selectVirtualHost(vhosts: readonly VirtualHost[], authority: string): VirtualHost | undefined {
-  const host = authority.toLowerCase();
-  const withoutPort = host.replace(/:\d+$/, '');
-  for (const candidate of host === withoutPort ? [host] : [host, withoutPort]) {
-    const exact = vhosts.find((v) => v.domains.includes(candidate));
-    if (exact) return exact;
-    let best: { vh: VirtualHost; len: number } | undefined;
-    for (const vh of vhosts) {
-      for (const d of vh.domains) {
-        if (d.startsWith('*') && d.length > 1 && candidate.endsWith(d.slice(1)) && candidate.length > d.length - 1) {
-          if (!best || d.length > best.len) best = { vh, len: d.length };
-        }
+export function selectVirtualHost(vhosts: readonly VirtualHost[], authority: string, stripAnyHostPort = false): VirtualHost | undefined {
+  // Envoy compares the whole Host, port included, unless strip_any_host_port is set.
+  const host = stripAnyHostPort ? authority.toLowerCase().replace(/:\d+$/, '') : authority.toLowerCase();
+  const exact = vhosts.find((v) => v.domains.includes(host));
+  if (exact) return exact;
+  let best: { vh: VirtualHost; len: number } | undefined;
+  for (const vh of vhosts) {
+    for (const d of vh.domains) {
+      if (d.length > 1 && d.startsWith('*') && host.length > d.length - 1 && host.endsWith(d.slice(1))) {
+        if (!best || d.length > best.len) best = { vh, len: d.length };
       }
     }
-    if (best) return best.vh;
-    for (const vh of vhosts) {
-      for (const d of vh.domains) {
-        if (d.endsWith('*') && d.length > 1 && candidate.startsWith(d.slice(0, -1))) {
-          if (!best || d.length > best.len) best = { vh, len: d.length };
-        }
-      }
-    }
-    if (best) return best.vh;
   }
+  if (best) return best.vh;
+  for (const vh of vhosts) {
+    for (const d of vh.domains) {
+      if (d.length > 1 && d.endsWith('*') && host.startsWith(d.slice(0, -1))) {
+        if (!best || d.length > best.len) best = { vh, len: d.length };
+      }
+    }
+  }
+  if (best) return best.vh;
   return vhosts.find((v) => v.domains.includes('*'));
 }
 
@@ -58,8 +57,8 @@ function headerMatches(m: HeaderMatcher, headers: HeaderList): boolean {
   return m.invert ? !ok : ok;
 }
 
-export function selectRoute(vhosts: readonly VirtualHost[], headers: HeaderList): RouteConfig | undefined {
-  const vh = selectVirtualHost(vhosts, getHeader(headers, ':authority') ?? '');
+export function selectRoute(vhosts: readonly VirtualHost[], headers: HeaderList, stripAnyHostPort = false): RouteConfig | undefined {
+  const vh = selectVirtualHost(vhosts, getHeader(headers, ':authority') ?? '', stripAnyHostPort);
   if (!vh) return undefined;
   const path = getHeader(headers, ':path') ?? '/';
   return vh.routes.find((r) => pathMatches(r.match, path) && r.match.headers.every((h) => headerMatches(h, headers)));

@@ -421,3 +421,40 @@ describe('early upstream answers', () => {
     assert.equal((await send(sc.port, '/again')).status, 413);
   });
 });
+
+describe('clusters', () => {
+  it('round-robins over the endpoints of a cluster', async () => {
+    const a = await upstream((_r, res) => res.end('a'));
+    const b = await upstream((_r, res) => res.end('b'));
+    const cluster = `
+  - name: production
+    type: STATIC
+    load_assignment:
+      cluster_name: production
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${a.port} } } }
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${b.port} } } }`;
+    const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [cluster]));
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) seen.push((await send(sc.port, '/')).body);
+    assert.deepEqual(seen.sort(), ['a', 'a', 'a', 'b', 'b', 'b']);
+  });
+
+  it('resolves STRICT_DNS endpoints by name', async () => {
+    const prod = await upstream((_r, res) => res.end('via dns'));
+    const cluster = `
+  - name: production
+    type: STRICT_DNS
+    dns_lookup_family: V4_ONLY
+    load_assignment:
+      cluster_name: production
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: localhost, port_value: ${prod.port} } } } }] }]`;
+    const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [cluster]));
+    // localhost may resolve to ::1 and 127.0.0.1; the upstream listens on the latter, so ask a few times.
+    const bodies = new Set<string>();
+    for (let i = 0; i < 4; i++) bodies.add((await send(sc.port, '/')).body);
+    assert.ok(bodies.has('via dns'), [...bodies].join(' | '));
+    assert.ok(sc.stats()['cluster.production.membership_total']! >= 1);
+  });
+});

@@ -100,6 +100,8 @@ export interface HttpConnectionManagerConfig {
   readonly generateRequestId: boolean;
   /** Value of the `server` response header (Envoy: server_name, default "envoy"). */
   readonly serverName: string;
+  /** strip_any_host_port: match virtual hosts on the authority without its port. */
+  readonly stripAnyHostPort: boolean;
   readonly virtualHosts: readonly VirtualHost[];
   readonly httpFilters: readonly HttpFilterConfig[];
 }

@@ -237,6 +237,7 @@ class BootstrapParser {
     const statPrefix = tc.opt('stat_prefix')?.str() ?? 'http';
     const generateRequestId = tc.opt('generate_request_id')?.bool() ?? true;
     const serverName = tc.opt('server_name')?.str() ?? 'envoy';
+    const stripAnyHostPort = tc.opt('strip_any_host_port')?.bool() ?? false;
     const codec = tc.opt('codec_type')?.oneOf(['AUTO', 'HTTP1', 'HTTP2', 'HTTP3']) ?? 'AUTO';
     if (codec === 'HTTP2' || codec === 'HTTP3') tc.opt('codec_type')!.fail(`codec ${codec} is not supported (HTTP/1.1 only)`);
     const rc = tc.opt('route_config');
@@ -256,7 +257,7 @@ class BootstrapParser {
     if (routerIndex !== httpFilters.length - 1) kept[routerIndex]!.node.fail(`${ROUTER_NAME} must be the last http filter`);
     tc.accept('@type');
     tc.done();
-    return { statPrefix, generateRequestId, serverName, virtualHosts, httpFilters };
+    return { statPrefix, generateRequestId, serverName, stripAnyHostPort, virtualHosts, httpFilters };
   }
 
   private virtualHost(vh: Node, clusters: Map<string, ClusterConfig>): VirtualHost {
