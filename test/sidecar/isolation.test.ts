@@ -96,3 +96,34 @@ describe('production isolation (filter-driven, envoy/envoy.yaml)', { skip }, () 
     await shadow.waitFor(N);
   });
 });
+
+describe('production isolation (Envoy-mirror mode, envoy/envoy-mirror.yaml)', { skip }, () => {
+  it('a slow shadow behind the shadow sidecar and a dead collector change nothing for production', async () => {
+    const prod = await startUpstream((r, res) => res.end(`prod ${r.body}`));
+    const slow = await startUpstream((_r, res) => {
+      const t = setTimeout(() => res.end('late'), 2000);
+      res.on('close', () => clearTimeout(t));
+    });
+    const sc = await startSidecar({
+      envoyConfigPath: `${REPO}envoy/envoy-mirror.yaml`,
+      wasmPath: FILTER_WASM,
+      listenAddress: '127.0.0.1',
+      listenerPorts: { ingress: 0, shadow_inbound: 0 },
+      adminPort: 0,
+      resolve: { production: `127.0.0.1:${prod.port}`, shadow: `127.0.0.1:${slow.port}`, collector: `127.0.0.1:${await deadPort()}` },
+      log: () => {},
+    });
+    try {
+      const replies = await Promise.all(Array.from({ length: N }, (_, i) => send(sc.port, '/predict', { method: 'POST', body: `b${i}` })));
+      replies.forEach((r, i) => {
+        assert.equal(r.status, 200);
+        assert.equal(r.body, `prod b${i}`);
+      });
+      await slow.waitFor(N);
+    } finally {
+      await sc.close();
+      await prod.close();
+      await slow.close();
+    }
+  });
+});
