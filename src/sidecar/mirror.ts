@@ -22,18 +22,19 @@ export interface MirrorStats {
 const DENOMINATORS = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 } as const;
 
 /**
- * Envoy samples with a "stable random" taken from x-request-id when it is a
- * UUID, so every hop decides alike for one request; else a random number.
+ * Envoy samples with a "stable random" taken from the request id, so every hop
+ * decides alike for one request: the UUID extension reads the last 8 hex digits
+ * of a 36-character id (Envoy before UUIDv7 support read the first 8), and the
+ * copy is made when that number modulo the denominator is below the numerator.
+ * Without a usable id it falls back to a random number, as Envoy does.
  */
 export function mirrorSampled(policy: MirrorPolicy, requestId: string | undefined): boolean {
   const denominator = DENOMINATORS[policy.denominator];
-  if (policy.numerator >= denominator) return true;
   if (policy.numerator <= 0) return false;
-  let r: number;
-  const hex = requestId?.replace(/-/g, '');
-  if (hex && /^[0-9a-f]{32}$/i.test(hex)) r = Number(BigInt(`0x${hex.slice(16)}`) % BigInt(denominator));
-  else r = Math.floor(Math.random() * denominator);
-  return r < policy.numerator;
+  if (policy.numerator >= denominator) return true;
+  const tail = requestId !== undefined && requestId.length >= 36 ? requestId.slice(28, 36) : '';
+  const r = /^[0-9a-fA-F]{8}$/.test(tail) ? Number.parseInt(tail, 16) : Math.floor(Math.random() * 0x1_0000_0000);
+  return r % denominator < policy.numerator;
 }
 
 /** host:port → host-shadow:port, as Envoy's shadow writer does. */

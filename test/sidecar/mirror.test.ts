@@ -107,6 +107,9 @@ describe('Envoy mirroring', () => {
       if (a) yes++;
     }
     assert.ok(yes > 800 && yes < 1200, `sampled ${yes} of 4000 at 25%`);
+    // Envoy's stable random is the id's last 8 hex digits: 0x18 = 24 < 25, 0x63 = 99 is not.
+    assert.equal(mirrorSampled(policy, '7f000000-0000-4000-8000-000000000018'), true);
+    assert.equal(mirrorSampled(policy, '00000000-0000-4000-8000-000000000063'), false);
   });
 
   it('does not mirror a body over 1 MiB, and production still gets all of it', async () => {
