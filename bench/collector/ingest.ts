@@ -3,6 +3,11 @@
 // its own process (one Node.js thread = one core); this process only sends.
 //
 //   node --import tsx bench/collector/ingest.ts [--records N] [--concurrency C]
+//
+// Ids are random hex (as the filter makes them: 128 random bits), so every insert
+// lands on a random page of the (id, role) index; the "time-ordered ids" row shows
+// the same load with ids that sort by arrival, for comparison.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,10 +37,14 @@ function body(i: number, shadow: boolean): string {
     : JSON.stringify({ request_id: `req-${i}`, model: 'ranker', items, meta });
 }
 
+let orderedIds = false;
+const idOf = (i: number): string =>
+  orderedIds ? i.toString(16).padStart(32, '0') : createHash('md5').update(`bench-${i}`).digest('hex');
+
 function record(i: number, role: 'production' | 'shadow'): string {
   return JSON.stringify({
     v: 1,
-    id: `bench-${i.toString(16).padStart(12, '0')}`,
+    id: idOf(i),
     role,
     route: i % 3 === 0 ? 'rank' : 'predict',
     method: 'POST',
@@ -123,51 +132,58 @@ function queryLoop(server: Server): { stop: () => Promise<{ stats: number[]; pai
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
 async function main(): Promise<void> {
-  const bodies = batches(TOTAL);
-  const avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
   const rows: (string | number)[][] = [];
   const queryRows: (string | number)[][] = [];
+  let avgRecord = 0;
+  const modes = [
+    { sync: 'normal', queries: false, ordered: false },
+    { sync: 'normal', queries: true, ordered: false },
+    { sync: 'full', queries: false, ordered: false },
+    { sync: 'normal', queries: false, ordered: true },
+  ] as const;
 
-  for (const sync of ['normal', 'full'] as const) {
-    for (const withQueries of sync === 'normal' ? [false, true] : [false]) {
-      const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
-      const server = await startServer(['--db', join(dir, 'bench.db'), '--sync', sync, '--join-window-ms', '30000'], nodeArgs);
-      try {
-        // Warm-up: JIT and SQLite pages; not measured.
-        await drive(server, batches(6400).map((b) => b.replaceAll('bench-', 'warm-')));
-        const q = withQueries ? queryLoop(server) : null;
-        const run = await drive(server, bodies);
-        const qs = q ? await q.stop() : null;
-        const stats = JSON.parse((await httpCall(server.url, 'GET', '/v1/stats')).text) as { total: { pairs: number; production: number; shadow: number } };
-        rows.push([
-          `sync=${sync}${withQueries ? ' + queries' : ''}`,
-          run.records,
-          fmt(run.records / run.seconds, 0),
-          fmt(run.records / run.cpu, 0),
-          fmt(run.cpu / run.seconds, 2),
-          fmt(percentile(run.latencies, 0.5), 2),
-          fmt(percentile(run.latencies, 0.99), 2),
-          fmt(run.latencies[run.latencies.length - 1]!, 2),
-          stats.total.pairs,
-        ]);
-        if (qs) {
-          queryRows.push(['GET /v1/stats', qs.stats.length, fmt(percentile(qs.stats, 0.5), 2), fmt(percentile(qs.stats, 0.99), 2)]);
-          queryRows.push(['GET /v1/pairs?limit=500&mismatch=true', qs.pairs.length, fmt(percentile(qs.pairs, 0.5), 2), fmt(percentile(qs.pairs, 0.99), 2)]);
-        }
-      } finally {
-        await server.stop();
-        rmSync(dir, { recursive: true, force: true });
+  for (const mode of modes) {
+    orderedIds = mode.ordered;
+    const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
+    const bodies = batches(TOTAL);
+    avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
+    const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
+    const server = await startServer(['--db', join(dir, 'bench.db'), '--sync', mode.sync, '--join-window-ms', '30000'], nodeArgs);
+    try {
+      // Warm-up: JIT and SQLite pages; not measured.
+      await drive(server, warm);
+      const q = mode.queries ? queryLoop(server) : null;
+      const run = await drive(server, bodies);
+      const qs = q ? await q.stop() : null;
+      const stats = JSON.parse((await httpCall(server.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
+      rows.push([
+        `sync=${mode.sync}${mode.queries ? ' + queries' : ''}${mode.ordered ? ', time-ordered ids' : ', random ids'}`,
+        run.records,
+        fmt(run.records / run.seconds, 0),
+        fmt(run.records / run.cpu, 0),
+        fmt(run.cpu / run.seconds, 2),
+        fmt(percentile(run.latencies, 0.5), 2),
+        fmt(percentile(run.latencies, 0.99), 2),
+        fmt(run.latencies[run.latencies.length - 1]!, 2),
+        stats.total.pairs,
+      ]);
+      if (qs) {
+        queryRows.push(['GET /v1/stats', qs.stats.length, fmt(percentile(qs.stats, 0.5), 2), fmt(percentile(qs.stats, 0.99), 2)]);
+        queryRows.push(['GET /v1/pairs?limit=500&mismatch=true', qs.pairs.length, fmt(percentile(qs.pairs, 0.5), 2), fmt(percentile(qs.pairs, 0.99), 2)]);
       }
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   }
   console.log(`collector ingest: ${TOTAL} records in ${BATCH}-record batches, ~${Math.round(avgRecord)} B/record, ${CONCURRENCY} requests in flight, file DB (WAL)`);
   console.log(
     table(
-      ['mode', 'records', 'records/s (wall)', 'records/s per CPU-s', 'server cores used', 'batch p50 ms', 'batch p99 ms', 'batch max ms', 'pairs (incl. warm-up)'],
+      ['mode', 'records', 'records/s (wall)', 'records/s per server CPU-s', 'server cores used', 'batch p50 ms', 'batch p99 ms', 'batch max ms', 'pairs (incl. warm-up)'],
       rows,
     ),
   );
-  console.log('\nqueries running during the "+ queries" run (one loop, back to back):');
+  console.log('\nqueries running back to back in one loop during the "+ queries" run:');
   console.log(table(['query', 'count', 'p50 ms', 'p99 ms'], queryRows));
 }
 

@@ -3,5 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Joiner } from '../join/joiner.js';
 
 export function registerHealthRoutes(app: FastifyInstance, joiner: Joiner): void {
-  app.get('/healthz', async () => ({ status: 'ok', join: joiner.memoryState() }));
+  app.get('/healthz', async () => {
+    const m = process.memoryUsage();
+    const mib = (n: number): number => Math.round((n / 1048576) * 10) / 10;
+    return {
+      status: 'ok',
+      join: joiner.memoryState(),
+      memory_mib: { rss: mib(m.rss), heap_used: mib(m.heapUsed), external: mib(m.external) },
+    };
+  });
 }
