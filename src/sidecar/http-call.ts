@@ -68,11 +68,11 @@ export function createHttpCaller(clusters: ClusterManager, options: HttpCallerOp
           finish({ headers: responseHeadersOf(res.statusCode ?? 0, res.rawHeaders), body: Buffer.concat(chunks), trailers });
         });
       },
-      onFailure: (kind, responseStarted) => {
-        if (kind === 'timeout') finish({ failure: 'timeout' });
+      onFailure: (failure, responseStarted) => {
+        if (failure.kind === 'timeout') finish({ failure: 'timeout' });
         else if (responseStarted || options.connectFailureAs === 'reset') finish({ failure: 'reset' });
         else {
-          const body = Buffer.from(ENVOY_TEXT.beforeHeaders(kind));
+          const body = Buffer.from(ENVOY_TEXT.beforeHeaders(failure));
           finish({
             headers: [[':status', '503'], ['content-length', String(body.length)], ['content-type', 'text/plain']],
             body,

@@ -19,7 +19,7 @@ import {
 import { MirrorCopy, type MirrorStats, mirrorSampled } from './mirror.js';
 import { Pipeline, type Stage, type StreamEvent } from './pipeline.js';
 import { selectRoute } from './routing.js';
-import { ENVOY_TEXT, type UpstreamFailure, type UpstreamRequest, openUpstream } from './upstream.js';
+import { ENVOY_TEXT, type UpstreamFailure, type UpstreamRequest, openUpstream, resetDetails } from './upstream.js';
 
 export interface ListenerContext {
   readonly config: ListenerConfig;
@@ -333,18 +333,15 @@ export class ProxyStream {
     });
   }
 
-  private upstreamFailure(kind: UpstreamFailure, responseStarted: boolean): void {
+  private upstreamFailure(failure: UpstreamFailure, responseStarted: boolean): void {
     if (this.finished) return;
     if (responseStarted || this.headersSent) {
       // Too late for a local reply: Envoy resets the downstream stream.
       this.downstreamReset();
       return;
     }
-    if (kind === 'timeout') this.localReply(routerReply(504, ENVOY_TEXT.upstreamTimeout, 'upstream_response_timeout'), ROUTER);
-    else {
-      const details = kind === 'connection failure' ? 'upstream_reset_before_response_started{connection_failure}' : 'upstream_reset_before_response_started{connection_termination}';
-      this.localReply(routerReply(503, ENVOY_TEXT.beforeHeaders(kind), details), ROUTER);
-    }
+    if (failure.kind === 'timeout') this.localReply(routerReply(504, ENVOY_TEXT.upstreamTimeout, 'upstream_response_timeout'), ROUTER);
+    else this.localReply(routerReply(503, ENVOY_TEXT.beforeHeaders(failure), resetDetails(failure)), ROUTER);
   }
 
   // ---- local replies and the downstream side ----

@@ -5,16 +5,38 @@ import type { Socket } from 'node:net';
 import type { SocketAddress } from './config/model.js';
 import type { Cluster } from './clusters.js';
 
-/** Why an upstream request ended without a complete response. */
-export type UpstreamFailure = 'connection failure' | 'connection termination' | 'timeout';
+/**
+ * Why an upstream request ended without a complete response, in Envoy's reset-reason
+ * words: the connection was refused or unreachable, the connect timeout fired, the
+ * connection closed, or the route timeout fired.
+ */
+export type UpstreamFailure =
+  | { readonly kind: 'remote connection failure'; readonly transport: string }
+  | { readonly kind: 'connection timeout' }
+  | { readonly kind: 'connection termination' }
+  | { readonly kind: 'timeout' };
 
 /** Envoy's local reply texts for router failures. */
 export const ENVOY_TEXT = {
   noRoute: '',
   noHealthyUpstream: 'no healthy upstream',
   upstreamTimeout: 'upstream request timeout',
-  beforeHeaders: (reason: string) => `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
+  /** Body of the 503 for a failure before response headers (current Envoy wording). */
+  beforeHeaders(f: Exclude<UpstreamFailure, { kind: 'timeout' }>): string {
+    const base = `upstream connect error or disconnect/reset before headers. reset reason: ${f.kind}`;
+    return f.kind === 'remote connection failure' ? `${base}, transport failure reason: ${f.transport}` : base;
+  },
 } as const;
+
+/** Envoy's response-code details for the same failures. */
+export function resetDetails(f: Exclude<UpstreamFailure, { kind: 'timeout' }>): string {
+  return `upstream_reset_before_response_started{${f.kind.replace(/ /g, '_')}}`;
+}
+
+/** Envoy reports a refused connect as "delayed connect error: <errno>". */
+function transportReason(err: NodeJS.ErrnoException): string {
+  return `delayed connect error: ${typeof err.errno === 'number' ? Math.abs(err.errno) : (err.code ?? err.message)}`;
+}
 
 export interface UpstreamHandlers {
   onResponse(res: IncomingMessage): void;
@@ -46,14 +68,14 @@ export function openUpstream(
   let timer: NodeJS.Timeout | undefined;
   let connectTimer: NodeJS.Timeout | undefined;
 
-  const fail = (kind: UpstreamFailure): void => {
+  const fail = (f: UpstreamFailure): void => {
     if (settled) return;
     settled = true;
     clearTimers();
-    if (kind === 'connection failure') cluster.stats.upstream_cx_connect_fail++;
-    if (kind === 'timeout') cluster.stats.upstream_rq_timeout++;
+    if (f.kind === 'remote connection failure' || f.kind === 'connection timeout') cluster.stats.upstream_cx_connect_fail++;
+    if (f.kind === 'timeout') cluster.stats.upstream_rq_timeout++;
     req.destroy();
-    handlers.onFailure(kind, responseStarted);
+    handlers.onFailure(f, responseStarted);
   };
   const clearTimers = (): void => {
     if (timer) clearTimeout(timer);
@@ -77,7 +99,7 @@ export function openUpstream(
       return;
     }
     if (cluster.connectTimeoutMs > 0) {
-      connectTimer = setTimeout(() => fail('connection failure'), cluster.connectTimeoutMs);
+      connectTimer = setTimeout(() => fail({ kind: 'connection timeout' }), cluster.connectTimeoutMs);
     }
     socket.once('connect', () => {
       connected = true;
@@ -94,17 +116,19 @@ export function openUpstream(
       settled = true;
       clearTimers();
     });
-    res.on('error', () => fail('connection termination'));
-    res.on('aborted', () => fail('connection termination'));
+    res.on('error', () => fail({ kind: 'connection termination' }));
+    res.on('aborted', () => fail({ kind: 'connection termination' }));
     handlers.onResponse(res);
   });
-  req.on('error', () => fail(connected ? 'connection termination' : 'connection failure'));
+  req.on('error', (err: NodeJS.ErrnoException) =>
+    fail(connected ? { kind: 'connection termination' } : { kind: 'remote connection failure', transport: transportReason(err) }),
+  );
 
   return {
     req,
     armTimeout(ms: number) {
       if (ms <= 0 || settled) return;
-      timer = setTimeout(() => fail('timeout'), ms);
+      timer = setTimeout(() => fail({ kind: 'timeout' }), ms);
     },
     abort() {
       if (settled) return;

@@ -97,7 +97,7 @@ describe('upstream failures', () => {
     const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [staticCluster('production', port)]));
     const r = await send(sc.port, '/');
     assert.equal(r.status, 503);
-    assert.match(r.body, /^upstream connect error or disconnect\/reset before headers\. reset reason: connection failure/);
+    assert.match(r.body, /^upstream connect error or disconnect\/reset before headers\. reset reason: remote connection failure, transport failure reason: delayed connect error: \d+$/);
     assert.equal(sc.stats()['cluster.production.upstream_cx_connect_fail'], 1);
   });
 
