@@ -2,7 +2,7 @@
 // and the pending shadow calls, and a pooled stream context per HTTP stream.
 // Every callback returns Continue: production traffic is never held, and the only
 // change made to it is the correlation header.
-import { ByteBuf, bytesEqual, lowerInPlace } from "../abi/bytes";
+import { ByteBuf, bytesEqual, lowerInPlace, startsWith } from "../abi/bytes";
 import { PairTable } from "../abi/pairs";
 import { ACTION_CONTINUE, RootContext, StreamContext } from "../abi/context";
 import {
@@ -38,6 +38,10 @@ const E_TIMEOUT = String.UTF8.encode("timeout");
 const E_REJECTED = String.UTF8.encode("rejected");
 const E_OVERLOADED = String.UTF8.encode("overloaded");
 const ENVOY_TIMEOUT_BODY = String.UTF8.encode("upstream request timeout");
+// Envoy's async client answers a call it could not connect with a local reply,
+// not a reset: these bodies mean the shadow never answered.
+const ENVOY_CONNECT_FAILURE_BODY = String.UTF8.encode("upstream connect error");
+const ENVOY_NO_UPSTREAM_BODY = String.UTF8.encode("no healthy upstream");
 
 // Scratch space shared by every context: a VM runs one callback at a time.
 const inPairs = new PairTable();
@@ -171,6 +175,12 @@ export class ShadowRoot extends RootContext {
           (cfg.shadowTimeoutMs > 0 && latency >= <u64>cfg.shadowTimeoutMs * 1000000))) {
         status = 0;
         error = E_TIMEOUT;
+      } else if (status == 503 && (startsWith(bodyScratch.ptr, bodyScratch.len, ENVOY_CONNECT_FAILURE_BODY) ||
+          bodyScratch.equalsBuf(ENVOY_NO_UPSTREAM_BODY))) {
+        status = 0;
+        error = E_RESET;
+      }
+      if (status == 0) {
         headersJson.clear();
         bodyScratch.clear();
         truncated = false;

@@ -182,6 +182,28 @@ test('a genuine 504 from the shadow before the timeout is kept as 504', async ()
   assert.equal(sh.error, undefined);
 });
 
+test("Envoy's connect-failure reply (503 upstream connect error / no healthy upstream) is a reset, not a shadow answer", async () => {
+  const vm = await startFilter({ shadow_cluster: 'shadow' });
+  for (const id of ['c-1', 'c-2', 'c-3']) exchange(vm, { headers: [['x-request-id', id]] });
+  const [a, b, c] = vm.takeHttpCalls('shadow');
+  vm.respond(a!, {
+    status: 503,
+    headers: [['content-type', 'text/plain']],
+    body: 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure',
+  });
+  vm.respond(b!, { status: 503, body: 'no healthy upstream' });
+  vm.respond(c!, { status: 503, body: '{"error":"model warming up"}' });
+  const byId = Object.fromEntries(flushRecords(vm).filter((r) => r.role === 'shadow').map((r) => [r.id, r]));
+  for (const id of ['c-1', 'c-2']) {
+    assert.equal(byId[id]!.status, 0, id);
+    assert.equal(byId[id]!.error, 'reset', id);
+    assert.equal(byId[id]!.response_body, undefined, `${id}: Envoy's text is not the shadow's body`);
+  }
+  assert.equal(byId['c-3']!.status, 503, "the shadow's own 503 is its answer");
+  assert.equal(byId['c-3']!.error, undefined);
+  assert.equal(vm.metric('shadowmesh_shadow_failures_total'), 2);
+});
+
 test('a copy refused inline (unknown cluster) is recorded as "rejected" at once', async () => {
   const vm = await startFilter({ shadow_cluster: 'no-such-cluster' });
   const { actions } = exchange(vm, { headers: [['x-request-id', 'r-1']] });
