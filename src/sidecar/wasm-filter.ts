@@ -103,9 +103,6 @@ class WasmFilter implements FilterWithStats {
       if (info.responseCodeDetails !== undefined) h.responseCodeDetails = info.responseCodeDetails;
     };
     const headersStatus = (r: number): FilterStatus => (r === 0 ? 'continue' : 'stop');
-    // A failed, fail-closed VM has answered 503 wasm_fail_stream itself; that reply must pass
-    // back through this filter (the host would stop it again; see "Requests to the host").
-    const failedClosed = (): boolean => this.host.failed && !this.config.failOpen;
     return {
       requestHeaders: (h, eos) => {
         sync();
@@ -118,17 +115,15 @@ class WasmFilter implements FilterWithStats {
       },
       requestTrailers: (t) => (s.onRequestTrailers(t) === 0 ? 'continue' : 'held'),
       responseHeaders: (h, eos) => {
-        if (failedClosed()) return 'continue';
         sync();
         return headersStatus(s.onResponseHeaders(h, eos));
       },
       responseBody: (chunk, eos) => {
-        if (failedClosed()) return 'continue';
         const r = s.onResponseBody(chunk.data, eos);
         chunk.data = r.data;
         return r.status === 0 ? 'continue' : 'held';
       },
-      responseTrailers: (t) => (failedClosed() || s.onResponseTrailers(t) === 0 ? 'continue' : 'held'),
+      responseTrailers: (t) => (s.onResponseTrailers(t) === 0 ? 'continue' : 'held'),
       log: () => {
         sync();
         if (info.responseCode !== undefined) s.info.responseCode = info.responseCode;
