@@ -126,6 +126,7 @@ export class Joiner {
 
   /** Recomputes every aggregate and the pending state from the database. */
   rebuild(): void {
+    this.repo.reloadIds();
     this.stats.clear();
     this.window.clear();
     this.cache.clear();

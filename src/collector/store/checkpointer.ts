@@ -36,6 +36,8 @@ export class Checkpointer {
       const done = (): void => {
         void this.worker.terminate().then(() => resolve());
       };
+      // Keep the process alive until the last checkpoint is done.
+      this.worker.ref();
       this.worker.once('message', (m) => m === 'stopped' && done());
       this.worker.once('exit', () => resolve());
       this.worker.postMessage('stop');

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
+import { IdIndex } from './id-index.js';
 import type { Role } from '../types.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
@@ -69,9 +70,10 @@ const b = (v: boolean): number => (v ? 1 : 0);
 export class Repository {
   readonly db: Database.Database;
   private readonly checkpointer: Checkpointer | null = null;
+  private readonly ids: IdIndex;
   private readonly stmt;
 
-  constructor(file: string, synchronous: Synchronous = 'normal') {
+  constructor(file: string, synchronous: Synchronous = 'normal', idFlushAt?: number) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     if (file !== ':memory:') {
@@ -95,45 +97,49 @@ export class Repository {
     const db = this.db;
     this.stmt = {
       insertRecord: db.prepare(
-        'INSERT OR IGNORE INTO records (id, role, route, status, latency_ms, arrival_ms, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO records (id, role, route, status, latency_ms, arrival_ms, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      findSide: db.prepare<[string, string], SideRow>(
-        'SELECT seq, route, arrival_ms, record FROM records WHERE id = ? AND role = ?',
-      ),
-      sidesOf: db.prepare<[string], { role: Role; route: string; record: string }>(
-        'SELECT role, route, record FROM records WHERE id = ?',
-      ),
+      sideBySeq: db.prepare<[number], SideRow & { role: Role }>('SELECT seq, role, route, arrival_ms, record FROM records WHERE seq = ?'),
       insertPair: db.prepare(
         `INSERT INTO pairs (prod_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      pairById: db.prepare<[string], PairRow>(
-        `SELECT p.* FROM records r JOIN pairs p ON p.prod_seq = r.seq WHERE r.id = ? AND r.role = 'production'`,
-      ),
+      pairByProdSeq: db.prepare<[number], PairRow>('SELECT * FROM pairs WHERE prod_seq = ?'),
       scanRecords: db.prepare<[], RecordScanRow>('SELECT route, role, status, latency_ms FROM records'),
       scanPairs: db.prepare<[], PairRow>('SELECT * FROM pairs'),
+      // Candidates only: a partner still in the id index's memory part is checked after.
       scanLone: db.prepare<[], LoneRow>(
         `SELECT r.id, r.role, r.route, r.arrival_ms FROM records r
          WHERE r.role <> 'baseline' AND NOT EXISTS (
-           SELECT 1 FROM records o
+           SELECT 1 FROM record_ids o
            WHERE o.id = r.id AND o.role = CASE r.role WHEN 'production' THEN 'shadow' ELSE 'production' END)
          ORDER BY r.arrival_ms, r.seq`,
       ),
     };
+    this.ids = new IdIndex(db, idFlushAt);
   }
 
   /** The new row's seq, or null when (id, role) was already stored: the first copy wins. */
   insertRecord(id: string, role: Role, route: string, status: number, latencyMs: number, arrivalMs: number, json: string): number | null {
-    const r = this.stmt.insertRecord.run(id, role, route, status, latencyMs, arrivalMs, json);
-    return r.changes > 0 ? Number(r.lastInsertRowid) : null;
+    if (this.ids.seqOf(id, role) !== undefined) return null;
+    const seq = Number(this.stmt.insertRecord.run(id, role, route, status, latencyMs, arrivalMs, json).lastInsertRowid);
+    this.ids.add(id, role, seq);
+    return seq;
   }
 
   findSide(id: string, role: Role): SideRow | undefined {
-    return this.stmt.findSide.get(id, role);
+    const seq = this.ids.seqOf(id, role);
+    return seq === undefined ? undefined : this.stmt.sideBySeq.get(seq);
   }
 
   sidesOf(id: string): { role: Role; route: string; record: string }[] {
-    return this.stmt.sidesOf.all(id);
+    const out: { role: Role; route: string; record: string }[] = [];
+    for (const role of ['production', 'shadow', 'baseline'] as const) {
+      const seq = this.ids.seqOf(id, role);
+      const row = seq === undefined ? undefined : this.stmt.sideBySeq.get(seq);
+      if (row) out.push({ role, route: row.route, record: row.record });
+    }
+    return out;
   }
 
   insertPair(p: NewPair): void {
@@ -144,7 +150,8 @@ export class Repository {
   }
 
   pairById(id: string): PairRow | undefined {
-    return this.stmt.pairById.get(id);
+    const prodSeq = this.ids.seqOf(id, 'production');
+    return prodSeq === undefined ? undefined : this.stmt.pairByProdSeq.get(prodSeq);
   }
 
   listPairs(q: PairQuery): PairRow[] {
@@ -182,18 +189,32 @@ export class Repository {
     return this.stmt.scanPairs.iterate();
   }
 
-  scanLone(): IterableIterator<LoneRow> {
-    return this.stmt.scanLone.iterate();
+  *scanLone(): IterableIterator<LoneRow> {
+    for (const r of this.stmt.scanLone.iterate()) {
+      if (!this.ids.inRecent(r.id, r.role === 'production' ? 'shadow' : 'production')) yield r;
+    }
   }
 
+  /** Runs fn in one write transaction (and writes the id index's sorted run when due). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(() => {
+      const result = fn();
+      this.ids.flushIfFull();
+      return result;
+    })();
+  }
+
+  /** After a rolled-back transaction: forget what it added in memory. */
+  reloadIds(): void {
+    this.ids.reload();
   }
 
   /** Stops the checkpointer, folds the WAL into the file and closes. */
   async close(): Promise<void> {
     if (!this.db.open) return;
     await this.checkpointer?.stop();
+    // Spares the next start re-reading these records.
+    this.db.transaction(() => this.ids.flush())();
     if (this.db.name !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }

@@ -5,10 +5,11 @@
 // joining lives only in memory.
 //
 // Correlation ids are random, and every insert into an index keyed by them dirties
-// a random page; (id, role) on records is the only such index. Pairs are found
-// through their production record's seq, which grows with time like the pair's
-// own seq, so that index stays append-like.
-export const SCHEMA_VERSION = 1;
+// a random page. So `records` has no id index of its own: (id, role) → seq lives in
+// `record_ids`, written in sorted runs (see id-index.ts), and pairs are found
+// through their production record's seq, which grows with time like the pair's own
+// seq, so that index stays append-like.
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -23,9 +24,14 @@ CREATE TABLE IF NOT EXISTS records (
   status     INTEGER NOT NULL,
   latency_ms REAL    NOT NULL,
   arrival_ms INTEGER NOT NULL,
-  record     TEXT    NOT NULL,
-  UNIQUE (id, role)
+  record     TEXT    NOT NULL
 );
+CREATE TABLE IF NOT EXISTS record_ids (
+  id   TEXT    NOT NULL,
+  role TEXT    NOT NULL,
+  seq  INTEGER NOT NULL,
+  PRIMARY KEY (id, role)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pairs (
   seq          INTEGER PRIMARY KEY,
   prod_seq     INTEGER NOT NULL UNIQUE,

@@ -1,0 +1,51 @@
+// The (id, role) index's in-memory part and its sorted runs, on a real SQLite file,
+// with a tiny run size so that every batch crosses a run boundary.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CollectorConfig } from '../../src/collector/config.js';
+import type { BodyItem } from '../../src/collector/ingest/body.js';
+import { Joiner } from '../../src/collector/join/joiner.js';
+import { Repository } from '../../src/collector/store/repository.js';
+import { rec, tempDir } from './helpers.js';
+
+const items = (recs: Record<string, unknown>[]): BodyItem[] => recs.map((value, index) => ({ index, value }));
+
+test('id index: duplicates, joins and restart across sorted runs', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'ids.db');
+  const opts = { joinWindowMs: 600_000, maxPending: 2 };
+  const repo = new Repository(file, 'normal', 3);
+  const joiner = new Joiner(repo, new CollectorConfig(), opts);
+
+  const ids = Array.from({ length: 40 }, (_, i) => `z${(i * 7919) % 1000}-${i}`);
+  // Productions first (many runs written), then half the shadows, then repeats.
+  for (let i = 0; i < ids.length; i += 7) joiner.ingest(items(ids.slice(i, i + 7).map((id) => rec({ id, role: 'production', status: 200 }))));
+  joiner.ingest(items(ids.slice(0, 20).map((id) => rec({ id, role: 'shadow' }))));
+  const dup = joiner.ingest(items([rec({ id: ids[0]!, role: 'production', status: 500 }), rec({ id: ids[39]!, role: 'production', status: 500 })]));
+  assert.equal(dup.accepted, 2);
+  const before = joiner.stats.answer();
+  assert.equal(before.total.production, 40);
+  assert.equal(before.total.production_errors, 0, 'duplicates across runs are not stored again');
+  assert.equal(before.total.pairs, 20);
+  assert.equal(before.total.pending, 20);
+  assert.equal(repo.findSide(ids[5]!, 'shadow')?.seq !== undefined, true);
+  assert.notEqual(repo.pairById(ids[5]!), undefined);
+  assert.equal(repo.pairById(ids[25]!), undefined);
+  assert.deepEqual(repo.sidesOf(ids[25]!).map((s) => s.role), ['production']);
+
+  // Crash: no close, no final run; a second process opens the same file.
+  const repo2 = new Repository(file, 'normal', 3);
+  const joiner2 = new Joiner(repo2, new CollectorConfig(), opts);
+  assert.deepEqual(joiner2.stats.answer(), before);
+  const again = joiner2.ingest(items(ids.map((id) => rec({ id, role: 'production', status: 503 }))));
+  assert.equal(again.accepted, 40);
+  assert.equal(joiner2.stats.answer().total.production, 40);
+  joiner2.ingest(items(ids.slice(20).map((id) => rec({ id, role: 'shadow' }))));
+  const after = joiner2.stats.answer().total;
+  assert.equal(after.pairs, 40);
+  assert.equal(after.pending, 0);
+  assert.equal(after.late, 0);
+  await repo2.close();
+  await repo.close();
+});
