@@ -42,6 +42,8 @@ class Direction {
   unseen: Uint8Array = EMPTY;
   unseenEnd = false;
   heldTrailers: HeaderList | undefined;
+  /** The trailers callback returned a stop: heldTrailers (seen) wait for continue with the held body. */
+  trailersStopped = false;
   seenHeaders = false;
   bytes = 0;
 }
@@ -135,16 +137,21 @@ export class HttpStreamImpl implements HttpStream, StreamState {
   private applyContinue(direction: 'request' | 'response'): void {
     if (this.completedFlag) return;
     const d = direction === 'request' ? this.req : this.resp;
-    if (!d.headersStopped && !d.buffering) return;
+    if (!d.headersStopped && !d.buffering && !d.trailersStopped) return;
+    // Trailers held while the headers were stopped have not been through the filter yet;
+    // trailers the filter itself stopped on have.
+    const trailersUnseen = d.headersStopped;
     d.headersStopped = false;
     d.buffering = false;
+    d.trailersStopped = false;
     let data = d.held;
     let end = d.heldEnd || d.headersEnd;
     d.held = EMPTY;
     d.heldEnd = false;
     d.headersEnd = false;
-    if (direction === 'request') this.reqBody = null;
-    else this.respBody = null;
+    this.dropBody(direction);
+    const trailers = d.heldTrailers;
+    d.heldTrailers = undefined;
     if (d.unseen.length > 0 || d.unseenEnd) {
       // Chunks that arrived while the headers were stopped now go through the body callback.
       const chunk = d.unseen;
@@ -153,6 +160,22 @@ export class HttpStreamImpl implements HttpStream, StreamState {
       d.unseenEnd = false;
       const r = this.body(direction, chunk, chunkEnd);
       if (r.status !== 0) {
+        // The body callback holds the bytes again. Envoy then decodes the held trailers: if
+        // their callback continues, it releases the buffered body along with them.
+        if (trailers && d.buffering) {
+          if (this.trailers(direction, trailers) !== 0) {
+            d.heldTrailers = trailers;
+            d.trailersStopped = true;
+          } else {
+            data = concat(data, d.held);
+            d.held = EMPTY;
+            d.heldEnd = false;
+            d.buffering = false;
+            this.dropBody(direction);
+            this.onContinue?.({ direction, data, endOfStream: false, trailers });
+            return;
+          }
+        }
         if (data.length > 0) this.onContinue?.({ direction, data, endOfStream: false });
         return;
       }
@@ -160,13 +183,17 @@ export class HttpStreamImpl implements HttpStream, StreamState {
       end = chunkEnd;
     }
     const ev: ContinueEvent = { direction, data, endOfStream: end };
-    const trailers = d.heldTrailers;
     if (trailers) {
-      d.heldTrailers = undefined;
-      this.trailers(direction, trailers);
+      if (trailersUnseen) this.trailers(direction, trailers);
       ev.trailers = trailers;
+      ev.endOfStream = false;
     }
     this.onContinue?.(ev);
+  }
+
+  private dropBody(direction: 'request' | 'response'): void {
+    if (direction === 'request') this.reqBody = null;
+    else this.respBody = null;
   }
 
   // ---- Envoy's CHECK_FAIL: a failed VM lets streams through or answers 503 wasm_fail_stream ----
@@ -322,7 +349,13 @@ export class HttpStreamImpl implements HttpStream, StreamState {
       return 1;
     }
     const status = this.trailers(direction, trailers);
-    if (status === 0 && d.buffering) {
+    if (status !== 0) {
+      // The filter holds the stream on its trailers: continue_stream releases them, with any body it buffered.
+      d.heldTrailers = trailers;
+      d.trailersStopped = true;
+      return status;
+    }
+    if (d.buffering) {
       // Trailers that continue also release the body the filter was buffering (Envoy resumes
       // the stream): it is handed over first, the trailers follow as this call's result.
       const data = d.held;
