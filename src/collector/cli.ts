@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { createCollector, DEFAULTS } from './server.js';
+import { SchemaError } from './store/repository.js';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -50,18 +51,30 @@ export function register(program: Command): void {
         }
         throw err;
       }
-      const collector = createCollector({
-        host: flags.host,
-        port: flags.port,
-        db: flags.db,
-        config,
-        token: flags.token,
-        readToken: flags.readToken,
-        joinWindowMs: flags.joinWindowMs,
-        maxBodyBytes: flags.maxBodyBytes,
-        maxPending: flags.maxPending,
-        synchronous: flags.sync,
-      });
+      let collector;
+      try {
+        collector = createCollector({
+          host: flags.host,
+          port: flags.port,
+          db: flags.db,
+          config,
+          token: flags.token,
+          readToken: flags.readToken,
+          joinWindowMs: flags.joinWindowMs,
+          maxBodyBytes: flags.maxBodyBytes,
+          maxPending: flags.maxPending,
+          synchronous: flags.sync,
+        });
+      } catch (err) {
+        // A database that cannot be used is a start-up configuration error, like a bad --config.
+        const code = (err as { code?: string }).code;
+        if (err instanceof SchemaError || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_NOTADB') {
+          const where = err instanceof SchemaError ? '' : `${flags.db}: `;
+          process.stderr.write(`shadowmesh collector: ${where}${(err as Error).message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
       const url = await collector.listen();
       process.stdout.write(`listening on ${url}\n`);
 

@@ -86,7 +86,7 @@ test('rules from a YAML config file apply per route', async (t) => {
   assert.equal(await c.stop(), 0);
 });
 
-test('bad config files stop the start with exit code 2 and a clear message', async (t) => {
+test('bad config files (and a file that is not a database) stop the start with exit code 2 and a clear message', async (t) => {
   const dir = tempDir(t);
   const cases: [string, string, RegExp][] = [
     ['unknown-top.json', '{"routes": {}, "colour": 1}', /unknown key "colour"/],
@@ -107,6 +107,11 @@ test('bad config files stop the start with exit code 2 and a clear message', asy
   const missing = await runCollectorToExit(['--db', ':memory:', '--config', join(dir, 'nope.yaml')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read/);
+  const notDb = join(dir, 'not-a.db');
+  writeFileSync(notDb, 'this is not an SQLite database, just some text long enough to have a header');
+  const bad = await runCollectorToExit(['--db', notDb]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /not-a\.db: file is not a database/);
 });
 
 test('GET /v1/pairs: newest first, filters, cursor pages', async (t) => {

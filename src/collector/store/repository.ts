@@ -67,6 +67,9 @@ export interface PairQuery {
 
 const b = (v: boolean): number => (v ? 1 : 0);
 
+/** The file was written by a collector with another table layout. */
+export class SchemaError extends Error {}
+
 export class Repository {
   readonly db: Database.Database;
   private readonly checkpointer: Checkpointer | null = null;
@@ -91,6 +94,12 @@ export class Repository {
     this.db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('cache_size = -32768');
     this.db.pragma('temp_store = MEMORY');
+    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    const found = this.db.prepare<[], string>("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
+    if (found !== undefined && found !== String(SCHEMA_VERSION)) {
+      this.db.close();
+      throw new SchemaError(`${file}: database has schema version ${found}, this collector uses ${SCHEMA_VERSION}; use another --db file`);
+    }
     this.db.exec(SCHEMA_SQL);
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
 
