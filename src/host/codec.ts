@@ -43,35 +43,38 @@ export function writeString(u8: Uint8Array, off: number, s: string): number {
   return n;
 }
 
+// Buffer's own per-encoding slicers (what toString(enc, start, end) dispatches to) skip the
+// encoding lookup; used when present, toString otherwise.
+interface NativeSlices { utf8Slice(start: number, end: number): string; latin1Slice(start: number, end: number): string }
+const HAS_SLICES = typeof (Buffer.prototype as unknown as Partial<NativeSlices>).utf8Slice === 'function'
+  && typeof (Buffer.prototype as unknown as Partial<NativeSlices>).latin1Slice === 'function';
+
+function utf8Slice(b: Buffer, start: number, end: number): string {
+  return HAS_SLICES ? (b as unknown as NativeSlices).utf8Slice(start, end) : b.toString('utf8', start, end);
+}
+
+function latin1Slice(b: Buffer, start: number, end: number): string {
+  return HAS_SLICES ? (b as unknown as NativeSlices).latin1Slice(start, end) : b.toString('latin1', start, end);
+}
+
 /** Reads len bytes at ptr as UTF-8. */
 export function readString(u8: Uint8Array, ptr: number, len: number): string {
-  if (len > NATIVE_MIN && u8 instanceof Buffer) return u8.toString('utf8', ptr, ptr + len);
-  if (len <= 64) {
-    let s = '';
-    for (let i = 0; i < len; i++) {
-      const c = u8[ptr + i]!;
-      if (c >= 0x80) return decoder.decode(u8.subarray(ptr, ptr + len));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
+  if (len === 0) return '';
+  // One native call making one string (a char-by-char build would allocate a string per char).
+  if (u8 instanceof Buffer) return utf8Slice(u8, ptr, ptr + len);
   return decoder.decode(u8.subarray(ptr, ptr + len));
 }
 
 /** Reads a header name: like readString, lower-cased as Envoy's LowerCaseString does. */
 export function readLowerName(u8: Uint8Array, ptr: number, len: number): string {
-  if (len > NATIVE_MIN && u8 instanceof Buffer) return u8.toString('utf8', ptr, ptr + len).toLowerCase();
-  if (len <= 64) {
-    let s = '';
-    for (let i = 0; i < len; i++) {
-      let c = u8[ptr + i]!;
-      if (c >= 0x80) return decoder.decode(u8.subarray(ptr, ptr + len)).toLowerCase();
-      if (c >= 65 && c <= 90) c += 32;
-      s += String.fromCharCode(c);
-    }
-    return s;
+  if (len === 0) return '';
+  const end = ptr + len;
+  for (let i = ptr; i < end; i++) {
+    const c = u8[i]!;
+    if (c >= 0x80 || (c >= 65 && c <= 90)) return readString(u8, ptr, len).toLowerCase();
   }
-  return decoder.decode(u8.subarray(ptr, ptr + len)).toLowerCase();
+  // Already lower-case ASCII (the usual name): no second string for toLowerCase.
+  return u8 instanceof Buffer ? latin1Slice(u8, ptr, end) : decoder.decode(u8.subarray(ptr, end));
 }
 
 /** Binary-safe byte string (one char per byte) for map keys such as shared-data keys. */

@@ -10,7 +10,7 @@ import {
   encodeUtf8, headerValue, type HeaderList,
 } from './codec.js';
 import { getProperty, setProperty } from './properties.js';
-import { Context, WasmTrap, type Vm } from './vm.js';
+import { Context, WasmTrap, type BodyBuffer, type Vm } from './vm.js';
 import type { HttpCallRequest, HttpCallResponse, HttpCallResult, LocalResponse } from './types.js';
 
 const R = WasmResult;
@@ -26,10 +26,10 @@ function restrictedTrap(name: string): never {
 function readMap(ctx: Context, type: number): HeaderList | null {
   const s = ctx.stream;
   switch (type) {
-    case 0: return s ? (s.logPhase ? s.logPhase.req : s.reqHeaders) : null;
+    case 0: return s ? (s.logPhase ? s.lastReqHeaders : s.reqHeaders) : null;
     case 1: return s ? s.reqTrailers : null;
-    case 2: return s ? (s.logPhase ? s.logPhase.resp : s.respHeaders) : null;
-    case 3: return s ? (s.logPhase ? s.logPhase.respTrailers : s.respTrailers) : null;
+    case 2: return s ? (s.logPhase ? s.lastRespHeaders : s.respHeaders) : null;
+    case 3: return s ? (s.logPhase ? s.lastRespTrailers : s.respTrailers) : null;
     case 6: return ctx.root.callResponse ? ctx.root.callResponse.headers : null;
     case 7: {
       const r = ctx.root.callResponse;
@@ -65,28 +65,33 @@ function insertHeader(map: HeaderList, k: string, v: string): void {
   map.splice(i, 0, [k, v]);
 }
 
-interface BufferView { data: Uint8Array; body: { data: Uint8Array } | null }
-
-/** Envoy's getBuffer: null = NotFound. Bodies outside their callback read as empty and are read-only. */
-function getBuffer(vm: Vm, ctx: Context, type: number, configuring: boolean): BufferView | null {
+/** Envoy's getBuffer, its bytes: null = NotFound. Bodies outside their callback read as empty. */
+function bufferData(vm: Vm, ctx: Context, type: number, configuring: boolean): Uint8Array | null {
   switch (type) {
     case 0: {
-      const b = ctx.stream?.reqBody ?? null;
-      return { data: b ? b.data : EMPTY, body: b };
+      const b = ctx.stream?.reqBody;
+      return b ? b.data : EMPTY;
     }
     case 1: {
-      const b = ctx.stream?.respBody ?? null;
-      return { data: b ? b.data : EMPTY, body: b };
+      const b = ctx.stream?.respBody;
+      return b ? b.data : EMPTY;
     }
-    case 2: case 3: case 5: case 8: return { data: EMPTY, body: null };
+    case 2: case 3: case 5: case 8: return EMPTY;
     case 4: {
       const r = ctx.root.callResponse;
-      return r ? { data: r.body, body: null } : null;
+      return r ? r.body : null;
     }
-    case 6: return { data: vm.opts.vmConfig, body: null };
-    case 7: return configuring ? { data: vm.opts.pluginConfig, body: null } : null;
+    case 6: return vm.opts.vmConfig;
+    case 7: return configuring ? vm.opts.pluginConfig : null;
     default: return null;
   }
+}
+
+/** The writable body behind buffer type 0/1 during its callback; null = read-only. */
+function writableBody(ctx: Context, type: number): BodyBuffer | null {
+  if (type === 0) return ctx.stream?.reqBody ?? null;
+  if (type === 1) return ctx.stream?.respBody ?? null;
+  return null;
 }
 
 /** Envoy's Buffer::copyFrom rules for proxy_set_buffer_bytes on a body. */
@@ -133,12 +138,17 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
     return U32(ptr) + U32(len) <= vm.u8.length;
   }
 
+  /**
+   * A view of module memory. A plain Uint8Array, not a Buffer: callers that keep the bytes
+   * copy them with slice(), which on a Buffer would be another view of memory the module
+   * may reuse.
+   */
   function bytesAt(ptr: number, len: number): Uint8Array | null {
     ptr = U32(ptr);
     len = U32(len);
     vm.refresh();
     if (ptr + len > vm.u8.length) return null;
-    return vm.u8.subarray(ptr, ptr + len);
+    return new Uint8Array(vm.u8.buffer, ptr, len);
   }
 
   function putU32(ptr: number, v: number): boolean {
@@ -459,10 +469,10 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (vm.restricted) restrictedTrap('env.proxy_get_buffer_status');
       const t = U32(type);
       if (t > 8) return R.BadArgument;
-      const b = getBuffer(vm, vm.ctx(), t, state.configuring);
+      const b = bufferData(vm, vm.ctx(), t, state.configuring);
       if (!b) return R.NotFound;
       vm.refresh();
-      if (!putU32(lenPtr, b.data.length) || !putU32(flagsPtr, 0)) return R.InvalidMemoryAccess;
+      if (!putU32(lenPtr, b.length) || !putU32(flagsPtr, 0)) return R.InvalidMemoryAccess;
       return R.Ok;
     },
     proxy_get_buffer_bytes(type: number, start: number, length: number, ptrPtr: number, sizePtr: number): number {
@@ -470,9 +480,9 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (vm.restricted) restrictedTrap('env.proxy_get_buffer_bytes');
       const t = U32(type);
       if (t > 8) return R.BadArgument;
-      const b = getBuffer(vm, vm.ctx(), t, state.configuring);
+      const b = bufferData(vm, vm.ctx(), t, state.configuring);
       if (!b) return R.NotFound;
-      const size = b.data.length;
+      const size = b.length;
       const s = U32(start);
       let n = U32(length);
       if (s > size) n = 0;
@@ -482,19 +492,20 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
         if (!putU32(ptrPtr, 0) || !putU32(sizePtr, 0)) return R.InvalidMemoryAccess;
         return R.Ok;
       }
-      return vm.copyOut(b.data.subarray(s, s + n), U32(ptrPtr), U32(sizePtr));
+      return vm.copyOut(s === 0 && n === size ? b : b.subarray(s, s + n), U32(ptrPtr), U32(sizePtr));
     },
     proxy_set_buffer_bytes(type: number, start: number, length: number, dp: number, ds: number): number {
       vm.hostCalls++;
       if (vm.restricted) restrictedTrap('env.proxy_set_buffer_bytes');
       const t = U32(type);
       if (t > 8) return R.BadArgument;
-      const b = getBuffer(vm, vm.ctx(), t, state.configuring);
-      if (!b) return R.NotFound;
+      const ctx = vm.ctx();
+      if (!bufferData(vm, ctx, t, state.configuring)) return R.NotFound;
       const d = bytesAt(dp, ds);
       if (!d) return R.InvalidMemoryAccess;
-      if (!b.body) return R.BadArgument;
-      return setBody(b.body, U32(start), U32(length), d);
+      const body = writableBody(ctx, t);
+      if (!body) return R.BadArgument;
+      return setBody(body, U32(start), U32(length), d);
     },
     proxy_http_call(up: number, us: number, hp: number, hs: number, bp: number, bs: number, tp: number, ts: number, timeout: number, tokenPtr: number): number {
       vm.hostCalls++;

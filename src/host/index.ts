@@ -6,7 +6,7 @@ import {
 } from './envoy-abi.js';
 import { buildImports, type ImportState } from './imports.js';
 import { GLOBAL_SHARED_STORE, SharedStore } from './shared.js';
-import { HttpStreamImpl, type HttpStream } from './stream.js';
+import { HttpStreamImpl, newStreamInfo, type HttpStream } from './stream.js';
 import type { HostEnvironment, MetricValue, StreamInfo } from './types.js';
 import { ConfigRejected, HostLoadError, Vm, type VmOptions } from './vm.js';
 import { WasmBinaryError, formatSignature, readModuleInfo, type ModuleInfo } from './wasm-binary.js';
@@ -198,9 +198,7 @@ export class PluginHost {
   newStream(info: StreamInfo = {}): HttpStream {
     if (this.vm.closed) throw new Error('plugin host is closed');
     const ctx = this.vm.newContext(this.vm.rootCtx);
-    const i: StreamInfo = { ...info };
-    if (i.startTimeMs === undefined) i.startTimeMs = this.vm.opts.env.clock.nowMs();
-    return new HttpStreamImpl(this.vm, ctx, i);
+    return new HttpStreamImpl(this.vm, ctx, newStreamInfo(info, this.vm.opts.env.clock));
   }
 
   /** Fires proxy_on_tick on the root context now (the timer keeps its schedule). */

@@ -42,11 +42,11 @@ function headerMap(map: HeaderList | null, rest: readonly string[]): Uint8Array 
 }
 
 function requestHeaders(vm: Vm, s: StreamState): HeaderList | null {
-  return s.reqHeaders ?? s.logPhase?.req ?? (vm.opts.requestAttributesAfterHeaders ? s.lastReqHeaders : null);
+  return s.reqHeaders ?? (s.logPhase ? s.lastReqHeaders : null) ?? (vm.opts.requestAttributesAfterHeaders ? s.lastReqHeaders : null);
 }
 
 function responseHeaders(vm: Vm, s: StreamState): HeaderList | null {
-  return s.respHeaders ?? s.logPhase?.resp ?? (vm.opts.requestAttributesAfterHeaders || s.isComplete ? s.lastRespHeaders : null);
+  return s.respHeaders ?? (s.logPhase ? s.lastRespHeaders : null) ?? (vm.opts.requestAttributesAfterHeaders || s.isComplete ? s.lastRespHeaders : null);
 }
 
 function request(vm: Vm, s: StreamState, key: string, rest: readonly string[]): Uint8Array | number {
@@ -100,7 +100,7 @@ function response(vm: Vm, s: StreamState, key: string, rest: readonly string[]):
     case 'code_details': return str(info.responseCodeDetails);
     case 'size': return int64(info.responseBodyBytes ?? 0);
     case 'headers': return headerMap(responseHeaders(vm, s), rest);
-    case 'trailers': return headerMap(s.respTrailers ?? s.logPhase?.respTrailers ?? s.lastRespTrailers, rest);
+    case 'trailers': return headerMap(s.respTrailers ?? (s.logPhase ? s.lastRespTrailers : null) ?? s.lastRespTrailers, rest);
   }
   return WasmResult.NotFound;
 }

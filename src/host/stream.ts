@@ -11,7 +11,7 @@
 
 import type { HeaderList } from './codec.js';
 import { headerValue } from './codec.js';
-import type { BodyResult, ContinueEvent, LocalResponse, StreamInfo } from './types.js';
+import type { BodyResult, ContinueEvent, HostClock, LocalResponse, StreamInfo } from './types.js';
 import type { BodyBuffer, Context, StreamState, Vm } from './vm.js';
 
 const EMPTY = new Uint8Array(0);
@@ -46,6 +46,30 @@ class Direction {
   trailersStopped = false;
   seenHeaders = false;
   bytes = 0;
+  /** The body the module sees during a body callback (one object per direction, reused). */
+  readonly box: BodyBuffer = { data: EMPTY };
+}
+
+/**
+ * A StreamInfo with every field present from the start: the host fills in the response code,
+ * body byte counts and end time later, and an object that keeps its shape stays cheap to write.
+ */
+export function newStreamInfo(from: StreamInfo, clock: HostClock): StreamInfo {
+  return {
+    downstreamAddress: from.downstreamAddress,
+    localAddress: from.localAddress,
+    protocol: from.protocol,
+    startTimeMs: from.startTimeMs ?? clock.nowMs(),
+    upstreamAddress: from.upstreamAddress,
+    clusterName: from.clusterName,
+    routeName: from.routeName,
+    responseCode: from.responseCode,
+    responseCodeDetails: from.responseCodeDetails,
+    connectionId: from.connectionId,
+    requestBodyBytes: from.requestBodyBytes,
+    responseBodyBytes: from.responseBodyBytes,
+    endTimeMs: from.endTimeMs,
+  };
 }
 
 export interface CompleteOptions {
@@ -83,7 +107,7 @@ export class HttpStreamImpl implements HttpStream, StreamState {
   respTrailers: HeaderList | null = null;
   reqBody: BodyBuffer | null = null;
   respBody: BodyBuffer | null = null;
-  logPhase: StreamState['logPhase'] = null;
+  logPhase = false;
   lastReqHeaders: HeaderList | null = null;
   lastRespHeaders: HeaderList | null = null;
   lastRespTrailers: HeaderList | null = null;
@@ -296,7 +320,8 @@ export class HttpStreamImpl implements HttpStream, StreamState {
     const isReq = direction === 'request';
     const d = isReq ? this.req : this.resp;
     const visible = d.buffering ? concat(d.held, chunk) : chunk;
-    const buf: BodyBuffer = { data: visible };
+    const buf = d.box;
+    buf.data = visible;
     if (isReq) this.reqBody = buf;
     else this.respBody = buf;
     const r = this.vm.call(this.ctx, isReq ? 'proxy_on_request_body' : 'proxy_on_response_body', visible.length, endOfStream ? 1 : 0);
@@ -387,22 +412,24 @@ export class HttpStreamImpl implements HttpStream, StreamState {
     return status;
   }
 
-  complete(opts: CompleteOptions = {}): void {
+  complete(opts?: CompleteOptions): void {
     if (this.completedFlag) return;
     this.completedFlag = true;
     this.isComplete = true;
     this.info.endTimeMs = this.vm.opts.env.clock.nowMs();
-    if (opts.requestHeaders && !this.lastReqHeaders) this.lastReqHeaders = opts.requestHeaders;
-    if (opts.responseHeaders && !this.lastRespHeaders) this.lastRespHeaders = opts.responseHeaders;
-    if (opts.responseTrailers && !this.lastRespTrailers) this.lastRespTrailers = opts.responseTrailers;
+    if (opts) {
+      if (opts.requestHeaders && !this.lastReqHeaders) this.lastReqHeaders = opts.requestHeaders;
+      if (opts.responseHeaders && !this.lastRespHeaders) this.lastRespHeaders = opts.responseHeaders;
+      if (opts.responseTrailers && !this.lastRespTrailers) this.lastRespTrailers = opts.responseTrailers;
+    }
     const vm = this.vm;
     if (!vm.failed && !vm.closed) {
       this.ensureCreated();
       this.reqHeaders = this.respHeaders = this.reqTrailers = this.respTrailers = null;
       this.reqBody = this.respBody = null;
-      this.logPhase = { req: this.lastReqHeaders, resp: this.lastRespHeaders, respTrailers: this.lastRespTrailers };
+      this.logPhase = true;
       vm.call(this.ctx, 'proxy_on_log');
-      this.logPhase = null;
+      this.logPhase = false;
       vm.call(this.ctx, 'proxy_on_done');
       vm.call(this.ctx, 'proxy_on_delete');
     }

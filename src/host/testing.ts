@@ -11,6 +11,8 @@ import type {
 import { LOG_LEVELS } from './envoy-abi.js';
 
 export const DEFAULT_TEST_NOW_MS = 1_700_000_000_000;
+const DEFAULT_STREAM_INFO: Readonly<StreamInfo> = { downstreamAddress: '127.0.0.1:40000', localAddress: '127.0.0.1:8080', protocol: 'HTTP/1.1' };
+const EMPTY = new Uint8Array(0);
 
 /** A clock that only moves when the test says so. Timers fire in due order during advance(). */
 export class VirtualClock {
@@ -101,7 +103,36 @@ export interface TestResponse {
   trailers?: HeaderList;
 }
 
-interface PendingCall { call: TestHttpCall; done: (r: HttpCallResult) => void; timer: Cancellable | null }
+/**
+ * One outbound call as the test sees it, and the host's handle to cancel it. A class (not a
+ * literal with closures) and a lazily decoded bodyText keep the per-call cost low.
+ */
+class PendingCall implements TestHttpCall, Cancellable {
+  readonly token: number;
+  readonly cluster: string;
+  readonly headers: HeaderList;
+  readonly body: Uint8Array;
+  readonly trailers: HeaderList;
+  readonly timeoutMs: number;
+  /** 'pending': in vm.httpCalls; 'taken': handed out by takeHttpCalls; 'settled' / 'cancelled': over. */
+  state: 'pending' | 'taken' | 'settled' | 'cancelled' = 'pending';
+  timer: Cancellable | null = null;
+  private text: string | undefined;
+
+  constructor(req: HttpCallRequest, readonly done: (r: HttpCallResult) => void, readonly owner: TestVM) {
+    this.token = req.token;
+    this.cluster = req.cluster;
+    this.headers = req.headers;
+    this.body = req.body;
+    this.trailers = req.trailers;
+    this.timeoutMs = req.timeoutMs;
+  }
+
+  get bodyText(): string { return (this.text ??= decodeUtf8(this.body)); }
+  header(name: string): string | undefined { return headerValue(this.headers, name.toLowerCase()); }
+  /** The host cancels the call (plugin closed, VM failed). */
+  cancel(): void { this.owner.cancelCall(this); }
+}
 
 function configBytes(config: unknown): string | Uint8Array | undefined {
   if (config === undefined) return undefined;
@@ -167,36 +198,23 @@ export class TestVM {
   }
 
   private onHttpCall(req: HttpCallRequest, done: (r: HttpCallResult) => void): Cancellable {
-    const call: TestHttpCall = {
-      token: req.token,
-      cluster: req.cluster,
-      headers: req.headers,
-      body: req.body,
-      bodyText: decodeUtf8(req.body),
-      trailers: req.trailers,
-      timeoutMs: req.timeoutMs,
-      header: (name) => headerValue(req.headers, name.toLowerCase()),
-    };
-    const p: PendingCall = { call, done, timer: null };
+    const p = new PendingCall(req, done, this);
     if (this.opts.httpCallTimeouts && req.timeoutMs > 0) {
-      p.timer = this.clock.setTimer(req.timeoutMs, () => this.deliver(call, { failure: 'timeout' }));
+      p.timer = this.clock.setTimer(req.timeoutMs, () => {
+        if (p.state === 'pending' || p.state === 'taken') this.settle(p, { failure: 'timeout' });
+      });
     }
     this.pending.push(p);
-    return { cancel: () => this.remove(call) };
-  }
-
-  private remove(call: TestHttpCall): PendingCall | undefined {
-    const i = this.pending.findIndex((p) => p.call === call);
-    if (i < 0) return undefined;
-    const [p] = this.pending.splice(i, 1);
-    p!.timer?.cancel();
     return p;
   }
 
-  private deliver(call: TestHttpCall, r: HttpCallResult): void {
-    const p = this.remove(call);
-    if (!p) throw new Error(`http call ${call.token} is not pending (already answered, cancelled, or from another VM)`);
-    p.done(r);
+  /** @internal The host cancelled a call: it leaves the pending list (a taken one stays answerable, unheard). */
+  cancelCall(p: PendingCall): void {
+    if (p.state !== 'pending') return;
+    p.state = 'cancelled';
+    const i = this.pending.indexOf(p);
+    if (i >= 0) this.pending.splice(i, 1);
+    p.timer?.cancel();
   }
 
   private get h(): PluginHost {
@@ -214,10 +232,9 @@ export class TestVM {
   get hostCalls(): number { return this.host?.hostCalls ?? 0; }
   resetHostCalls(): void { this.host?.resetHostCalls(); }
 
-  stream(info: StreamInfo = {}): TestStream {
-    return new TestStream(this.h.newStream({
-      downstreamAddress: '127.0.0.1:40000', localAddress: '127.0.0.1:8080', protocol: 'HTTP/1.1', ...info,
-    }));
+  stream(info?: StreamInfo): TestStream {
+    // newStream copies the info, so the defaults can be one shared object.
+    return new TestStream(this.h.newStream(info ? { ...DEFAULT_STREAM_INFO, ...info } : DEFAULT_STREAM_INFO));
   }
 
   /** Moves the virtual clock; ticks (and, if enabled, call timeouts) fire on the way. */
@@ -225,24 +242,33 @@ export class TestVM {
   /** Fires proxy_on_tick once now, if a tick period is set. */
   tick(): void { if (this.tickPeriodMs > 0) this.h.tick(); }
 
-  get httpCalls(): TestHttpCall[] { return this.pending.map((p) => p.call); }
+  get httpCalls(): TestHttpCall[] { return this.pending.slice(); }
   takeHttpCalls(cluster?: string): TestHttpCall[] {
-    const taken = this.pending.filter((p) => cluster === undefined || p.call.cluster === cluster);
-    for (const p of taken) this.pending.splice(this.pending.indexOf(p), 1);
-    for (const p of taken) this.taken.set(p.call, p);
-    return taken.map((p) => p.call);
+    const out: TestHttpCall[] = [];
+    const pending = this.pending;
+    let keep = 0;
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i]!;
+      if (cluster === undefined || p.cluster === cluster) {
+        p.state = 'taken';
+        out.push(p);
+      } else {
+        pending[keep++] = p;
+      }
+    }
+    pending.length = keep;
+    return out;
   }
-  private readonly taken = new Map<TestHttpCall, PendingCall>();
 
   private settle(call: TestHttpCall, r: HttpCallResult): void {
-    const t = this.taken.get(call);
-    if (t) {
-      this.taken.delete(call);
-      t.timer?.cancel();
-      t.done(r);
-      return;
+    const p = call instanceof PendingCall && call.owner === this ? call : undefined;
+    if (!p || (p.state !== 'pending' && p.state !== 'taken')) {
+      throw new Error(`http call ${call.token} is not pending (already answered, cancelled, or from another VM)`);
     }
-    this.deliver(call, r);
+    if (p.state === 'pending') this.pending.splice(this.pending.indexOf(p), 1);
+    p.state = 'settled';
+    p.timer?.cancel();
+    p.done(r);
   }
 
   /** Delivers proxy_on_http_call_response(root, token, nHeaders, bodySize, nTrailers). */
@@ -269,6 +295,7 @@ export class TestVM {
   /** Root context on_done → on_delete; pending calls and timers are cancelled. */
   close(): void {
     this.host?.close();
+    for (const p of this.pending) p.state = 'cancelled';
     this.pending.length = 0;
   }
 }
@@ -280,8 +307,8 @@ export class TestStream {
   requestTrailers: HeaderList = [];
   responseTrailers: HeaderList = [];
   /** Body bytes the filter let through upstream / downstream so far (continue releases included). */
-  forwardedRequestBody: Uint8Array = new Uint8Array(0);
-  forwardedResponseBody: Uint8Array = new Uint8Array(0);
+  forwardedRequestBody: Uint8Array = EMPTY;
+  forwardedResponseBody: Uint8Array = EMPTY;
   readonly continues: ContinueEvent[] = [];
 
   constructor(readonly stream: HttpStream) {
@@ -315,8 +342,8 @@ export class TestStream {
   get info(): StreamInfo { return this.stream.info; }
 
   sendRequestHeaders(headers: HeaderList, o: { endOfStream?: boolean } = {}): number {
-    this.requestHeaders.length = 0;
-    for (const [k, v] of headers) this.requestHeaders.push([k, v]);
+    // A copy of the list (the filter edits it); the host never changes a pair in place.
+    copyInto(this.requestHeaders, headers);
     return this.stream.onRequestHeaders(this.requestHeaders, o.endOfStream ?? false);
   }
 
@@ -332,8 +359,7 @@ export class TestStream {
   }
 
   sendResponseHeaders(headers: HeaderList, o: { endOfStream?: boolean } = {}): number {
-    this.responseHeaders.length = 0;
-    for (const [k, v] of headers) this.responseHeaders.push([k, v]);
+    copyInto(this.responseHeaders, headers);
     return this.stream.onResponseHeaders(this.responseHeaders, o.endOfStream ?? false);
   }
 
@@ -353,6 +379,11 @@ export class TestStream {
 
   requestHeader(name: string): string | undefined { return headerValue(this.requestHeaders, name); }
   responseHeader(name: string): string | undefined { return headerValue(this.responseHeaders, name); }
+}
+
+function copyInto(to: HeaderList, from: HeaderList): void {
+  to.length = from.length;
+  for (let i = 0; i < from.length; i++) to[i] = from[i]!;
 }
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -38,8 +38,8 @@ export interface StreamState {
   respTrailers: HeaderList | null;
   reqBody: BodyBuffer | null;
   respBody: BodyBuffer | null;
-  /** Set while proxy_on_log runs: the maps Envoy hands to its access-log phase. */
-  logPhase: { req: HeaderList | null; resp: HeaderList | null; respTrailers: HeaderList | null } | null;
+  /** True while proxy_on_log runs: the maps Envoy hands to its access-log phase are the last* ones. */
+  logPhase: boolean;
   /** Request headers as last seen (for attributes when requestAttributesAfterHeaders is on). */
   lastReqHeaders: HeaderList | null;
   lastRespHeaders: HeaderList | null;
@@ -114,6 +114,7 @@ export class Vm {
   u8: Uint8Array = new Uint8Array(0);
   dv: DataView = new DataView(new ArrayBuffer(0));
   private buf: ArrayBuffer | SharedArrayBuffer | null = null;
+  private sharedMemory = false;
   private malloc!: (n: number) => number;
   instance!: WebAssembly.Instance;
   cb: Partial<Record<CallbackName, Fn>> = {};
@@ -148,6 +149,7 @@ export class Vm {
     const mem = ex['memory'] instanceof WebAssembly.Memory ? ex['memory'] : importedMemory;
     if (!mem) throw new HostLoadError('missing_memory', 'Wasm module is missing memory export.');
     this.memory = mem;
+    this.sharedMemory = typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer;
     const malloc = typeof ex['malloc'] === 'function' ? ex['malloc'] : ex['proxy_on_memory_allocate'];
     if (typeof malloc !== 'function') throw new HostLoadError('missing_allocator', 'Wasm module is missing malloc function.');
     this.malloc = malloc as (n: number) => number;
@@ -164,8 +166,16 @@ export class Vm {
     return c;
   }
 
-  /** Re-creates the memory views when the buffer changed (growth detaches the old one). */
+  /**
+   * Re-creates the memory views when memory grew. Growth detaches the old ArrayBuffer, so a
+   * zero-length view is the cheap signal (no `memory.buffer` getter on every host call); a
+   * shared memory is not detached by growth and is compared by identity instead.
+   */
   refresh(): void {
+    if (this.u8.byteLength === 0 || this.sharedMemory) this.remap();
+  }
+
+  private remap(): void {
     const b = this.memory.buffer;
     if (b !== this.buf) {
       this.buf = b;

@@ -638,3 +638,45 @@ test('closing the plugin runs on_done and on_delete on the root context and canc
   p.vm.advance(100);
   assert.deepEqual(p.kinds(), ['done', 'delete']);
 });
+
+test('bytes the host keeps (shared data, queue items, http_call body, local reply body, set_buffer_bytes, set_property) are copies, not views of module memory', async () => {
+  const p = await Probe.start({ clusters: ['upstream'] });
+  const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+  const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+  const [k, kl] = p.data('key');
+  const [q, ql] = p.data('queue');
+  const [c, cl] = p.data('upstream');
+  const [h, hl] = p.pairs([[':method', 'POST'], [':path', '/x'], [':authority', 'svc']]);
+  const [v, vl] = p.data('original');
+  const qtok = p.slot();
+  p.on('request_headers', [
+    { fn: 'set_shared_data', args: [k, kl, v, vl, 0] },
+    { fn: 'http_call', args: [c, cl, h, hl, v, vl, 0, 0, 0, OUT1] },
+    { fn: 'register_shared_queue', args: [q, ql, qtok] },
+    { fn: 'send_local_response', args: [500, 0, 0, v, vl, 0, 0, -1] },
+  ]);
+  const s1 = p.vm.stream();
+  s1.sendRequestHeaders(REQ);
+  const token = p.u32(qtok);
+  p.mem.set(enc('CLOBBER1'), v); // the module reuses its memory
+  assert.equal(p.vm.httpCalls[0]!.bodyText, 'original', 'http_call body');
+  assert.equal(s1.localResponse?.body, 'original', 'local reply body');
+
+  p.on('request_headers', [{ fn: 'set_property', args: [k, kl, v, vl] }, { fn: 'enqueue_shared_queue', args: [token, v, vl] }]);
+  const read = p.on('request_body', [
+    { fn: 'set_buffer_bytes', args: [0, 0, 100, v, vl] },
+    { fn: 'get_property', args: [k, kl, OUT1, OUT2] },
+    { fn: 'get_shared_data', args: [k, kl, OUT1, OUT2, 0] },
+    { fn: 'dequeue_shared_queue', args: [token, OUT1, OUT2] },
+  ]);
+  const s2 = p.vm.stream();
+  s2.sendRequestHeaders(REQ); // property and queue item: CLOBBER1
+  p.mem.set(enc('CLOBBER2'), v);
+  const r = s2.stream.onRequestBody(enc('chunk'), true); // body set to CLOBBER2
+  p.mem.set(enc('CLOBBER3'), v);
+  assert.deepEqual(read.map((x) => x.code), [R.Ok, R.Ok, R.Ok, R.Ok]);
+  assert.equal(text(r.data), 'CLOBBER2', 'set_buffer_bytes');
+  assert.equal(read[1]!.text, 'CLOBBER1', 'set_property');
+  assert.equal(read[2]!.text, 'original', 'shared data');
+  assert.equal(read[3]!.text, 'CLOBBER1', 'queue item');
+});
