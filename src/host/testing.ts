@@ -382,8 +382,8 @@ export class TestStream {
 }
 
 function copyInto(to: HeaderList, from: HeaderList): void {
-  to.length = from.length;
-  for (let i = 0; i < from.length; i++) to[i] = from[i]!;
+  if (to.length !== 0) to.length = 0;
+  for (let i = 0; i < from.length; i++) to.push(from[i]!);
 }
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {
