@@ -45,12 +45,9 @@ export function registerPairRoutes(app: FastifyInstance, repo: Repository): void
       beforeSeq = seq;
     }
     const route = q.route !== undefined && q.route !== '' ? q.route : undefined;
-    // One more than asked tells whether another page exists.
-    const rows = repo.listPairs({ route, match, beforeSeq, limit: limit + 1 });
-    const page = rows.slice(0, limit);
-    const items = page.map((row) => pairJson(repo, row.id, row));
-    const next = rows.length > limit ? JSON.stringify(encodeCursor(page[page.length - 1]!.seq)) : 'null';
-    return reply.type('application/json; charset=utf-8').send(`{"items":[${items.join(',')}],"next_cursor":${next}}`);
+    const page = await repo.pairPage({ route, match, beforeSeq, limit });
+    const next = page.nextSeq === null ? 'null' : JSON.stringify(encodeCursor(page.nextSeq));
+    return reply.type('application/json; charset=utf-8').send(`{"items":${page.items},"next_cursor":${next}}`);
   });
 
   app.get<{ Params: { id: string } }>('/v1/pairs/:id', async (req, reply) => {

@@ -111,6 +111,7 @@ export class Joiner {
     const c = comparePair(production, shadow, this.config.rulesFor(production.route));
     this.repo.insertPair({
       prodSeq: r.role === 'production' ? seq : partner.seq,
+      shadowSeq: r.role === 'production' ? partner.seq : seq,
       id: r.id,
       route: production.route,
       statusMatch: c.statusMatch,

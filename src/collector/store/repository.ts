@@ -5,6 +5,8 @@ import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
 import { IdIndex } from './id-index.js';
+import { PairPageReader } from './pair-page-reader.js';
+import type { PairPage, PairPageQuery } from './pair-pages.js';
 import type { Role } from '../types.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
@@ -20,6 +22,7 @@ export interface SideRow {
 export interface PairRow {
   seq: number;
   prod_seq: number;
+  shadow_seq: number;
   id: string;
   route: string;
   status_match: number;
@@ -33,6 +36,7 @@ export interface PairRow {
 
 export interface NewPair {
   prodSeq: number;
+  shadowSeq: number;
   id: string;
   route: string;
   statusMatch: boolean;
@@ -58,12 +62,6 @@ export interface LoneRow {
   arrival_ms: number;
 }
 
-export interface PairQuery {
-  route?: string;
-  match?: boolean;
-  beforeSeq?: number;
-  limit: number;
-}
 
 const b = (v: boolean): number => (v ? 1 : 0);
 
@@ -74,6 +72,7 @@ export class Repository {
   readonly db: Database.Database;
   private readonly checkpointer: Checkpointer | null = null;
   private readonly ids: IdIndex;
+  private readonly pages: PairPageReader;
   private readonly stmt;
 
   constructor(file: string, synchronous: Synchronous = 'normal', idFlushAt?: number) {
@@ -110,8 +109,8 @@ export class Repository {
       ),
       sideBySeq: db.prepare<[number], SideRow & { role: Role }>('SELECT seq, role, route, arrival_ms, record FROM records WHERE seq = ?'),
       insertPair: db.prepare(
-        `INSERT INTO pairs (prod_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pairs (prod_seq, shadow_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       pairByProdSeq: db.prepare<[number], PairRow>('SELECT * FROM pairs WHERE prod_seq = ?'),
       scanRecords: db.prepare<[], RecordScanRow>('SELECT route, role, status, latency_ms FROM records'),
@@ -126,6 +125,7 @@ export class Repository {
       ),
     };
     this.ids = new IdIndex(db, idFlushAt);
+    this.pages = new PairPageReader(file, db);
   }
 
   /** The new row's seq, or null when (id, role) was already stored: the first copy wins. */
@@ -154,6 +154,7 @@ export class Repository {
   insertPair(p: NewPair): void {
     this.stmt.insertPair.run(
       p.prodSeq,
+      p.shadowSeq,
       p.id, p.route, b(p.statusMatch), b(p.bodyMatch), b(p.match), b(p.truncated), b(p.late), p.diffs, p.createdMs,
     );
   }
@@ -163,32 +164,10 @@ export class Repository {
     return prodSeq === undefined ? undefined : this.stmt.pairByProdSeq.get(prodSeq);
   }
 
-  listPairs(q: PairQuery): PairRow[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.route !== undefined) {
-      where.push('route = ?');
-      args.push(q.route);
-    }
-    if (q.match !== undefined) {
-      where.push('match = ?');
-      args.push(b(q.match));
-    }
-    if (q.beforeSeq !== undefined) {
-      where.push('seq < ?');
-      args.push(q.beforeSeq);
-    }
-    const sql = `SELECT * FROM pairs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
-    args.push(q.limit);
-    // Only four shapes exist, and better-sqlite3 caches nothing itself: keep them.
-    let s = this.listCache.get(sql);
-    if (!s) {
-      s = this.db.prepare<(string | number)[], PairRow>(sql);
-      this.listCache.set(sql, s);
-    }
-    return s.all(...args);
+  /** Pages of pairs, newest first; read on another thread when the database is a file. */
+  pairPage(q: PairPageQuery): Promise<PairPage> {
+    return this.pages.page(q);
   }
-  private readonly listCache = new Map<string, Database.Statement<(string | number)[], PairRow>>();
 
   scanRecords(): IterableIterator<RecordScanRow> {
     return this.stmt.scanRecords.iterate();
@@ -221,6 +200,7 @@ export class Repository {
   /** Stops the checkpointer, folds the WAL into the file and closes. */
   async close(): Promise<void> {
     if (!this.db.open) return;
+    await this.pages.close();
     await this.checkpointer?.stop();
     // Spares the next start re-reading these records.
     this.db.transaction(() => this.ids.flush())();

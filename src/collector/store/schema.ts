@@ -9,7 +9,7 @@
 // `record_ids`, written in sorted runs (see id-index.ts), and pairs are found
 // through their production record's seq, which grows with time like the pair's own
 // seq, so that index stays append-like.
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS record_ids (
 CREATE TABLE IF NOT EXISTS pairs (
   seq          INTEGER PRIMARY KEY,
   prod_seq     INTEGER NOT NULL UNIQUE,
+  shadow_seq   INTEGER NOT NULL,
   id           TEXT    NOT NULL,
   route        TEXT    NOT NULL,
   status_match INTEGER NOT NULL,

@@ -1,0 +1,73 @@
+// Answers pair pages from a reader thread for a database file, in-thread for :memory:.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import { makePairPager, type PairPage, type PairPageQuery } from './pair-pages.js';
+
+// The reader thread: its own read-only connection sees every committed batch (WAL
+// readers and the writer never block each other).
+const workerSource = (): string => `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+var __name = (f) => f; // in case the transpiler named functions
+const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+const page = (${makePairPager.toString()})(db);
+parentPort.on('message', (m) => {
+  try { parentPort.postMessage({ id: m.id, page: page(m.query) }); }
+  catch (err) { parentPort.postMessage({ id: m.id, error: String(err) }); }
+});
+`;
+
+type Pending = { resolve: (p: PairPage) => void; reject: (e: Error) => void };
+
+export class PairPageReader {
+  private worker: Worker | null = null;
+  private readonly inThread: ((q: PairPageQuery) => PairPage) | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(file: string, db: Database.Database) {
+    if (file === ':memory:') {
+      this.inThread = makePairPager(db);
+      return;
+    }
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    const worker = new Worker(workerSource(), { eval: true, workerData: { file, sqlite } });
+    worker.on('message', (m: { id: number; page?: PairPage; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.page!);
+    });
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', () => {
+      this.worker = null;
+      this.failAll(new Error('pair reader thread stopped'));
+    });
+    worker.unref();
+    this.worker = worker;
+  }
+
+  page(query: PairPageQuery): Promise<PairPage> {
+    if (this.inThread) return Promise.resolve(this.inThread(query));
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new Error('pair reader thread is not running'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, query });
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
