@@ -35,7 +35,7 @@ const NATIVE_MIN = 48;
 /** Writes s as UTF-8 at u8[off]; returns the bytes written. The caller sized the space with utf8Length. */
 export function writeString(u8: Uint8Array, off: number, s: string): number {
   const n = s.length;
-  if (n > NATIVE_MIN && u8 instanceof Buffer) return u8.write(s, off);
+  if (n > NATIVE_MIN && isBuffer(u8)) return u8.write(s, off);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) return i + encoder.encodeInto(s.slice(i), u8.subarray(off + i)).written;
@@ -49,6 +49,16 @@ export function writeString(u8: Uint8Array, off: number, s: string): number {
 interface NativeSlices { utf8Slice(start: number, end: number): string; latin1Slice(start: number, end: number): string }
 const HAS_SLICES = typeof (Buffer.prototype as unknown as Partial<NativeSlices>).utf8Slice === 'function'
   && typeof (Buffer.prototype as unknown as Partial<NativeSlices>).latin1Slice === 'function';
+
+// The host reads through one Buffer view per VM; remembering the last one seen avoids an
+// instanceof walk on every read.
+let lastBuffer: Uint8Array | null = null;
+function isBuffer(u8: Uint8Array): u8 is Buffer {
+  if (u8 === lastBuffer) return true;
+  if (!(u8 instanceof Buffer)) return false;
+  lastBuffer = u8;
+  return true;
+}
 
 function utf8Slice(b: Buffer, start: number, end: number): string {
   return HAS_SLICES ? (b as unknown as NativeSlices).utf8Slice(start, end) : b.toString('utf8', start, end);
@@ -96,19 +106,19 @@ function interned(table: (string | null)[], u8: Buffer, ptr: number, len: number
 /** Reads len bytes at ptr as UTF-8. */
 export function readString(u8: Uint8Array, ptr: number, len: number): string {
   if (len === 0) return '';
-  if (len <= INTERN_MAX && u8 instanceof Buffer) {
+  if (len <= INTERN_MAX && isBuffer(u8)) {
     const s = interned(internedValues, u8, ptr, len, false);
     if (s !== null) return s;
   }
   // One native call making one string (a char-by-char build would allocate a string per char).
-  if (u8 instanceof Buffer) return utf8Slice(u8, ptr, ptr + len);
+  if (isBuffer(u8)) return utf8Slice(u8, ptr, ptr + len);
   return decoder.decode(u8.subarray(ptr, ptr + len));
 }
 
 /** Reads a header name: like readString, lower-cased as Envoy's LowerCaseString does. */
 export function readLowerName(u8: Uint8Array, ptr: number, len: number): string {
   if (len === 0) return '';
-  if (len <= INTERN_MAX && u8 instanceof Buffer) {
+  if (len <= INTERN_MAX && isBuffer(u8)) {
     const s = interned(internedNames, u8, ptr, len, true);
     if (s !== null) return s;
     return readString(u8, ptr, len).toLowerCase();
@@ -119,7 +129,7 @@ export function readLowerName(u8: Uint8Array, ptr: number, len: number): string 
     if (c >= 0x80 || (c >= 65 && c <= 90)) return readString(u8, ptr, len).toLowerCase();
   }
   // Already lower-case ASCII (the usual name): no second string for toLowerCase.
-  return u8 instanceof Buffer ? latin1Slice(u8, ptr, end) : decoder.decode(u8.subarray(ptr, end));
+  return isBuffer(u8) ? latin1Slice(u8, ptr, end) : decoder.decode(u8.subarray(ptr, end));
 }
 
 /** Binary-safe byte string (one char per byte) for map keys such as shared-data keys. */

@@ -523,7 +523,7 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
       if (headerValue(headers, ':path') === undefined || headerValue(headers, ':method') === undefined || headerValue(headers, ':authority') === undefined) {
         return R.BadArgument;
       }
-      const bodyCopy = body.slice();
+      const bodyCopy = body.length === 0 ? EMPTY : body.slice();
       if (bodyCopy.length > 0) {
         for (let i = headers.length - 1; i >= 0; i--) if (headers[i]![0] === 'content-length') headers.splice(i, 1);
         headers.push(['content-length', String(bodyCopy.length)]);
