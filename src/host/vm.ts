@@ -56,8 +56,8 @@ export interface StreamState {
 export class Context {
   inVmCreated = false;
   readonly root: Context;
-  // Root-context state.
-  readonly calls = new Map<number, Cancellable | null>();
+  // Root-context state (outbound calls belong to the root; stream contexts do not carry a map).
+  private readonly rootCalls: Map<number, Cancellable | null> | null;
   callResponse: HttpCallResponse | null = null;
   statusCode = 0;
   statusMessage = '';
@@ -67,7 +67,10 @@ export class Context {
   stream: StreamState | null = null;
   constructor(readonly id: number, root: Context | null) {
     this.root = root ?? this;
+    this.rootCalls = root ? null : new Map();
   }
+  /** Outbound calls in flight (token → handle), kept by the root context. */
+  get calls(): Map<number, Cancellable | null> { return this.root.rootCalls!; }
   get isRoot(): boolean { return this.root === this; }
 }
 
