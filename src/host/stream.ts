@@ -184,9 +184,9 @@ export class HttpStreamImpl implements HttpStream, StreamState {
       d.unseenEnd = false;
       const r = this.body(direction, chunk, chunkEnd);
       if (r.status !== 0) {
-        // The body callback holds the bytes again. Envoy then decodes the held trailers: if
-        // their callback continues, it releases the buffered body along with them.
-        if (trailers && d.buffering) {
+        // The body callback holds (or dropped) the bytes. Envoy then decodes the held trailers:
+        // if their callback continues, it releases any buffered body along with them.
+        if (trailers) {
           if (this.trailers(direction, trailers) !== 0) {
             d.heldTrailers = trailers;
             d.trailersStopped = true;

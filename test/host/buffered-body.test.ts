@@ -10,11 +10,11 @@ const REQ: [string, string][] = [[':method', 'POST'], [':path', '/p'], [':author
 const RESP: [string, string][] = [[':status', '200']];
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-interface Filter { headers: 0 | 1; trailers: 0 | 1; direction: 0 | 1 }
+interface Filter { headers: 0 | 1; trailers: 0 | 1; direction: 0 | 1; body?: 1 | 3 }
 
 async function start(f: Filter): Promise<{ vm: TestVM; seen: () => [string, number][] }> {
   const vm = await TestVM.start({
-    wasm: await wat('buffer-trailers', { HEADERS: String(f.headers), TRAILERS: String(f.trailers), DIRECTION: String(f.direction) }),
+    wasm: await wat('buffer-trailers', { HEADERS: String(f.headers), TRAILERS: String(f.trailers), DIRECTION: String(f.direction), BODY: String(f.body ?? 1) }),
   });
   assert.equal(vm.configured, true, vm.rejection);
   const names = ['', 'request_body', 'request_trailers', 'response_body', 'response_trailers'];
@@ -109,4 +109,16 @@ test('request: headers stopped, trailers stop after continue; the next continue_
   assert.deepEqual(released(s), [['request', 'xyz', false, 1]]);
   vm.tick();
   assert.equal(s.continues.length, 1, 'a further continue releases nothing twice');
+});
+
+test('request: headers stopped; after continue_stream the body callback drops the chunk (StopIterationNoBuffer) and the trailers still run and go on', async () => {
+  const { vm, seen } = await start({ headers: 1, trailers: 0, direction: 0, body: 3 });
+  const s = vm.stream();
+  assert.equal(s.sendRequestHeaders(REQ), 4);
+  s.sendRequestBody('dropped');
+  s.sendRequestTrailers([['t', '1']]);
+  vm.tick();
+  assert.deepEqual(seen(), [['request_body', 7], ['request_trailers', 1]]);
+  assert.equal(s.forwardedRequestBody.length, 0, 'the filter owns a chunk it did not buffer');
+  assert.deepEqual(released(s), [['request', '', false, 1]]);
 });

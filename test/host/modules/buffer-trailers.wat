@@ -1,5 +1,5 @@
-;; A filter that buffers every body chunk (StopIterationAndBuffer) and decides on the trailers:
-;; the case a data plane loses data in if the host forgets the body it holds.
+;; A filter that stops on every body chunk ({{BODY}}: 1 StopIterationAndBuffer, 3 …NoBuffer) and
+;; decides on the trailers: the case a data plane loses data in if the host forgets the body it holds.
 ;; {{HEADERS}}: what both headers callbacks return (0 Continue, 1 StopIteration).
 ;; {{TRAILERS}}: what both trailers callbacks return (0 Continue, 1 StopIteration).
 ;; on_tick continues the last stream in direction {{DIRECTION}} (0 request, 1 response).
@@ -27,10 +27,10 @@
   (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (i32.const {{HEADERS}}))
   (func (export "proxy_on_request_body") (param $ctx i32) (param $size i32) (param $end i32) (result i32)
     (call $seen (i32.const 1) (local.get $size))
-    (i32.const 1))
+    (i32.const {{BODY}}))
   (func (export "proxy_on_response_body") (param $ctx i32) (param $size i32) (param $end i32) (result i32)
     (call $seen (i32.const 3) (local.get $size))
-    (i32.const 1))
+    (i32.const {{BODY}}))
   (func (export "proxy_on_request_trailers") (param $ctx i32) (param $n i32) (result i32)
     (call $seen (i32.const 2) (local.get $n))
     (i32.const {{TRAILERS}}))
