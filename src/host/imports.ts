@@ -217,37 +217,41 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
   }
 
   function deliverHttpCall(root: Context, token: number, res: HttpCallResult): void {
-    vm.defer(() => {
-      if (vm.closed || !root.calls.has(token)) return;
-      if (vm.failed) {
-        root.calls.delete(token);
-        return;
-      }
-      let response: HttpCallResponse | null = null;
-      if ('failure' in res) {
-        if (res.failure === 'timeout' && vm.opts.httpCallTimeoutAs === 'status504') {
-          response = {
-            headers: [[':status', '504'], ['content-length', String(TIMEOUT_BODY.length)], ['content-type', 'text/plain']],
-            body: TIMEOUT_BODY,
-            trailers: [],
-          };
-        }
-      } else {
-        response = res;
-      }
-      if (response) {
-        // Envoy sets the status only on failure, so a success after a failure still reads code 11.
-        root.callResponse = response;
-        vm.call(root, 'proxy_on_http_call_response', token, response.headers.length, response.body.length, response.trailers.length);
-        root.callResponse = null;
-      } else {
-        root.statusCode = R.BrokenConnection;
-        root.statusMessage = 'reset';
-        vm.call(root, 'proxy_on_http_call_response', token, 0, 0, 0);
-        root.statusMessage = '';
-      }
+    // Never inside a callback (deferred to its end); from the event loop, at once, with no closure.
+    if (vm.inCallback) vm.defer(() => deliverNow(root, token, res));
+    else deliverNow(root, token, res);
+  }
+
+  function deliverNow(root: Context, token: number, res: HttpCallResult): void {
+    if (vm.closed || !root.calls.has(token)) return;
+    if (vm.failed) {
       root.calls.delete(token);
-    });
+      return;
+    }
+    let response: HttpCallResponse | null = null;
+    if ('failure' in res) {
+      if (res.failure === 'timeout' && vm.opts.httpCallTimeoutAs === 'status504') {
+        response = {
+          headers: [[':status', '504'], ['content-length', String(TIMEOUT_BODY.length)], ['content-type', 'text/plain']],
+          body: TIMEOUT_BODY,
+          trailers: [],
+        };
+      }
+    } else {
+      response = res;
+    }
+    if (response) {
+      // Envoy sets the status only on failure, so a success after a failure still reads code 11.
+      root.callResponse = response;
+      vm.call(root, 'proxy_on_http_call_response', token, response.headers.length, response.body.length, response.trailers.length);
+      root.callResponse = null;
+    } else {
+      root.statusCode = R.BrokenConnection;
+      root.statusMessage = 'reset';
+      vm.call(root, 'proxy_on_http_call_response', token, 0, 0, 0);
+      root.statusMessage = '';
+    }
+    root.calls.delete(token);
   }
 
   const e: Record<string, unknown> = {

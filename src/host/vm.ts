@@ -223,6 +223,9 @@ export class Vm {
     return WasmResult.Ok;
   }
 
+  /** A callback into the module is running. */
+  get inCallback(): boolean { return this.depth > 0; }
+
   /** Runs `f` after the outermost callback returns (now, if none is running). */
   defer(f: () => void): void {
     if (this.depth > 0) this.after.push(f);
