@@ -1,6 +1,9 @@
-// shadowmesh command line. Each part registers its own subcommand so that the
-// parts stay independent; see contract §5 in docs/contract.md.
+// shadowmesh command line (contract §5). Each part registers its own
+// subcommand, so the parts stay independent of each other.
 import { Command } from 'commander';
+import { register as registerCollector } from '../collector/cli.js';
+import { register as registerDemo } from '../demo/cli.js';
+import { register as registerSidecar } from '../sidecar/cli.js';
 
 const program = new Command();
 program
@@ -8,15 +11,8 @@ program
   .description('Shadow deployments inside the service mesh')
   .showHelpAfterError();
 
-const parts = ['../collector/cli.js', '../sidecar/cli.js', '../demo/cli.js', '../verdict/cli.js'];
-for (const part of parts) {
-  try {
-    const mod = (await import(part)) as { register: (p: Command) => void };
-    mod.register(program);
-  } catch (err) {
-    // A part that is not built yet simply has no subcommand.
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-  }
-}
+registerCollector(program);
+registerSidecar(program);
+registerDemo(program);
 
 await program.parseAsync(process.argv);
