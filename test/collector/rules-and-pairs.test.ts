@@ -1,6 +1,7 @@
 // Comparison rules from a config file, seen through the HTTP API; pair listing and paging.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { get, post, rec, runCollectorToExit, startCollector, stats, tempDir } from './helpers.js';
@@ -112,6 +113,13 @@ test('bad config files (and a file that is not a database) stop the start with e
   const bad = await runCollectorToExit(['--db', notDb]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /not-a\.db: file is not a database/);
+  const oldDb = join(dir, 'old.db');
+  const db = new Database(oldDb);
+  db.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '1')");
+  db.close();
+  const old = await runCollectorToExit(['--db', oldDb]);
+  assert.equal(old.code, 2);
+  assert.match(old.stderr, /schema version 1/);
 });
 
 test('GET /v1/pairs: newest first, filters, cursor pages', async (t) => {

@@ -24,6 +24,10 @@ export function describeAjvError(errors: ErrorObject[] | null | undefined): stri
       return `${where || '/'}: unknown key "${String(e.params.additionalProperty)}"`;
     case 'type':
       return `${where || '/'}: must be ${String(e.params.type)}`;
+    case 'const':
+      return `${where || '/'}: must be ${JSON.stringify(e.params.allowedValue)}`;
+    case 'enum':
+      return `${where || '/'}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     default:
       return `${where || '/'}: ${e.message ?? e.keyword}`;
   }

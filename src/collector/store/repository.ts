@@ -62,7 +62,6 @@ export interface LoneRow {
   arrival_ms: number;
 }
 
-
 const b = (v: boolean): number => (v ? 1 : 0);
 
 /** The file was written by a collector with another table layout. */
@@ -86,7 +85,6 @@ export class Repository {
       // Checkpoints run on the checkpointer's thread; this one only steps in if the
       // WAL grows far beyond what that thread keeps up with.
       this.db.pragma('wal_autocheckpoint = 50000');
-      this.checkpointer = new Checkpointer(file, createRequire(import.meta.url).resolve('better-sqlite3'));
     }
     // WAL + NORMAL: a commit survives a crash of this process (kill -9); FULL also
     // survives power loss at the price of an fsync per batch.
@@ -101,6 +99,7 @@ export class Repository {
     }
     this.db.exec(SCHEMA_SQL);
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+    if (file !== ':memory:') this.checkpointer = new Checkpointer(file, createRequire(import.meta.url).resolve('better-sqlite3'));
 
     const db = this.db;
     this.stmt = {
