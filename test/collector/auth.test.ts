@@ -83,5 +83,5 @@ test('auth: without --read-token reads are open, without --token writes are open
   const c = await startCollector(['--db', join(dir, 'c.db')], t);
   assert.equal((await post(c.url, [rec({ id: 'x', role: 'shadow' })])).status, 200);
   assert.equal((await stats(c.url)).total.shadow, 1);
-  assert.equal(await c.stop(), 0);
+  assert.equal(await c.stop('SIGINT'), 0);
 });

@@ -11,8 +11,8 @@ export interface Running {
   url: string;
   proc: ChildProcess;
   stderr: () => string;
-  /** SIGTERM and wait for exit. */
-  stop(): Promise<number | null>;
+  /** SIGTERM (or the given signal) and wait for exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** SIGKILL (crash) and wait for exit. */
   kill9(): Promise<void>;
 }
@@ -51,8 +51,8 @@ export function startCollector(args: string[], t?: { after: (fn: () => Promise<u
           url: m[1]!,
           proc,
           stderr: () => err,
-          async stop() {
-            proc.kill('SIGTERM');
+          async stop(signal: NodeJS.Signals = 'SIGTERM') {
+            proc.kill(signal);
             return exited(proc);
           },
           async kill9() {
