@@ -64,7 +64,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
   registerRecordRoutes(app, joiner);
-  registerStatsRoutes(app, joiner);
+  registerStatsRoutes(app, joiner, repo, config);
   registerPairRoutes(app, repo);
 
   // Ends windows even when nobody ingests or asks, to free the pending cache.

@@ -4,6 +4,7 @@
 // rebuilt from the database (rebuild()), which is what a restart does.
 import type { CollectorConfig } from '../config.js';
 import { comparePair } from '../compare/compare-pair.js';
+import { predictionSample } from '../compare/prediction.js';
 import { recordError } from '../ingest/record-schema.js';
 import type { BodyItem } from '../ingest/body.js';
 import type { Repository } from '../store/repository.js';
@@ -108,8 +109,9 @@ export class Joiner {
     const other = JSON.parse(partner.record) as ShadowRecord;
     const production = r.role === 'production' ? r : other;
     const shadow = r.role === 'production' ? other : r;
-    const c = comparePair(production, shadow, this.config.rulesFor(production.route));
-    this.repo.insertPair({
+    const rules = this.config.rulesFor(production.route);
+    const c = comparePair(production, shadow, rules);
+    const pairSeq = this.repo.insertPair({
       prodSeq: r.role === 'production' ? seq : partner.seq,
       shadowSeq: r.role === 'production' ? partner.seq : seq,
       id: r.id,
@@ -122,7 +124,15 @@ export class Joiner {
       diffs: JSON.stringify(c.diffs),
       createdMs: now,
     });
-    this.stats.route(production.route).countPair(c, late, fieldPaths(c.diffs));
+    const routeStats = this.stats.route(production.route);
+    routeStats.countPair(c, late, fieldPaths(c.diffs));
+    if (rules.prediction) {
+      const sample = predictionSample(rules.prediction, production, shadow);
+      if (sample) {
+        this.repo.insertPrediction(pairSeq, production.route, sample);
+        routeStats.predictionStats().add(sample);
+      }
+    }
   }
 
   /** Recomputes every aggregate and the pending state from the database. */
@@ -140,6 +150,7 @@ export class Joiner {
       const paths = p.diffs === '[]' ? [] : fieldPaths(JSON.parse(p.diffs) as Diff[]);
       this.stats.route(p.route).countPair(c, p.late === 1, paths);
     }
+    for (const p of this.repo.scanPredictions()) this.stats.route(p.route).predictionStats().add(p);
     const now = this.now();
     for (const lone of this.repo.scanLone()) {
       const s = this.stats.route(lone.route);

@@ -1,6 +1,7 @@
 // Running aggregates of one route (contract §3, S). Everything here can be
 // rebuilt from the database, which is how a restart gets the same numbers.
 import type { Comparison, Diff, Role } from '../types.js';
+import { PredictionStats, type PredictionSnapshot } from './prediction-stats.js';
 import { LatencySketch, type Quantiles } from './sketch.js';
 
 export interface RouteStatsSnapshot {
@@ -21,6 +22,8 @@ export interface RouteStatsSnapshot {
   baseline_errors: number;
   latency_ms: { production: Quantiles; shadow: Quantiles };
   fields: { path: string; diffs: number }[];
+  /** Only for routes whose config has `prediction`. */
+  prediction?: PredictionSnapshot;
 }
 
 /** How many entries `fields` lists. */
@@ -56,6 +59,15 @@ export class RouteStats {
   readonly latencyProduction = new LatencySketch();
   readonly latencyShadow = new LatencySketch();
   readonly fields = new Map<string, number>();
+  private prediction: PredictionStats | null = null;
+
+  predictionStats(): PredictionStats {
+    return (this.prediction ??= new PredictionStats());
+  }
+
+  get hasPrediction(): boolean {
+    return this.prediction !== null;
+  }
 
   countSide(role: Role, status: number, latencyMs: number): void {
     const err = isErrorStatus(status);

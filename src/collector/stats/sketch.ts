@@ -26,6 +26,11 @@ export class LatencySketch {
     if (this.sketch.count > 0) target.sketch.merge(this.sketch);
   }
 
+  /** Unrounded estimate, or null without samples. */
+  quantile(q: number): number | null {
+    return this.sketch.count === 0 ? null : this.sketch.getValueAtQuantile(q);
+  }
+
   quantiles(): Quantiles {
     if (this.sketch.count === 0) return { p50: null, p95: null, p99: null };
     const q = (p: number): number => round(this.sketch.getValueAtQuantile(p));

@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
 import { IdIndex } from './id-index.js';
-import { PairPageReader } from './pair-page-reader.js';
+import { ReaderThread } from './reader-thread.js';
+import type { PredictionSample } from '../compare/prediction.js';
+import type { DistributionShift } from '../stats/score-distributions.js';
 import type { PairPage, PairPageQuery } from './pair-pages.js';
 import type { Role } from '../types.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
@@ -64,6 +66,8 @@ export interface LoneRow {
 
 const b = (v: boolean): number => (v ? 1 : 0);
 
+type PredictionRow = PredictionSample;
+
 /** The file was written by a collector with another table layout. */
 export class SchemaError extends Error {}
 
@@ -71,7 +75,7 @@ export class Repository {
   readonly db: Database.Database;
   private readonly checkpointer: Checkpointer | null = null;
   private readonly ids: IdIndex;
-  private readonly pages: PairPageReader;
+  private readonly reader: ReaderThread;
   private readonly stmt;
 
   constructor(file: string, synchronous: Synchronous = 'normal', idFlushAt?: number) {
@@ -112,6 +116,12 @@ export class Repository {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       pairByProdSeq: db.prepare<[number], PairRow>('SELECT * FROM pairs WHERE prod_seq = ?'),
+      insertPrediction: db.prepare(
+        'INSERT INTO predictions (pair_seq, route, prod_label, shadow_label, prod_score, shadow_score) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      scanPredictions: db.prepare<[], { route: string } & PredictionRow>(
+        'SELECT route, prod_label AS productionLabel, shadow_label AS shadowLabel, prod_score AS productionScore, shadow_score AS shadowScore FROM predictions ORDER BY pair_seq',
+      ),
       scanRecords: db.prepare<[], RecordScanRow>('SELECT route, role, status, latency_ms FROM records'),
       scanPairs: db.prepare<[], PairRow>('SELECT * FROM pairs'),
       // Candidates only: a partner still in the id index's memory part is checked after.
@@ -124,7 +134,7 @@ export class Repository {
       ),
     };
     this.ids = new IdIndex(db, idFlushAt);
-    this.pages = new PairPageReader(file, db);
+    this.reader = new ReaderThread(file, db);
   }
 
   /** The new row's seq, or null when (id, role) was already stored: the first copy wins. */
@@ -150,12 +160,13 @@ export class Repository {
     return out;
   }
 
-  insertPair(p: NewPair): void {
-    this.stmt.insertPair.run(
+  /** The new pair's seq. */
+  insertPair(p: NewPair): number {
+    return Number(this.stmt.insertPair.run(
       p.prodSeq,
       p.shadowSeq,
       p.id, p.route, b(p.statusMatch), b(p.bodyMatch), b(p.match), b(p.truncated), b(p.late), p.diffs, p.createdMs,
-    );
+    ).lastInsertRowid);
   }
 
   pairById(id: string): PairRow | undefined {
@@ -165,7 +176,20 @@ export class Repository {
 
   /** Pages of pairs, newest first; read on another thread when the database is a file. */
   pairPage(q: PairPageQuery): Promise<PairPage> {
-    return this.pages.page(q);
+    return this.reader.page(q);
+  }
+
+  /** PSI and KS of a route's stored score pairs (reader thread for a file). */
+  scoreShift(route: string): Promise<DistributionShift> {
+    return this.reader.shift(route);
+  }
+
+  insertPrediction(pairSeq: number, route: string, s: PredictionSample): void {
+    this.stmt.insertPrediction.run(pairSeq, route, s.productionLabel, s.shadowLabel, s.productionScore, s.shadowScore);
+  }
+
+  scanPredictions(): IterableIterator<{ route: string } & PredictionRow> {
+    return this.stmt.scanPredictions.iterate();
   }
 
   scanRecords(): IterableIterator<RecordScanRow> {
@@ -199,7 +223,7 @@ export class Repository {
   /** Stops the checkpointer, folds the WAL into the file and closes. */
   async close(): Promise<void> {
     if (!this.db.open) return;
-    await this.pages.close();
+    await this.reader.close();
     await this.checkpointer?.stop();
     // Spares the next start re-reading these records.
     this.db.transaction(() => this.ids.flush())();

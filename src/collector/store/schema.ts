@@ -9,7 +9,7 @@
 // `record_ids`, written in sorted runs (see id-index.ts), and pairs are found
 // through their production record's seq, which grows with time like the pair's own
 // seq, so that index stays append-like.
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -46,6 +46,15 @@ CREATE TABLE IF NOT EXISTS pairs (
   diffs        TEXT    NOT NULL,
   created_ms   INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS predictions (
+  pair_seq     INTEGER PRIMARY KEY,
+  route        TEXT    NOT NULL,
+  prod_label   TEXT,
+  shadow_label TEXT,
+  prod_score   REAL,
+  shadow_score REAL
+);
+CREATE INDEX IF NOT EXISTS predictions_by_route ON predictions (route, pair_seq);
 CREATE INDEX IF NOT EXISTS pairs_by_route ON pairs (route, seq);
 CREATE INDEX IF NOT EXISTS pairs_by_match ON pairs (match, seq);
 `;
