@@ -85,6 +85,14 @@ test('numeric tolerance: abs and rel', () => {
   assert.equal(cmp({ s: 0.5 }, { s: 0.52 }, { numeric_tolerance: { abs: 0.01, rel: 0 } }).match, false);
   assert.equal(cmp({ s: 100 }, { s: 101 }, { numeric_tolerance: { abs: 0, rel: 0.01 } }).match, true);
   assert.equal(cmp({ s: 100 }, { s: 102 }, { numeric_tolerance: { abs: 0, rel: 0.01 } }).match, false);
+});
+
+test('numeric tolerance: a difference of exactly the bound passes despite rounding; zero tolerance stays exact', () => {
+  // 0.856 - 0.851 evaluates to 0.0050000000000000044 in binary floating point.
+  assert.ok(Math.abs(0.856 - 0.851) > 0.005);
+  assert.equal(cmp({ s: 0.851 }, { s: 0.856 }, { numeric_tolerance: { abs: 0.005, rel: 0 } }).match, true);
+  assert.equal(cmp({ s: 0.851 }, { s: 0.8561 }, { numeric_tolerance: { abs: 0.005, rel: 0 } }).match, false);
+  assert.equal(cmp({ s: 0.3 }, { s: 0.1 + 0.2 }, { numeric_tolerance: { abs: 0, rel: 0 } }).match, false);
   assert.equal(cmp([1, 2], [1, 2.0000001]).match, false);
 });
 
