@@ -15,8 +15,9 @@
 //   npm run build:wasm && npm --prefix bench/sdk-baseline run build
 //   node --import tsx bench/filter/run.ts [requests]
 // Environment: BENCH_ONLY=text (scenarios whose name contains it), BENCH_DRIVER=runtime|testvm,
-// BENCH_ROUNDS=n (default 5), SHADOWMESH_WASM=path.
-import { existsSync, readFileSync } from 'node:fs';
+// BENCH_ROUNDS=n (default 5), SHADOWMESH_WASM=path, BENCH_JSON=file (every round's result, to
+// combine several runs).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PluginHost, SharedStore, type HeaderList, type HostEnvironment, type HttpCallRequest, type HttpCallResult } from '../../src/host/index.js';
@@ -174,6 +175,11 @@ for (let r = 0; r < ROUNDS; r++) {
       rounds.set(key(d, s), list);
     }
   }
+}
+
+if (process.env.BENCH_JSON) {
+  const raw = drivers.flatMap((d) => picked.map((s) => ({ driver: d, scenario: s.name, rounds: rounds.get(key(d, s))! })));
+  writeFileSync(process.env.BENCH_JSON, JSON.stringify({ node: process.version, requests: N, raw }, null, 1));
 }
 
 const pad = (s: string, n: number): string => s.padEnd(n);
