@@ -190,3 +190,14 @@ test('realClock gives nanosecond wall time on Date.now()\'s epoch, increasing be
   assert.ok(b >= a);
   assert.ok(Math.abs(Number(a / 1_000_000n) - ms) < 50, 'same epoch as Date.now()');
 });
+
+test('memory the module grows itself (memory.grow in a callback) is visible to the next host call', async () => {
+  const vm = await TestVM.start({ wasm: await wat('grow-then-log') });
+  for (let i = 1; i <= 3; i++) {
+    vm.stream().sendRequestHeaders([[':path', '/']], { endOfStream: true });
+    const dv = new DataView((vm.plugin!.moduleExports['memory'] as WebAssembly.Memory).buffer);
+    assert.equal(dv.getInt32(0, true), 0, `proxy_log answered Ok, not InvalidMemoryAccess (growth ${i})`);
+    assert.deepEqual(vm.logs.at(-1), { level: 'info', message: 'grown' });
+  }
+  assert.equal(vm.logs.length, 3);
+});
