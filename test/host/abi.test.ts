@@ -429,6 +429,21 @@ test('httpCallTimeouts: advancing the virtual clock past a call\'s timeout deliv
   assert.deepEqual(p.events().map((e) => [e.kind, e.args[1]]), [['http_call_response', 0]]);
 });
 
+test('httpCallTimeouts: a call the test took (takeHttpCalls) but did not answer still times out; answering it afterwards is an error', async () => {
+  const p = await Probe.start({ clusters: ['upstream'], httpCallTimeouts: true });
+  const [c, cl] = p.data('upstream');
+  const h = p.pairs([[':method', 'GET'], [':path', '/'], [':authority', 'a']]);
+  p.on('request_headers', [{ fn: 'http_call', args: [c, cl, ...h, 0, 0, 0, 0, 300, OUT1] }]);
+  p.vm.stream().sendRequestHeaders(REQ);
+  const [call] = p.vm.takeHttpCalls('upstream');
+  assert.ok(call);
+  assert.equal(p.vm.httpCalls.length, 0);
+  p.clearEvents();
+  p.vm.advance(300);
+  assert.deepEqual(p.events().map((e) => [e.kind, e.args[1]]), [['http_call_response', 3]], 'the 504 timeout response (3 headers)');
+  assert.throws(() => p.vm.respond(call, { status: 200 }), /not pending/);
+});
+
 test('ticks: set_tick_period_milliseconds fires on_tick on the root context each period; 0 stops', async () => {
   const p = await Probe.start();
   p.on('request_headers', [{ fn: 'set_tick_period', args: [100] }]);
