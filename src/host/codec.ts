@@ -166,8 +166,8 @@ export function pairsSize(pairs: readonly HeaderPair[]): number {
   return size;
 }
 
-/** Serializes pairs into u8 at off (little-endian), the space being pairsSize(pairs) bytes. */
-export function writePairs(u8: Uint8Array, dv: DataView, off: number, pairs: readonly HeaderPair[]): void {
+/** Serializes pairs into u8 at off (little-endian), the space being pairsSize(pairs) bytes; answers the end offset. */
+export function writePairs(u8: Uint8Array, dv: DataView, off: number, pairs: readonly HeaderPair[]): number {
   const n = pairs.length;
   dv.setUint32(off, n, true);
   let sizes = off + 4;
@@ -184,6 +184,7 @@ export function writePairs(u8: Uint8Array, dv: DataView, off: number, pairs: rea
     dv.setUint32(sizes + 4, vl, true);
     sizes += 8;
   }
+  return data;
 }
 
 let scratch = Buffer.alloc(64 * 1024);
@@ -206,24 +207,8 @@ export function serializePairs(pairs: readonly HeaderPair[]): Uint8Array {
     scratch = Buffer.alloc(Math.max(bound, scratch.length * 2));
     scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
   }
-  const u8 = scratch;
-  const dv = scratchView;
-  dv.setUint32(0, n, true);
-  let sizes = 4;
-  let data = 4 + n * 8;
-  for (let i = 0; i < n; i++) {
-    const p = pairs[i]!;
-    const kl = writeString(u8, data, p[0]);
-    u8[data + kl] = 0;
-    data += kl + 1;
-    const vl = writeString(u8, data, p[1]);
-    u8[data + vl] = 0;
-    data += vl + 1;
-    dv.setUint32(sizes, kl, true);
-    dv.setUint32(sizes + 4, vl, true);
-    sizes += 8;
-  }
-  return u8.subarray(0, data);
+  const end = writePairs(scratch, scratchView, 0, pairs);
+  return scratch.subarray(0, end);
 }
 
 export function encodePairs(pairs: readonly HeaderPair[]): Uint8Array {

@@ -6,6 +6,7 @@
 // thread is started from its source text, which works the same under tsx and in
 // the compiled build.
 import type Database from 'better-sqlite3';
+import type { PairRow } from './repository.js';
 
 export interface PairPageQuery {
   route?: string;
@@ -21,19 +22,8 @@ export interface PairPage {
   nextSeq: number | null;
 }
 
-interface PairPageRow {
-  seq: number;
-  prod_seq: number;
-  shadow_seq: number;
-  id: string;
-  route: string;
-  status_match: number;
-  body_match: number;
-  match: number;
-  truncated: number;
-  late: number;
-  diffs: string;
-}
+/** The pairs columns a page reads (the row shape is the repository's). */
+type PairPageRow = Omit<PairRow, 'created_ms'>;
 
 export function makePairPager(db: Database.Database): (q: PairPageQuery) => PairPage {
   const recordBySeq = db.prepare<[number], string>('SELECT record FROM records WHERE seq = ?').pluck();
