@@ -3,8 +3,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, Agent, createServer, request } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { after } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type RunningSidecar, type SidecarOptions, startSidecar } from '../../src/sidecar/index.js';
 
 export interface SeenRequest {
   method: string;
@@ -282,4 +284,40 @@ export function runCli(args: string[]): Promise<{ code: number | null; stdout: s
 export async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   return (await res.json()) as T;
+}
+
+/**
+ * What a test file starts — upstreams, sidecars — in one place: closed in reverse
+ * order, and the temp dir removed, after the file's tests.
+ */
+export function testScope(): {
+  dir: string;
+  upstream: (...args: Parameters<typeof startUpstream>) => Promise<Upstream>;
+  sidecar: (yaml: string, options?: Partial<SidecarOptions>) => Promise<RunningSidecar>;
+  /** Anything else to close after the file's tests. */
+  track: <T extends { close(): Promise<void> }>(thing: T) => T;
+} {
+  const tmp = tempDir();
+  const running: Array<{ close(): Promise<void> }> = [];
+  after(async () => {
+    for (const r of running.reverse()) await r.close();
+    tmp.cleanup();
+  });
+  return {
+    dir: tmp.dir,
+    track(thing) {
+      running.push(thing);
+      return thing;
+    },
+    async upstream(...args) {
+      const u = await startUpstream(...args);
+      running.push(u);
+      return u;
+    },
+    async sidecar(yaml, options = {}) {
+      const s = await startSidecar({ envoyConfigPath: writeFile(tmp.dir, `envoy-${running.length}.yaml`, yaml), log: () => {}, ...options });
+      running.push(s);
+      return s;
+    },
+  };
 }

@@ -2,31 +2,16 @@
 // the filters ran, "-shadow" on the authority, the mirror's answer discarded,
 // runtime fraction sampling, bodies buffered up to 1 MiB.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { type RunningSidecar, type SidecarOptions, startSidecar } from '../../src/sidecar/index.js';
+import { describe, it } from 'node:test';
 import { mirrorSampled, shadowAuthority } from '../../src/sidecar/mirror.js';
 import { recordingLoader } from './recording-filter.js';
-import { EMPTY_WASM, type Upstream, bootstrap, listener, send, startUpstream, staticCluster, tempDir, until, wasmFilter, writeFile } from './helpers.js';
+import { EMPTY_WASM, bootstrap, listener, send, startUpstream, staticCluster, testScope, until, wasmFilter, writeFile } from './helpers.js';
 
-const tmp = tempDir();
-const wasmFile = writeFile(tmp.dir, 'empty.wasm', EMPTY_WASM);
-const running: Array<{ close(): Promise<void> }> = [];
-after(async () => {
-  for (const r of running.reverse()) await r.close();
-  tmp.cleanup();
-});
+const scope = testScope();
+const { upstream, sidecar } = scope;
+const wasmFile = writeFile(scope.dir, 'empty.wasm', EMPTY_WASM);
 
-async function upstream(...args: Parameters<typeof startUpstream>): Promise<Upstream> {
-  const u = await startUpstream(...args);
-  running.push(u);
-  return u;
-}
 
-async function sidecar(yaml: string, options: Partial<SidecarOptions> = {}): Promise<RunningSidecar> {
-  const s = await startSidecar({ envoyConfigPath: writeFile(tmp.dir, `envoy-${running.length}.yaml`, yaml), log: () => {}, ...options });
-  running.push(s);
-  return s;
-}
 
 function mirrorRoute(fraction: string | undefined, extra = ''): string {
   const rf = fraction === undefined ? '' : `\n                    runtime_fraction: { default_value: ${fraction} }`;

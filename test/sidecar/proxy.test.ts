@@ -3,32 +3,17 @@
 // hop-by-hop headers, local replies and stop/resume from a filter.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, describe, it } from 'node:test';
-import { type RunningSidecar, type SidecarOptions, startSidecar } from '../../src/sidecar/index.js';
+import { before, describe, it } from 'node:test';
+import { type RunningSidecar, startSidecar } from '../../src/sidecar/index.js';
 import { type RecordingConfig, recordingLoader } from './recording-filter.js';
-import { EMPTY_WASM, type Upstream, bootstrap, listener, send, startUpstream, staticCluster, tempDir, until, wasmFilter, writeFile } from './helpers.js';
+import { EMPTY_WASM, type Upstream, bootstrap, listener, send, startUpstream, staticCluster, testScope, until, wasmFilter, writeFile } from './helpers.js';
 
-const tmp = tempDir();
-const wasmFile = writeFile(tmp.dir, 'empty.wasm', EMPTY_WASM);
-const running: Array<{ close(): Promise<void> }> = [];
+const scope = testScope();
+const { upstream, sidecar } = scope;
+const wasmFile = writeFile(scope.dir, 'empty.wasm', EMPTY_WASM);
 
-after(async () => {
-  for (const r of running.reverse()) await r.close();
-  tmp.cleanup();
-});
 
-async function upstream(...args: Parameters<typeof startUpstream>): Promise<Upstream> {
-  const u = await startUpstream(...args);
-  running.push(u);
-  return u;
-}
 
-async function sidecar(yaml: string, options: Partial<SidecarOptions> = {}): Promise<RunningSidecar> {
-  const file = writeFile(tmp.dir, `envoy-${running.length}.yaml`, yaml);
-  const s = await startSidecar({ envoyConfigPath: file, log: () => {}, ...options });
-  running.push(s);
-  return s;
-}
 
 function filterYaml(cfg: RecordingConfig, name = 'rec'): string {
   return wasmFilter(wasmFile, JSON.stringify(cfg), { name });
@@ -303,7 +288,7 @@ describe('filter chain', () => {
   it('closes the filter when the sidecar closes', async () => {
     const rec = recordingLoader();
     const sc = await startSidecar({
-      envoyConfigPath: writeFile(tmp.dir, 'close.yaml', bootstrap([listener({ routes: '', filters: filterYaml({}) })], [staticCluster('production', 1)])),
+      envoyConfigPath: writeFile(scope.dir, 'close.yaml', bootstrap([listener({ routes: '', filters: filterYaml({}) })], [staticCluster('production', 1)])),
       filterLoader: rec.loader,
       log: () => {},
     });
@@ -410,7 +395,7 @@ describe('early upstream answers', () => {
       res.end('too large');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    running.push({ close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+    scope.track({ close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) });
     const port = (server.address() as { port: number }).port;
     const sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [staticCluster('production', port)]));
     const r = await send(sc.port, '/upload', { method: 'POST', body: Array.from({ length: 5 }, () => 'x'.repeat(1000)), gapMs: 30, headers: { 'transfer-encoding': 'chunked' } });

@@ -4,31 +4,22 @@
 // a cluster (answer, connect failure, timeout, no host), and traps on demand.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import wabtInit from 'wabt';
-import { type RunningSidecar, type SidecarOptions, startSidecar } from '../../src/sidecar/index.js';
-import { type Upstream, bootstrap, listener, send, startUpstream, staticCluster, tempDir, until, wasmFilter, writeFile } from './helpers.js';
+import { startSidecar } from '../../src/sidecar/index.js';
+import { bootstrap, listener, send, startUpstream, staticCluster, testScope, until, wasmFilter, writeFile } from './helpers.js';
 
-const tmp = tempDir();
+const scope = testScope();
+const { upstream, sidecar } = scope;
 let probe = '';
-const running: Array<{ close(): Promise<void> }> = [];
 
 before(async () => {
   const wabt = await wabtInit();
   const mod = wabt.parseWat('probe.wat', readFileSync(new URL('./fixtures/probe.wat', import.meta.url), 'utf8'));
-  probe = writeFile(tmp.dir, 'probe.wasm', mod.toBinary({}).buffer);
+  probe = writeFile(scope.dir, 'probe.wasm', mod.toBinary({}).buffer);
   mod.destroy();
 });
-after(async () => {
-  for (const r of running.reverse()) await r.close();
-  tmp.cleanup();
-});
 
-async function upstream(...args: Parameters<typeof startUpstream>): Promise<Upstream> {
-  const u = await startUpstream(...args);
-  running.push(u);
-  return u;
-}
 
 async function deadPort(): Promise<number> {
   const d = await startUpstream();
@@ -36,11 +27,6 @@ async function deadPort(): Promise<number> {
   return d.port;
 }
 
-async function sidecar(yaml: string, options: Partial<SidecarOptions> = {}): Promise<RunningSidecar> {
-  const s = await startSidecar({ envoyConfigPath: writeFile(tmp.dir, `envoy-${running.length}.yaml`, yaml), log: () => {}, ...options });
-  running.push(s);
-  return s;
-}
 
 const ROUTE = '\n              - match: { prefix: "/" }\n                route: { cluster: production }';
 
@@ -177,10 +163,10 @@ describe('wasm filter in the sidecar', () => {
   });
 
   it('a module that fails to load is a configuration error naming the filter', async () => {
-    const bad = writeFile(tmp.dir, 'bad.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    const bad = writeFile(scope.dir, 'bad.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
     const yaml = bootstrap([listener({ routes: ROUTE, filters: wasmFilter(bad, undefined, { name: 'bad' }) })], [staticCluster('production', 1)]);
     await assert.rejects(
-      startSidecar({ envoyConfigPath: writeFile(tmp.dir, 'bad.yaml', yaml), log: () => {} }),
+      startSidecar({ envoyConfigPath: writeFile(scope.dir, 'bad.yaml', yaml), log: () => {} }),
       (err: Error) => err.name === 'ConfigError' && /http_filters\[0\]\.typed_config\.config/.test(err.message) && /bad/.test(err.message),
     );
   });
