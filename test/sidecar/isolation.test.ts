@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type RunningSidecar, startSidecar } from '../../src/sidecar/index.js';
-import { FILTER_WASM, REPO, type Upstream, hasFilter, send, startUpstream } from './helpers.js';
+import { FILTER_WASM, REPO, type Upstream, hasFilter, send, startUpstream, until } from './helpers.js';
 
 const skip = hasFilter ? false : 'build/shadowmesh.wasm is missing (npm run build:wasm)';
 const N = 20;
@@ -83,9 +83,22 @@ describe('production isolation (filter-driven, envoy/envoy.yaml)', { skip }, () 
     await failing.waitFor(N);
   });
 
-  it('shadow refusing connections', async () => {
-    const sc = await sidecarWith(`127.0.0.1:${await deadPort()}`, `127.0.0.1:${collector.port}`);
+  it('shadow refusing connections: production unaffected, and each copy is recorded as status 0 / reset', async () => {
+    // Its own collector, so only this scenario's records arrive there.
+    const own = await startUpstream((_r, res) => res.end('{"accepted":0,"rejected":0,"errors":[]}'));
+    toClose.push(own);
+    const sc = await sidecarWith(`127.0.0.1:${await deadPort()}`, `127.0.0.1:${own.port}`);
     await burst(sc);
+    // Envoy answers a copy it cannot connect with a 503 local reply; the filter
+    // reads that as "the shadow never answered".
+    const shadowRecords = (): Array<{ status: number; error?: string }> =>
+      own.requests.flatMap((r) => JSON.parse(r.body) as Array<{ role: string; status: number; error?: string }>).filter((x) => x.role === 'shadow');
+    await until(() => shadowRecords().length >= N, 5000);
+    assert.equal(shadowRecords().length, N);
+    for (const rec of shadowRecords()) {
+      assert.equal(rec.status, 0);
+      assert.equal(rec.error, 'reset');
+    }
   });
 
   it('collector down', async () => {
