@@ -218,6 +218,13 @@ export function bootstrap(listeners: string[], clusters: string[], admin = false
 `;
 }
 
+/** A port on 127.0.0.1 that nothing listens on (a server was there a moment ago). */
+export async function deadPort(): Promise<number> {
+  const d = await startUpstream();
+  await d.close();
+  return d.port;
+}
+
 export async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {

@@ -4,16 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type RunningSidecar, startSidecar } from '../../src/sidecar/index.js';
-import { FILTER_WASM, REPO, type Upstream, hasFilter, send, startUpstream, until } from './helpers.js';
+import { FILTER_WASM, REPO, type Upstream, deadPort, hasFilter, send, startUpstream, until } from './helpers.js';
 
 const skip = hasFilter ? false : 'build/shadowmesh.wasm is missing (npm run build:wasm)';
 const N = 20;
-
-async function deadPort(): Promise<number> {
-  const d = await startUpstream();
-  await d.close();
-  return d.port;
-}
 
 describe('production isolation (filter-driven, envoy/envoy.yaml)', { skip }, () => {
   let prod: Upstream;

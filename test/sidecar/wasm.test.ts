@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import wabtInit from 'wabt';
 import { startSidecar } from '../../src/sidecar/index.js';
-import { bootstrap, listener, send, startUpstream, staticCluster, testScope, until, wasmFilter, writeFile } from './helpers.js';
+import { bootstrap, deadPort, listener, send, staticCluster, testScope, until, wasmFilter, writeFile } from './helpers.js';
 
 const scope = testScope();
 const { upstream, sidecar } = scope;
@@ -20,12 +20,6 @@ before(async () => {
   mod.destroy();
 });
 
-
-async function deadPort(): Promise<number> {
-  const d = await startUpstream();
-  await d.close();
-  return d.port;
-}
 
 
 const ROUTE = '\n              - match: { prefix: "/" }\n                route: { cluster: production }';
