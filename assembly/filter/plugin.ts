@@ -124,7 +124,9 @@ export class ShadowRoot extends RootContext {
   releaseStream(stream: StreamContext): void {
     const s = changetype<ShadowStream>(stream);
     s.reset();
+    // The collector frees the object, not the raw-heap bytes its buffers hold.
     if (this.freeStreams.length < POOL_MAX) this.freeStreams.push(s);
+    else s.releaseBuffers();
   }
 
   onHttpCallResponse(token: u32, headers: u32, bodySize: u32, trailers: u32): void {
@@ -225,6 +227,16 @@ export class ShadowStream extends StreamContext {
     this.mirrorHeaders.reset(KEEP_BYTES);
     this.responseHeaders.reset(KEEP_BYTES);
     this.responseBody.reset(KEEP_BYTES);
+  }
+
+  /** Gives every raw buffer back; the object is about to be dropped, not pooled. */
+  releaseBuffers(): void {
+    this.corrId.release();
+    this.prefix.release();
+    this.requestBody.release();
+    this.mirrorHeaders.release();
+    this.responseHeaders.release();
+    this.responseBody.release();
   }
 
   onRequestHeaders(headers: u32, endOfStream: bool): i32 {
