@@ -15,7 +15,7 @@ import { Config, ROLE_AUTO, ROLE_PRODUCTION, ROLE_SHADOW, parseConfig } from "./
 import { hexId, isValidId } from "./ids";
 import { writeJsonString } from "./json";
 import {
-  bump, defineMetrics, pushMetrics, M_BODY_TOO_LARGE, M_MIRRORED, M_SAMPLED_OUT, M_SHADOW_FAILURES,
+  bump, defineMetrics, pushMetrics, M_BODY_OVER_BUDGET, M_BODY_TOO_LARGE, M_MIRRORED, M_SAMPLED_OUT, M_SHADOW_FAILURES,
 } from "./metrics";
 import { buildMirrorHeaders, inList } from "./mirror";
 import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
@@ -23,6 +23,7 @@ import { Reporter } from "./reporter";
 import { PendingCall, recycleCall, takeCall, trackCall } from "./calls";
 import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
 import { isSampled } from "./sampling";
+import { bodyRoom, giveBody, setBodyBudget, takeBody } from "./budget";
 
 const H_PATH = String.UTF8.encode(":path");
 const H_METHOD = String.UTF8.encode(":method");
@@ -55,8 +56,8 @@ const bodyScratch = new ByteBuf();
 const message = new ByteBuf();
 const RANDOM = memory.data(16);
 
-/** Per-stream buffers above this size are given back when the stream ends. */
-const KEEP_BYTES: i32 = 16384;
+/** Per-stream buffers above this size are given back when the stream ends (pooled streams hold at most 6 × this). */
+const KEEP_BYTES: i32 = 4096;
 const POOL_MAX: i32 = 256;
 
 function isKey(i: i32, key: ArrayBuffer): bool {
@@ -93,6 +94,7 @@ export class ShadowRoot extends RootContext {
     if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
     writeSource(this.source, message.ptr, message.len);
     this.reporter.configure(cfg, outPairs);
+    setBodyBudget(cfg.bodyBudgetBytes);
     setTickPeriod(cfg.flushIntervalMs);
     return true;
   }
@@ -215,6 +217,7 @@ export class ShadowStream extends StreamContext {
   responseBody: ByteBuf = new ByteBuf();
 
   reset(): void {
+    giveBody(this.requestBody.len + this.responseBody.len);
     this.recording = false;
     this.mirroring = false;
     this.mirrorDone = false;
@@ -326,13 +329,15 @@ export class ShadowStream extends StreamContext {
     const max = changetype<ShadowRoot>(this.root).cfg!.maxBodyBytes;
     if (!this.requestTooLarge) {
       const have = this.requestBody.len;
-      if (<i64>have + <i64>size > <i64>max) {
-        // Keep the first max_body_bytes for the record; the copy is not sent.
-        readBuffer(BUFFER_REQUEST_BODY, 0, max - have, this.requestBody);
+      const tooLarge = <i64>have + <i64>size > <i64>max;
+      const want = tooLarge ? max - have : <i32>size;
+      const room = bodyRoom(want);
+      takeBody(readBuffer(BUFFER_REQUEST_BODY, 0, room, this.requestBody));
+      if (tooLarge || room < want) {
+        // Keep what fits for the record; the copy is not sent.
         this.requestTooLarge = true;
-        if (this.mirroring) bump(M_BODY_TOO_LARGE);
-      } else {
-        readBuffer(BUFFER_REQUEST_BODY, 0, <i32>size, this.requestBody);
+        if (room < want) bump(M_BODY_OVER_BUDGET);
+        else if (this.mirroring) bump(M_BODY_TOO_LARGE);
       }
     }
     if (endOfStream) this.endOfRequest(false);
@@ -391,11 +396,14 @@ export class ShadowStream extends StreamContext {
   }
 
   onResponseBody(size: u32, endOfStream: bool): i32 {
-    if (!this.recording || size == 0) return ACTION_CONTINUE;
+    if (!this.recording || size == 0 || this.truncated) return ACTION_CONTINUE;
     const max = changetype<ShadowRoot>(this.root).cfg!.maxBodyBytes;
-    const room = max - this.responseBody.len;
+    const left = max - this.responseBody.len;
+    const want = <i64>size > <i64>left ? left : <i32>size;
+    const room = bodyRoom(want);
     if (<i64>size > <i64>room) this.truncated = true;
-    if (room > 0) readBuffer(BUFFER_RESPONSE_BODY, 0, <i64>size > <i64>room ? room : <i32>size, this.responseBody);
+    if (room < want) bump(M_BODY_OVER_BUDGET);
+    takeBody(readBuffer(BUFFER_RESPONSE_BODY, 0, room, this.responseBody));
     return ACTION_CONTINUE;
   }
 
