@@ -8,7 +8,7 @@ import { ACTION_CONTINUE, RootContext, StreamContext } from "../abi/context";
 import {
   BUFFER_HTTP_CALL_RESPONSE_BODY, BUFFER_PLUGIN_CONFIGURATION, BUFFER_REQUEST_BODY, BUFFER_RESPONSE_BODY,
   LOG_ERROR, MAP_HTTP_CALL_RESPONSE_HEADERS, MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS, RESULT_OK,
-  getProperty, getStatus, httpCall, lastToken, log, nowNanos, randomBytes, readBuffer, readHeaderMap,
+  getProperty, getStatus, httpCall, lastToken, log, monoNanos, nowNanos, randomBytes, readBuffer, readHeaderMap,
   refreshLogLevel, replaceHeader, setTickPeriod,
 } from "../abi/host";
 import { Config, ROLE_AUTO, ROLE_PRODUCTION, ROLE_SHADOW, parseConfig } from "./config";
@@ -146,7 +146,7 @@ export class ShadowRoot extends RootContext {
   private shadowAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
     const cfg = this.cfg;
     if (cfg === null) return;
-    const now = nowNanos();
+    const now = monoNanos();
     const latency = now > p.startNs ? now - p.startNs : 0;
     let status = 0;
     let error: ArrayBuffer | null = null;
@@ -307,12 +307,14 @@ export class ShadowStream extends StreamContext {
     }
 
     this.recording = true;
-    this.startNs = nowNanos();
+    // Durations from the monotonic clock; ts_ms is wall time.
+    this.startNs = monoNanos();
+    const wallNs = nowNanos();
     routeJson.clear();
     if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
     else routeJson.buf(unchecked(cfg.routes[route]).nameJson);
     this.prefix.clear();
-    writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (this.startNs + 500) / 1000000);
+    writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (wallNs + 500) / 1000000);
 
     if (role == ROLE_PRODUCTION && cfg.shadowCluster !== null) {
       this.mirroring = true;
@@ -358,7 +360,7 @@ export class ShadowStream extends StreamContext {
     const cfg = root.cfg!;
     let error = E_OVERLOADED;
     if (root.shadowInFlight < cfg.maxQueuedRecords) {
-      const start = atHeaders ? this.startNs : nowNanos();
+      const start = atHeaders ? this.startNs : monoNanos();
       const r = httpCall(cfg.shadowCluster!, this.mirrorHeaders.ptr, this.mirrorHeaders.len,
         this.requestBody.ptr, this.requestBody.len, cfg.shadowTimeoutMs);
       if (r == RESULT_OK) {
@@ -411,7 +413,7 @@ export class ShadowStream extends StreamContext {
     if (!this.recording) return;
     this.recording = false;
     const root = changetype<ShadowRoot>(this.root);
-    const now = nowNanos();
+    const now = monoNanos();
     const latency = now > this.startNs ? now - this.startNs : 0;
     let status = this.status;
     let error: ArrayBuffer | null = null;
