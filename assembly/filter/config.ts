@@ -42,6 +42,8 @@ export class Config {
   batchMaxBytes: i32 = 1048576;
   flushIntervalMs: u32 = 1000;
   maxQueuedRecords: i32 = 4096;
+  /** Body bytes all streams in flight may hold together (see budget.ts). */
+  bodyBudgetBytes: i32 = 16777216;
 }
 
 export class ConfigResult {
@@ -81,6 +83,11 @@ function isHeaderValue(s: string): bool {
   }
   return true;
 }
+
+/** Envoy's own mirror buffer limit; a record holds both bodies, up to 6× escaped (docs/filter.md, Memory). */
+export const MAX_BODY_BYTES: f64 = 1048576;
+/** Keeps twice the budget (buffers grow by doubling) well under Envoy's 1 GiB per VM. */
+export const MAX_BODY_BUDGET_BYTES: f64 = 134217728;
 
 const CLUSTER = "a cluster name";
 const AUTHORITY = "an authority";
@@ -228,7 +235,7 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
       else if (v.items.length == 0) c.bad(k, "must not be empty");
       else routes = v;
     } else if (k == "max_body_bytes") {
-      cfg.maxBodyBytes = <i32>c.int(k, v, 0, 16777216);
+      cfg.maxBodyBytes = <i32>c.int(k, v, 0, MAX_BODY_BYTES);
     } else if (k == "shadow_timeout_ms") {
       cfg.shadowTimeoutMs = <u32>c.int(k, v, 0, 3600000);
     } else if (k == "strip_headers") {
@@ -263,6 +270,8 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
       cfg.flushIntervalMs = <u32>c.int(k, v, 1, 86400000);
     } else if (k == "max_queued_records") {
       cfg.maxQueuedRecords = <i32>c.int(k, v, 1, 1000000);
+    } else if (k == "body_budget_bytes") {
+      cfg.bodyBudgetBytes = <i32>c.int(k, v, 0, MAX_BODY_BUDGET_BYTES);
     } else {
       c.bad(k, "is not a known configuration key");
     }

@@ -10,7 +10,8 @@ export const M_BODY_TOO_LARGE: i32 = 3;
 export const M_RECORDS_SENT: i32 = 4;
 export const M_RECORDS_DROPPED: i32 = 5;
 export const M_COLLECTOR_FAILURES: i32 = 6;
-export const M_COUNT: i32 = 7;
+export const M_BODY_OVER_BUDGET: i32 = 7;
+export const M_COUNT: i32 = 8;
 
 export const METRIC_NAMES: string[] = [
   "shadowmesh_mirrored_total",
@@ -20,6 +21,7 @@ export const METRIC_NAMES: string[] = [
   "shadowmesh_records_sent_total",
   "shadowmesh_records_dropped_total",
   "shadowmesh_collector_failures_total",
+  "shadowmesh_body_over_budget_total",
 ];
 
 const ids = new StaticArray<i64>(M_COUNT);
