@@ -1,7 +1,7 @@
-// The filter-driven mirrored copy's headers: the production request's headers
+// The filter-driven copies' headers (shadow and baseline): the production request's headers
 // without hop-by-hop headers (the fixed list and any the Connection header names), content-length (the host sets it from the body),
 // strip_headers, and any incoming marker or correlation header; then the
-// rewritten :authority, the correlation id and the shadow marker "1".
+// copy's :authority, the correlation id and the shadow marker "1".
 import { ByteBuf, bytesEqual } from "../abi/bytes";
 import { PairTable } from "../abi/pairs";
 import { Config } from "./config";
@@ -49,9 +49,11 @@ export function namedInConnection(vp: usize, vn: i32, kp: usize, kn: i32): bool 
 /**
  * Encodes the copy's header pairs into `out`. `authScratch` holds the rewritten
  * authority while encoding; (authPtr, authLen) is the production :authority.
+ * The shadow copy's authority is shadow_authority or Envoy's `-shadow` rewrite; the
+ * baseline copy's is baseline_authority or the production authority unchanged.
  */
 export function buildMirrorHeaders(cfg: Config, src: PairTable, dst: PairTable, idPtr: usize, idLen: i32,
-  authPtr: usize, authLen: i32, authScratch: ByteBuf, out: ByteBuf): void {
+  authPtr: usize, authLen: i32, authScratch: ByteBuf, out: ByteBuf, baseline: bool = false): void {
   dst.clear();
   const corr = cfg.correlationHeader;
   const marker = cfg.markerHeader;
@@ -68,10 +70,11 @@ export function buildMirrorHeaders(cfg: Config, src: PairTable, dst: PairTable, 
     dst.add(kp, kn, src.valPtr(i), src.valLen(i));
   }
   authScratch.clear();
-  const fixed = cfg.shadowAuthority;
+  const fixed = baseline ? cfg.baselineAuthority : cfg.shadowAuthority;
   if (fixed !== null) authScratch.buf(fixed);
+  else if (authLen > 0 && baseline) authScratch.bytes(authPtr, authLen);
   else if (authLen > 0) shadowAuthorityOf(authPtr, authLen, authScratch);
-  else authScratch.buf(cfg.shadowCluster!); // no authority to derive from (HTTP/1.0): name the cluster
+  else authScratch.buf(baseline ? cfg.baselineCluster! : cfg.shadowCluster!); // no authority to derive from (HTTP/1.0): name the cluster
   dst.add(changetype<usize>(H_AUTHORITY), H_AUTHORITY.byteLength, authScratch.ptr, authScratch.len);
   dst.add(changetype<usize>(corr), corr.byteLength, idPtr, idLen);
   dst.add(changetype<usize>(marker), marker.byteLength, changetype<usize>(V_ONE), 1);
