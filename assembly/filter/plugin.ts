@@ -197,6 +197,8 @@ export class ShadowRoot extends RootContext {
 export class ShadowStream extends StreamContext {
   /** The request matched a route and is recorded (sampled, or seen by a shadow). */
   recording: bool = false;
+  /** The request matched a route and carries a correlation id (sampled or not). */
+  tagged: bool = false;
   /** A filter-driven copy (shadow, baseline or both) is to be sent at the end of the request. */
   mirroring: bool = false;
   copyShadow: bool = false;
@@ -217,6 +219,7 @@ export class ShadowStream extends StreamContext {
 
   reset(): void {
     this.recording = false;
+    this.tagged = false;
     this.mirroring = false;
     this.copyShadow = false;
     this.copyBaseline = false;
@@ -283,6 +286,7 @@ export class ShadowStream extends StreamContext {
       }
       replaceHeader(MAP_REQUEST_HEADERS, cfg.correlationHeader, id.ptr, id.len);
     }
+    this.tagged = true;
 
     // Like Envoy's own mirroring, leave tunnels alone: an upgrade or CONNECT is tagged only.
     if (upgrade >= 0 || bytesEqual(methodPtr, methodLen, changetype<usize>(V_CONNECT), V_CONNECT.byteLength)) {
@@ -366,8 +370,12 @@ export class ShadowStream extends StreamContext {
   }
 
   onResponseHeaders(headers: u32, endOfStream: bool): i32 {
-    if (!this.recording) return ACTION_CONTINUE;
+    if (!this.tagged) return ACTION_CONTINUE;
     const cfg = changetype<ShadowRoot>(this.root).cfg!;
+    // Opt-in (debug_response_header): hand the id to the caller so one request can be looked up.
+    const debug = cfg.debugResponseHeader;
+    if (debug !== null) replaceHeader(MAP_RESPONSE_HEADERS, debug, this.corrId.ptr, this.corrId.len);
+    if (!this.recording) return ACTION_CONTINUE;
     const n = readHeaderMap(MAP_RESPONSE_HEADERS, inPairs, pairsBytes);
     const out = this.responseHeaders;
     beginHeaders(out);
