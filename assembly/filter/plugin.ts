@@ -24,6 +24,7 @@ import { Reporter } from "./reporter";
 import { PendingCall, recycleCall, takeCall } from "./calls";
 import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
 import { isSampled } from "./sampling";
+import { resetControl, sampleThreshold } from "./control";
 
 const H_PATH = String.UTF8.encode(":path");
 const H_METHOD = String.UTF8.encode(":method");
@@ -91,12 +92,14 @@ export class ShadowRoot extends RootContext {
     writeSource(this.source, message.ptr, message.len);
     this.reporter.configure(cfg, outPairs);
     configureCopies(cfg);
+    resetControl(cfg);
     setTickPeriod(cfg.flushIntervalMs);
     return true;
   }
 
   onTick(): void {
     this.reporter.flush();
+    this.reporter.poll();
     pushMetrics();
     // The log level may change at run time; asking every 16 ticks is often enough.
     if ((++this.ticks & 15) == 0) refreshLogLevel();
@@ -129,7 +132,7 @@ export class ShadowRoot extends RootContext {
     const call = takeCall(token);
     if (call === null) return;
     if (call.records >= 0) {
-      this.reporter.onResponse(call, headers, inPairs, pairsBytes);
+      this.reporter.onResponse(call, headers, inPairs, pairsBytes, bodySize);
     } else {
       copyTarget(call.target).inFlight--;
       this.copyAnswered(call, headers, bodySize, trailers);
@@ -294,8 +297,7 @@ export class ShadowStream extends StreamContext {
     }
 
     if (role == ROLE_PRODUCTION) {
-      const threshold = route == ROUTE_ALL ? cfg.samplePercent * 100 : unchecked(cfg.routes[route]).threshold;
-      if (!isSampled(id.ptr, id.len, threshold)) {
+      if (!isSampled(id.ptr, id.len, sampleThreshold(cfg, route))) {
         bump(M_SAMPLED_OUT);
         return ACTION_CONTINUE;
       }
