@@ -6,7 +6,8 @@ import { registerAuthHooks } from './api/auth-hooks.js';
 import { registerHealthRoutes } from './api/health.js';
 import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
-import { registerStatsRoutes } from './api/stats.js';
+import { attachDecisionFeatures } from './decision-features.js';
+import type { StatsBuilder } from './stats/stats-builder.js';
 import { Joiner } from './join/joiner.js';
 import { Repository, type Synchronous } from './store/repository.js';
 
@@ -37,6 +38,8 @@ export interface Collector {
   app: FastifyInstance;
   repo: Repository;
   joiner: Joiner;
+  /** Builds S (GET /v1/stats) with noise, join rate and feedback. */
+  stats: StatsBuilder;
   /** Listens and answers the base URL, e.g. http://127.0.0.1:8700. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -64,7 +67,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
   registerRecordRoutes(app, joiner);
-  registerStatsRoutes(app, joiner, repo, config);
+  const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token });
   registerPairRoutes(app, repo);
 
   // Ends windows even when nobody ingests or asks, to free the pending cache.
@@ -76,6 +79,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     app,
     repo,
     joiner,
+    stats: decisions.stats,
     async listen() {
       await app.listen({ host: o.host, port: o.port });
       const addr = app.server.address() as AddressInfo;
@@ -86,6 +90,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
+      await decisions.close();
       await app.close();
       await repo.close();
     },
