@@ -9,10 +9,22 @@ export interface Interval {
   upper: number;
 }
 
+const zCache = new Map<number, number>();
+
+/** The two-sided normal quantile for `confidence` (1.96 at 0.95). */
+function zFor(confidence: number): number {
+  let z = zCache.get(confidence);
+  if (z === undefined) {
+    z = jstat.normal.inv(1 - (1 - confidence) / 2, 0, 1);
+    zCache.set(confidence, z);
+  }
+  return z;
+}
+
 /** Wilson score interval for s successes in n trials at two-sided `confidence`. */
 export function wilsonInterval(s: number, n: number, confidence: number): Interval {
   if (n === 0) return { lower: 0, upper: 1 };
-  const z = jstat.normal.inv(1 - (1 - confidence) / 2, 0, 1);
+  const z = zFor(confidence);
   const p = s / n;
   const z2n = (z * z) / n;
   const centre = (p + z2n / 2) / (1 + z2n);
@@ -48,7 +60,7 @@ function xlogy(x: number, y: number): number {
 function bisect(g: (p: number) => number, outside: number, inside: number): number {
   let out = outside;
   let inn = inside;
-  for (let i = 0; i < 100 && Math.abs(out - inn) > 1e-12; i++) {
+  for (let i = 0; i < 100 && Math.abs(out - inn) > 1e-10; i++) {
     const mid = (out + inn) / 2;
     if (g(mid) < 0) inn = mid;
     else out = mid;
