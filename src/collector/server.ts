@@ -7,7 +7,8 @@ import { registerHealthRoutes } from './api/health.js';
 import { registerMetricsRoutes } from './api/metrics.js';
 import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
-import { registerStatsRoutes } from './api/stats.js';
+import { attachDecisionFeatures } from './decision-features.js';
+import type { StatsBuilder } from './stats/stats-builder.js';
 import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
 import { Joiner } from './join/joiner.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
@@ -43,6 +44,8 @@ export interface Collector {
   app: FastifyInstance;
   repo: Repository;
   joiner: Joiner;
+  /** Builds S (GET /v1/stats) with noise, join rate and feedback. */
+  stats: StatsBuilder;
   metrics: CollectorMetrics;
   /** Listens and answers the base URL, e.g. http://127.0.0.1:8700. */
   listen(): Promise<string>;
@@ -53,7 +56,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const config = options.config ?? new CollectorConfig();
   const repo = new Repository(o.db, o.synchronous);
-  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner }) });
+  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats }) });
   const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending, maxRoutes: o.maxRoutes, sides: metrics.latency });
 
   const app = Fastify({ logger: false, bodyLimit: o.maxBodyBytes, return503OnClosing: true });
@@ -72,7 +75,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
   registerRecordRoutes(app, joiner);
-  registerStatsRoutes(app, joiner, repo, config);
+  const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token });
   registerPairRoutes(app, repo);
   registerMetricsRoutes(app, metrics);
 
@@ -85,6 +88,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     app,
     repo,
     joiner,
+    stats: decisions.stats,
     metrics,
     async listen() {
       await app.listen({ host: o.host, port: o.port });
@@ -96,6 +100,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
+      await decisions.close();
       await app.close();
       await repo.close();
     },

@@ -4,14 +4,14 @@
 // rebuilt from the database (rebuild()), which is what a restart does.
 import type { CollectorConfig } from '../config.js';
 import { comparePair } from '../compare/compare-pair.js';
-import { predictionSample } from '../compare/prediction.js';
+import { predictionSample, type PredictionSample } from '../compare/prediction.js';
 import { recordError } from '../ingest/record-schema.js';
 import type { BodyItem } from '../ingest/body.js';
 import { RouteCap } from '../ingest/route-cap.js';
 import type { Repository } from '../store/repository.js';
 import { fieldPaths } from '../stats/route-stats.js';
 import { StatsBook } from '../stats/stats-book.js';
-import type { Diff, IngestError, IngestResult, Role, ShadowRecord } from '../types.js';
+import type { Comparison, Diff, IngestError, IngestResult, Role, ShadowRecord } from '../types.js';
 import { PendingCache } from './pending-cache.js';
 import { JoinWindow } from './window.js';
 
@@ -32,11 +32,31 @@ export interface SideObserver {
   side(route: string, role: Role, latencyMs: number): void;
 }
 
+/** What later stages (feedback, noise) hear about, inside the batch's transaction. */
+export interface PairEvent {
+  id: string;
+  pairSeq: number;
+  production: ShadowRecord;
+  shadow: ShadowRecord;
+  comparison: Comparison;
+  sample: PredictionSample | null;
+}
+
+export interface JoinListener {
+  /** A production/shadow pair was made and stored. */
+  pair?(e: PairEvent): void;
+  /** A new baseline side was stored. */
+  baseline?(r: ShadowRecord): void;
+  /** The joiner rebuilt its state from the database (after a rolled-back batch). */
+  rebuilt?(): void;
+}
+
 const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'production');
 
 export class Joiner {
   readonly stats = new StatsBook();
   readonly routeCap: RouteCap;
+  readonly listeners: JoinListener[] = [];
   private readonly window: JoinWindow;
   private readonly cache: PendingCache;
   private readonly clock: () => number;
@@ -101,7 +121,10 @@ export class Joiner {
     const own = this.stats.route(r.route);
     own.countSide(r.role, r.status, r.latency_ms);
     this.opts.sides?.side(r.route, r.role, r.latency_ms);
-    if (r.role === 'baseline') return;
+    if (r.role === 'baseline') {
+      for (const l of this.listeners) l.baseline?.(r);
+      return;
+    }
 
     const partnerRole = partnerOf(r.role);
     const cached = this.cache.take(r.id);
@@ -140,13 +163,15 @@ export class Joiner {
     });
     const routeStats = this.stats.route(production.route);
     routeStats.countPair(c, late, fieldPaths(c.diffs));
+    let sample: PredictionSample | null = null;
     if (rules.prediction) {
-      const sample = predictionSample(rules.prediction, production, shadow);
+      sample = predictionSample(rules.prediction, production, shadow);
       if (sample) {
         this.repo.insertPrediction(pairSeq, production.route, sample);
         routeStats.predictionStats().add(sample);
       }
     }
+    for (const l of this.listeners) l.pair?.({ id: r.id, pairSeq, production, shadow, comparison: c, sample });
   }
 
   /** Recomputes every aggregate and the pending state from the database. */
@@ -178,6 +203,7 @@ export class Joiner {
       }
       if (lone.arrival_ms > this.lastNow) this.lastNow = lone.arrival_ms;
     }
+    for (const l of this.listeners) l.rebuilt?.();
   }
 
   /** For /healthz and the memory bench: how much join state is held in memory. */

@@ -3,6 +3,7 @@
 // /v1/stats answers; the latency histograms are observed as sides are stored;
 // rejections are counted from the answers the ingest endpoints send.
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import type { FeedbackSnapshot } from '../feedback/feedback-book.js';
 import type { RouteStatsSnapshot } from '../stats/route-stats.js';
 import type { Role } from '../types.js';
 import { derivedCounter, derivedGauge, type Sample } from './derived.js';
@@ -23,6 +24,8 @@ export type RouteSnapshot = RouteStatsSnapshot & StatsExtras;
 /** What one scrape reads; built once per scrape so every series sees the same moment. */
 export interface ScrapeState {
   routes: readonly (readonly [string, RouteSnapshot])[];
+  /** Ground truth per route, once a label is known. */
+  feedback: readonly (readonly [string, FeedbackSnapshot])[];
   /** Current decision per route and overall ("*"); empty while unknown. */
   verdicts: readonly (readonly [string, Decision])[];
   /** The sample_percent of PUT /v1/control, per route or "*". */
@@ -36,7 +39,7 @@ export interface MetricsSource {
   scrape(): ScrapeState | Promise<ScrapeState>;
 }
 
-const EMPTY: ScrapeState = { routes: [], verdicts: [], control: {}, webhookFailures: null, routeCap: { max: 0, known: 0 } };
+const EMPTY: ScrapeState = { routes: [], feedback: [], verdicts: [], control: {}, webhookFailures: null, routeCap: { max: 0, known: 0 } };
 
 function* perRoute<L extends string>(s: ScrapeState, f: (name: string, r: RouteSnapshot) => Iterable<Sample<L>>): Iterable<Sample<L>> {
   for (const [name, r] of s.routes) yield* f(name, r);
@@ -151,6 +154,29 @@ export class CollectorMetrics {
           const v = r.prediction?.label_agreement;
           return v === null || v === undefined ? [] : [[{ route }, v]];
         }),
+    });
+    derivedGauge(reg, st, {
+      name: 'shadowmesh_feedback_labelled_pairs',
+      help: 'Pairs with both predictions and a ground-truth label (POST /v1/feedback).',
+      labelNames: ['route'],
+      read: (s) => s.feedback.map(([route, f]) => [{ route }, f.labelled] as const),
+    });
+    derivedGauge(reg, st, {
+      name: 'shadowmesh_accuracy',
+      help: 'Share of labelled pairs each side predicted right.',
+      labelNames: ['route', 'role'],
+      read: function* (s) {
+        for (const [route, f] of s.feedback) {
+          yield [{ route, role: 'production' }, f.production_accuracy] as const;
+          yield [{ route, role: 'shadow' }, f.shadow_accuracy] as const;
+        }
+      },
+    });
+    derivedGauge(reg, st, {
+      name: 'shadowmesh_mcnemar_p',
+      help: 'Exact McNemar p-value of production vs shadow accuracy on the labelled pairs (two-sided).',
+      labelNames: ['route'],
+      read: (s) => s.feedback.map(([route, f]) => [{ route }, f.mcnemar_p] as const),
     });
     derivedGauge(reg, st, {
       name: 'shadowmesh_verdict',

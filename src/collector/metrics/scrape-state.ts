@@ -1,25 +1,34 @@
-// Builds what one scrape of /metrics reads from the collector's parts: the same
-// per-route aggregates /v1/stats answers, after the same tick (so sides whose
+// Builds what one scrape of /metrics reads from the collector's parts: S per route
+// from the same stats builder /v1/stats uses, after the same tick (so sides whose
 // window ended count as unmatched).
+import type { FeedbackSnapshot } from '../feedback/feedback-book.js';
 import type { Joiner } from '../join/joiner.js';
+import type { StatsBuilder } from '../stats/stats-builder.js';
 import type { RouteSnapshot, ScrapeState } from './collector-metrics.js';
 
 export interface ScrapeParts {
   joiner: Joiner;
+  stats: StatsBuilder;
 }
 
 export function scrapeState(p: ScrapeParts): ScrapeState {
-  const { joiner } = p;
+  const { joiner, stats } = p;
   joiner.tick();
   const routes: [string, RouteSnapshot][] = [];
-  for (const name of [...joiner.stats.routes.keys()].sort()) {
-    const stats = joiner.stats.routes.get(name)!;
-    const s: RouteSnapshot = stats.snapshot();
-    if (stats.hasPrediction) s.prediction = stats.predictionStats().snapshot({ psi: null, ks: null });
+  const feedback: [string, FeedbackSnapshot][] = [];
+  for (const name of stats.routeNames()) {
+    const s: RouteSnapshot = stats.route(name);
+    const own = joiner.stats.routes.get(name);
+    // Label agreement without the distribution shift, which needs the reader thread.
+    if (own?.hasPrediction) s.prediction = own.predictionStats().snapshot({ psi: null, ks: null });
     routes.push([name, s]);
+    // Confidence only decides the conclusion, which is not a series.
+    const f = stats.feedbackCounts(name).snapshot(0.95);
+    if (f) feedback.push([name, f]);
   }
   return {
     routes,
+    feedback,
     verdicts: [],
     control: {},
     webhookFailures: null,
