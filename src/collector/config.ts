@@ -28,7 +28,8 @@ export interface RouteRules {
   numeric_tolerance: NumericTolerance;
   compare_headers: string[];
   prediction?: PredictionRule;
-  noise: NoiseRule;
+  /** Always set by rulesFor(); optional so rules built by hand need not name it. */
+  noise?: NoiseRule;
 }
 
 export interface VerdictCriteria {
