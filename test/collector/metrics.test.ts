@@ -39,14 +39,16 @@ function traffic(): { batch: Record<string, unknown>[]; sent: Sent } {
     const pStatus = i % 37 === 0 ? 0 : i % 23 === 0 ? 503 : 200;
     const sStatus = i % 19 === 0 ? 500 : pStatus;
     const label = i % 2;
-    const pBody = JSON.stringify({ label, score: i / 600 });
-    const sBody = JSON.stringify({ label: i % 7 === 0 ? 1 - label : label, score: i % 5 === 0 ? i / 600 + 0.2 : i / 600 });
+    // `t` differs between any two copies (a timestamp): the baseline teaches it as noise.
+    const pBody = JSON.stringify({ label, score: i / 600, t: i });
+    const sBody = JSON.stringify({ label: i % 7 === 0 ? 1 - label : label, score: i % 5 === 0 ? i / 600 + 0.2 : i / 600, t: i + 2 });
+    const bBody = JSON.stringify({ label, score: i / 600, t: i + 1 });
     batch.push(rec({ id: `m${i}`, role: 'production', route, status: pStatus, latency_ms: p, response_body: pBody }));
     batch.push(rec({ id: `m${i}`, role: 'shadow', route, status: sStatus, latency_ms: s, response_body: sBody }));
     keep(route, 'production', p);
     keep(route, 'shadow', s);
     if (i % 10 === 0) {
-      batch.push(rec({ id: `m${i}`, role: 'baseline', route, latency_ms: p + 1, response_body: pBody }));
+      batch.push(rec({ id: `m${i}`, role: 'baseline', route, latency_ms: p + 1, response_body: bBody }));
       keep(route, 'baseline', p + 1);
     }
   }
@@ -72,7 +74,7 @@ const routeFamilies = (s: Scrape, route: string): Record<string, number | undefi
 /** The shadowmesh_ samples that come from stored data (not the process, not per-run rejection counts). */
 function dataSamples(s: Scrape): string[] {
   return s.samples
-    .filter((x) => x.name.startsWith('shadowmesh_') && !x.name.includes('rejected'))
+    .filter((x) => x.name.startsWith('shadowmesh_') && !x.name.includes('rejected') && x.name !== 'shadowmesh_verdict')
     .map((x) => `${x.name}${JSON.stringify(x.labels)} ${x.value}`)
     .sort();
 }
@@ -81,7 +83,9 @@ test('metrics: promtool parses /metrics; values agree with /v1/stats and survive
   const dir = tempDir(t);
   const db = join(dir, 'c.db');
   const config = join(dir, 'rules.json');
-  writeFileSync(config, JSON.stringify({ routes: { predict: { prediction: { label: '/label', score: '/score' } } } }));
+  writeFileSync(config, JSON.stringify({
+    routes: { '*': { noise: { min_triples: 5 } }, predict: { prediction: { label: '/label', score: '/score' } } },
+  }));
   const args = ['--db', db, '--config', config, '--join-window-ms', '300'];
   let c = await startCollector(args, t);
 
@@ -100,6 +104,10 @@ test('metrics: promtool parses /metrics; values agree with /v1/stats and survive
   await eventually(() => stats(c.url), (s) => s.total.pending === 0);
   assert.equal((await post(c.url, [rec({ id: 'lp0', role: 'shadow', route: 'search', latency_ms: 5 })])).json.accepted, 1);
   sent.latencies.get('search\0shadow')!.push(5);
+  // Ground truth for half of predict's pairs (ids m0, m3, m6, …), and two bad items.
+  const labels = Array.from({ length: 100 }, (_, k) => ({ id: `m${3 * k}`, label: (3 * k) % 4 === 0 ? 1 : 0 }));
+  const fb = await fetch(`${c.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([...labels, { id: 'x' }, 7]) });
+  assert.equal(((await fb.json()) as { rejected: number }).rejected, 2);
 
   const st = await stats(c.url);
   const m = await scrape(c.url);
@@ -134,8 +142,8 @@ test('metrics: promtool parses /metrics; values agree with /v1/stats and survive
         mismatched: s.pairs - s.match,
         late: s.late,
         match_rate: s.match_rate,
-        adjusted: s.adjusted_match_rate ?? s.match_rate,
-        join_rate: s.join_rate ?? s.pairs / (s.pairs + s.unmatched_production + s.unmatched_shadow),
+        adjusted: s.adjusted_match_rate,
+        join_rate: s.join_rate,
         production: s.production,
         shadow: s.shadow,
         baseline: s.baseline,
@@ -156,6 +164,21 @@ test('metrics: promtool parses /metrics; values agree with /v1/stats and survive
     assert.equal(m.value('shadowmesh_label_agreement', { route: 'predict' }), st.routes.predict.prediction.label_agreement);
     assert.equal(m.value('shadowmesh_label_agreement', { route: 'search' }), undefined);
     assert.equal(m.value('shadowmesh_routes'), 3);
+    // Noise learned from the baseline: the adjusted rate excuses it, the count is exposed.
+    for (const route of ROUTES) {
+      assert.deepEqual(st.routes[route].noise.map((n: { path: string }) => n.path), ['/t']);
+      assert.equal(m.value('shadowmesh_noise_paths', { route }), 1);
+      assert.ok(st.routes[route].adjusted_match_rate > st.routes[route].match_rate);
+    }
+    // Feedback: accuracy per side and McNemar, as in S.
+    const f = st.routes.predict.prediction.feedback;
+    assert.equal(f.labelled, 100);
+    assert.equal(m.value('shadowmesh_feedback_labelled_pairs', { route: 'predict' }), 100);
+    assert.equal(m.value('shadowmesh_accuracy', { route: 'predict', role: 'production' }), f.production_accuracy);
+    assert.equal(m.value('shadowmesh_accuracy', { route: 'predict', role: 'shadow' }), f.shadow_accuracy);
+    assert.equal(m.value('shadowmesh_mcnemar_p', { route: 'predict' }), f.mcnemar_p);
+    assert.equal(m.value('shadowmesh_accuracy', { route: 'search', role: 'shadow' }), undefined);
+    assert.equal(m.value('shadowmesh_feedback_rejected_labels_total'), 2);
   });
 
   await t.test('latency histograms in seconds: exact bucket counts, and the stats quantiles fall in them', () => {
