@@ -5,6 +5,7 @@ import { CollectorConfig } from './config.js';
 import { registerAuthHooks } from './api/auth-hooks.js';
 import { registerHealthRoutes } from './api/health.js';
 import { registerMetricsRoutes } from './api/metrics.js';
+import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
 import { attachDecisionFeatures } from './decision-features.js';
@@ -78,6 +79,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token });
   registerPairRoutes(app, repo);
   registerMetricsRoutes(app, metrics);
+  registerDashboardRoutes(app, { readToken: o.readToken });
 
   // Ends windows even when nobody ingests or asks, to free the pending cache.
   const ticker = setInterval(() => joiner.tick(), 1000);
