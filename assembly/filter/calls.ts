@@ -6,6 +6,8 @@ import { ByteBuf } from "../abi/bytes";
 export class PendingCall {
   /** Records in a collector batch; -1 for a shadow copy. */
   records: i32 = -1;
+  /** For a copy: which target it went to (COPY_SHADOW, COPY_BASELINE in copies.ts). */
+  target: i32 = 0;
   prefix: ByteBuf = new ByteBuf();
   startNs: u64 = 0;
 }
@@ -24,6 +26,7 @@ export function trackCall(token: u32): PendingCall {
     c = new PendingCall();
   }
   c.records = -1;
+  c.target = 0;
   c.startNs = 0;
   c.prefix.clear();
   calls.set(token, c);

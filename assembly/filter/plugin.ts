@@ -15,12 +15,13 @@ import { Config, ROLE_AUTO, ROLE_PRODUCTION, ROLE_SHADOW, parseConfig } from "./
 import { hexId, isValidId } from "./ids";
 import { writeJsonString } from "./json";
 import {
-  bump, defineMetrics, pushMetrics, M_BODY_TOO_LARGE, M_MIRRORED, M_SAMPLED_OUT, M_SHADOW_FAILURES,
+  bump, defineMetrics, pushMetrics, M_BODY_TOO_LARGE, M_SAMPLED_OUT,
 } from "./metrics";
 import { buildMirrorHeaders, inList } from "./mirror";
 import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
+import { COPY_BASELINE, COPY_SHADOW, baselineTarget, configureCopies, copyTarget, sendCopy, shadowTarget } from "./copies";
 import { Reporter } from "./reporter";
-import { PendingCall, recycleCall, takeCall, trackCall } from "./calls";
+import { PendingCall, recycleCall, takeCall } from "./calls";
 import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
 import { isSampled } from "./sampling";
 
@@ -35,8 +36,6 @@ const P_RESPONSE_CODE = String.UTF8.encode("response\0code");
 const P_NODE_ID = String.UTF8.encode("node\0id");
 const E_RESET = String.UTF8.encode("reset");
 const E_TIMEOUT = String.UTF8.encode("timeout");
-const E_REJECTED = String.UTF8.encode("rejected");
-const E_OVERLOADED = String.UTF8.encode("overloaded");
 const ENVOY_TIMEOUT_BODY = String.UTF8.encode("upstream request timeout");
 // Envoy's async client answers a call it could not connect with a local reply,
 // not a reset: these bodies mean the shadow never answered.
@@ -71,8 +70,6 @@ export class ShadowRoot extends RootContext {
   source: ByteBuf = new ByteBuf();
   freeStreams: ShadowStream[] = [];
   ticks: u32 = 0;
-  /** Copies sent and not answered yet; capped at max_queued_records so a shadow that never answers (timeout 0) cannot grow memory. */
-  shadowInFlight: i32 = 0;
 
   onConfigure(configSize: u32): bool {
     refreshLogLevel();
@@ -93,6 +90,7 @@ export class ShadowRoot extends RootContext {
     if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
     writeSource(this.source, message.ptr, message.len);
     this.reporter.configure(cfg, outPairs);
+    configureCopies(cfg);
     setTickPeriod(cfg.flushIntervalMs);
     return true;
   }
@@ -133,13 +131,14 @@ export class ShadowRoot extends RootContext {
     if (call.records >= 0) {
       this.reporter.onResponse(call, headers, inPairs, pairsBytes);
     } else {
-      this.shadowInFlight--;
-      this.shadowAnswered(call, headers, bodySize, trailers);
+      copyTarget(call.target).inFlight--;
+      this.copyAnswered(call, headers, bodySize, trailers);
     }
     recycleCall(call);
   }
 
-  private shadowAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
+  /** The answer to a shadow or baseline copy becomes that side's record. */
+  private copyAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
     const cfg = this.cfg;
     if (cfg === null) return;
     const now = nowNanos();
@@ -186,9 +185,10 @@ export class ShadowRoot extends RootContext {
         truncated = false;
       }
     }
-    if (status == 0) bump(M_SHADOW_FAILURES);
+    const target = copyTarget(p.target);
+    target.outcome(status, now);
     record.clear();
-    writeRecord(record, p.prefix, ROLE_FIELD_SHADOW, status, error, latency, null, headersJson, bodyScratch, truncated, this.source);
+    writeRecord(record, p.prefix, target.roleField, status, error, latency, null, headersJson, bodyScratch, truncated, this.source);
     this.reporter.add(record);
     bodyScratch.reset(KEEP_BYTES);
   }
@@ -197,8 +197,12 @@ export class ShadowRoot extends RootContext {
 export class ShadowStream extends StreamContext {
   /** The request matched a route and is recorded (sampled, or seen by a shadow). */
   recording: bool = false;
-  /** A filter-driven copy is to be sent at the end of the request. */
+  /** The request matched a route and carries a correlation id (sampled or not). */
+  tagged: bool = false;
+  /** A filter-driven copy (shadow, baseline or both) is to be sent at the end of the request. */
   mirroring: bool = false;
+  copyShadow: bool = false;
+  copyBaseline: bool = false;
   mirrorDone: bool = false;
   requestTooLarge: bool = false;
   role: i32 = ROLE_PRODUCTION;
@@ -209,12 +213,16 @@ export class ShadowStream extends StreamContext {
   prefix: ByteBuf = new ByteBuf();
   requestBody: ByteBuf = new ByteBuf();
   mirrorHeaders: ByteBuf = new ByteBuf();
+  baselineHeaders: ByteBuf = new ByteBuf();
   responseHeaders: ByteBuf = new ByteBuf();
   responseBody: ByteBuf = new ByteBuf();
 
   reset(): void {
     this.recording = false;
+    this.tagged = false;
     this.mirroring = false;
+    this.copyShadow = false;
+    this.copyBaseline = false;
     this.mirrorDone = false;
     this.requestTooLarge = false;
     this.status = -1;
@@ -223,6 +231,7 @@ export class ShadowStream extends StreamContext {
     this.prefix.reset(KEEP_BYTES);
     this.requestBody.reset(KEEP_BYTES);
     this.mirrorHeaders.reset(KEEP_BYTES);
+    this.baselineHeaders.reset(KEEP_BYTES);
     this.responseHeaders.reset(KEEP_BYTES);
     this.responseBody.reset(KEEP_BYTES);
   }
@@ -277,6 +286,7 @@ export class ShadowStream extends StreamContext {
       }
       replaceHeader(MAP_REQUEST_HEADERS, cfg.correlationHeader, id.ptr, id.len);
     }
+    this.tagged = true;
 
     // Like Envoy's own mirroring, leave tunnels alone: an upgrade or CONNECT is tagged only.
     if (upgrade >= 0 || bytesEqual(methodPtr, methodLen, changetype<usize>(V_CONNECT), V_CONNECT.byteLength)) {
@@ -291,19 +301,30 @@ export class ShadowStream extends StreamContext {
       }
     }
 
-    this.recording = true;
     this.startNs = nowNanos();
+    let copyShadow = false, copyBaseline = false;
+    if (role == ROLE_PRODUCTION) {
+      // An open breaker skips the whole request: no copy and no production record, so the
+      // collector sees fewer pairs, not sides that can never pair.
+      if (shadowTarget.enabled && !shadowTarget.admit(this.startNs)) return ACTION_CONTINUE;
+      copyShadow = shadowTarget.enabled;
+      copyBaseline = baselineTarget.enabled && baselineTarget.admit(this.startNs);
+    }
+    this.recording = true;
     routeJson.clear();
     if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
     else routeJson.buf(unchecked(cfg.routes[route]).nameJson);
     this.prefix.clear();
     writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (this.startNs + 500) / 1000000);
 
-    if (role == ROLE_PRODUCTION && cfg.shadowCluster !== null) {
+    if (copyShadow || copyBaseline) {
       this.mirroring = true;
+      this.copyShadow = copyShadow;
+      this.copyBaseline = copyBaseline;
       const authPtr = authority >= 0 ? inPairs.valPtr(authority) : 0;
       const authLen = authority >= 0 ? inPairs.valLen(authority) : 0;
-      buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.mirrorHeaders);
+      if (copyShadow) buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.mirrorHeaders);
+      if (copyBaseline) buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.baselineHeaders, true);
       if (endOfStream) this.endOfRequest(true);
     }
     return ACTION_CONTINUE;
@@ -339,32 +360,22 @@ export class ShadowStream extends StreamContext {
     if (this.requestTooLarge) return;
     const root = changetype<ShadowRoot>(this.root);
     const cfg = root.cfg!;
-    let error = E_OVERLOADED;
-    if (root.shadowInFlight < cfg.maxQueuedRecords) {
-      const start = atHeaders ? this.startNs : nowNanos();
-      const r = httpCall(cfg.shadowCluster!, this.mirrorHeaders.ptr, this.mirrorHeaders.len,
-        this.requestBody.ptr, this.requestBody.len, cfg.shadowTimeoutMs);
-      if (r == RESULT_OK) {
-        // The answer comes to the root later; remember what its record needs.
-        const call = trackCall(lastToken);
-        call.prefix.from(this.prefix);
-        call.startNs = start;
-        root.shadowInFlight++;
-        bump(M_MIRRORED);
-        return;
-      }
-      // Refused inline (no healthy upstream, unknown cluster): no callback will come.
-      error = E_REJECTED;
+    const now = atHeaders ? this.startNs : nowNanos();
+    if (this.copyShadow) {
+      sendCopy(COPY_SHADOW, cfg, this.mirrorHeaders, this.requestBody, this.prefix, now, now, record, root.source, root.reporter);
     }
-    bump(M_SHADOW_FAILURES);
-    record.clear();
-    writeRecord(record, this.prefix, ROLE_FIELD_SHADOW, 0, error, 0, null, null, null, false, root.source);
-    root.reporter.add(record);
+    if (this.copyBaseline) {
+      sendCopy(COPY_BASELINE, cfg, this.baselineHeaders, this.requestBody, this.prefix, now, now, record, root.source, root.reporter);
+    }
   }
 
   onResponseHeaders(headers: u32, endOfStream: bool): i32 {
-    if (!this.recording) return ACTION_CONTINUE;
+    if (!this.tagged) return ACTION_CONTINUE;
     const cfg = changetype<ShadowRoot>(this.root).cfg!;
+    // Opt-in (debug_response_header): hand the id to the caller so one request can be looked up.
+    const debug = cfg.debugResponseHeader;
+    if (debug !== null) replaceHeader(MAP_RESPONSE_HEADERS, debug, this.corrId.ptr, this.corrId.len);
+    if (!this.recording) return ACTION_CONTINUE;
     const n = readHeaderMap(MAP_RESPONSE_HEADERS, inPairs, pairsBytes);
     const out = this.responseHeaders;
     beginHeaders(out);
