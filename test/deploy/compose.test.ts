@@ -5,7 +5,8 @@
 // observability profile's Prometheus config passes promtool.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -185,6 +186,27 @@ describe('Dockerfile', () => {
   it('the build context leaves out the host node_modules and build output', () => {
     const ignored = readFileSync(`${REPO}.dockerignore`, 'utf8').split('\n').map((l) => l.trim());
     for (const p of ['node_modules', 'build', '.git']) assert.ok(ignored.includes(p), p);
+  });
+
+  it('the pruned image has every package the CLI imports (runtime imports are dependencies, not devDependencies)', () => {
+    const pkg = JSON.parse(readFileSync(`${REPO}package.json`, 'utf8')) as { dependencies: Record<string, string> };
+    const files = (readdirSync(`${REPO}src`, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.length > 10);
+    const missing = new Set<string>();
+    for (const f of files) {
+      const text = readFileSync(`${REPO}src/${f}`, 'utf8');
+      const specifiers = [
+        ...[...text.matchAll(/^\s*(?:import|export)\s+(?!type\b)[^;]*?\sfrom\s+'([^']+)'/gms)].map((m) => m[1]!),
+        ...[...text.matchAll(/^\s*import\s+'([^']+)'/gm)].map((m) => m[1]!),
+        ...[...text.matchAll(/\b(?:import|require)\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!),
+      ];
+      for (const spec of specifiers) {
+        if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+        if (!pkg.dependencies[name]) missing.add(`${name} (src/${f})`);
+      }
+    }
+    assert.deepEqual([...missing], [], 'npm prune --omit=dev would remove these');
   });
 
   it('starts the CLI, so compose commands are shadowmesh subcommands', () => {
