@@ -4,10 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { CollectorConfig } from './config.js';
 import { registerAuthHooks } from './api/auth-hooks.js';
 import { registerHealthRoutes } from './api/health.js';
+import { registerMetricsRoutes } from './api/metrics.js';
 import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
-import { registerStatsRoutes } from './api/stats.js';
+import { attachDecisionFeatures } from './decision-features.js';
+import type { StatsBuilder } from './stats/stats-builder.js';
+import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
 import { Joiner } from './join/joiner.js';
+import { CollectorMetrics } from './metrics/collector-metrics.js';
+import { scrapeState } from './metrics/scrape-state.js';
 import { Repository, type Synchronous } from './store/repository.js';
 
 export const DEFAULTS = {
@@ -17,6 +22,7 @@ export const DEFAULTS = {
   joinWindowMs: 30_000,
   maxBodyBytes: 8 * 1024 * 1024,
   maxPending: 100_000,
+  maxRoutes: DEFAULT_MAX_ROUTES,
   synchronous: 'normal' as Synchronous,
 };
 
@@ -30,6 +36,7 @@ export interface CollectorOptions {
   joinWindowMs?: number;
   maxBodyBytes?: number;
   maxPending?: number;
+  maxRoutes?: number;
   synchronous?: Synchronous;
 }
 
@@ -37,6 +44,9 @@ export interface Collector {
   app: FastifyInstance;
   repo: Repository;
   joiner: Joiner;
+  /** Builds S (GET /v1/stats) with noise, join rate and feedback. */
+  stats: StatsBuilder;
+  metrics: CollectorMetrics;
   /** Listens and answers the base URL, e.g. http://127.0.0.1:8700. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -46,7 +56,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const config = options.config ?? new CollectorConfig();
   const repo = new Repository(o.db, o.synchronous);
-  const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending });
+  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats }) });
+  const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending, maxRoutes: o.maxRoutes, sides: metrics.latency });
 
   const app = Fastify({ logger: false, bodyLimit: o.maxBodyBytes, return503OnClosing: true });
   // Bodies arrive as text; the ingest layer parses them (JSON array or NDJSON)
@@ -64,8 +75,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
   registerRecordRoutes(app, joiner);
-  registerStatsRoutes(app, joiner, repo, config);
+  const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token });
   registerPairRoutes(app, repo);
+  registerMetricsRoutes(app, metrics);
 
   // Ends windows even when nobody ingests or asks, to free the pending cache.
   const ticker = setInterval(() => joiner.tick(), 1000);
@@ -76,6 +88,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     app,
     repo,
     joiner,
+    stats: decisions.stats,
+    metrics,
     async listen() {
       await app.listen({ host: o.host, port: o.port });
       const addr = app.server.address() as AddressInfo;
@@ -86,6 +100,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
+      await decisions.close();
       await app.close();
       await repo.close();
     },
