@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { register as registerCollector } from '../collector/cli.js';
 import { register as registerDemo } from '../demo/cli.js';
 import { register as registerSidecar } from '../sidecar/cli.js';
+import { reportUnknownOptionsFirst } from './unknown-first.js';
 
 const program = new Command();
 program
@@ -14,5 +15,6 @@ program
 registerCollector(program);
 registerSidecar(program);
 registerDemo(program);
+reportUnknownOptionsFirst(program);
 
 await program.parseAsync(process.argv);
