@@ -6,6 +6,7 @@ import { register as registerDemo } from '../demo/cli.js';
 import { register as registerSidecar } from '../sidecar/cli.js';
 import { register as registerControl } from './control.js';
 import { register as registerVerdict } from './verdict.js';
+import { reportUnknownOptionsFirst } from './unknown-first.js';
 
 const program = new Command();
 program
@@ -18,5 +19,6 @@ registerSidecar(program);
 registerDemo(program);
 registerVerdict(program);
 registerControl(program);
+reportUnknownOptionsFirst(program);
 
 await program.parseAsync(process.argv);

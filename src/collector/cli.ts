@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { createCollector, DEFAULTS } from './server.js';
+import { describeListenError } from './listen-error.js';
 import { SchemaError } from './store/repository.js';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -92,7 +93,15 @@ export function register(program: Command): void {
         }
         throw err;
       }
-      const url = await collector.listen();
+      let url: string;
+      try {
+        url = await collector.listen();
+      } catch (err) {
+        // A taken port is a plain operator mistake: one line, not a stack trace.
+        process.stderr.write(`shadowmesh collector: ${describeListenError(err, flags.host, flags.port)}\n`);
+        await collector.close().catch(() => {});
+        process.exit(1);
+      }
       process.stdout.write(`listening on ${url}\n`);
 
       let stopping = false;
