@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCollectorToExit, tempDir } from './helpers.js';
 
+/** The lines meant for a person: the structured log (JSON lines, also on stderr) aside. */
 function lines(s: string): string[] {
-  return s.split('\n').filter((l) => l.trim() !== '');
+  return s.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
 }
 
 test('a port already in use: one line naming host:port, exit 1', async (t) => {
