@@ -19,8 +19,9 @@ import {
 } from "./metrics";
 import { buildMirrorHeaders, inList } from "./mirror";
 import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
-import { Reporter } from "./reporter";
-import { PendingCall, recycleCall, takeCall, trackCall } from "./calls";
+import { COLLECTOR_TIMEOUT_MS, Reporter } from "./reporter";
+import { PendingCall, dropCalls, recycleCall, takeCall, trackCall } from "./calls";
+import { Drain } from "./drain";
 import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
 import { isSampled } from "./sampling";
 import { bodyRoom, giveBody, setBodyBudget, takeBody } from "./budget";
@@ -76,6 +77,8 @@ export class ShadowRoot extends RootContext {
   ticks: u32 = 0;
   /** Copies sent and not answered yet; capped at max_queued_records so a shadow that never answers (timeout 0) cannot grow memory. */
   shadowInFlight: i32 = 0;
+  /** Set once Envoy removes this root (proxy_on_done answered false). */
+  drain: Drain = new Drain();
 
   onConfigure(configSize: u32): bool {
     refreshLogLevel();
@@ -98,6 +101,7 @@ export class ShadowRoot extends RootContext {
       if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
     }
     writeSource(this.source, message.ptr, message.len);
+    this.reporter.rootId = this.id;
     this.reporter.configure(cfg, outPairs);
     setBodyBudget(cfg.bodyBudgetBytes);
     setTickPeriod(cfg.flushIntervalMs);
@@ -107,14 +111,30 @@ export class ShadowRoot extends RootContext {
   onTick(): void {
     this.reporter.flush();
     pushMetrics();
+    if (this.drain.active) this.drain.step(this.idle());
     // The log level may change at run time; asking every 16 ticks is often enough.
     if ((++this.ticks & 15) == 0) refreshLogLevel();
   }
 
+  /** Nothing queued, no batch or copy waiting for an answer. */
+  idle(): bool {
+    return this.reporter.count == 0 && this.reporter.inflight == 0 && this.shadowInFlight == 0;
+  }
+
+  /** Removed by the host: done at once only if nothing would be lost (see drain.ts). */
   onDone(): bool {
     this.reporter.flush();
     pushMetrics();
-    return true;
+    const cfg = this.cfg;
+    if (cfg === null || this.idle()) return true;
+    this.drain.start(cfg.shadowTimeoutMs, COLLECTOR_TIMEOUT_MS);
+    // Ticks check the deadline and flush what late streams record: keep them frequent.
+    if (cfg.flushIntervalMs > 1000) setTickPeriod(1000);
+    return false;
+  }
+
+  onDelete(): void {
+    dropCalls(this.id);
   }
 
   newStream(id: u32): StreamContext {
@@ -146,6 +166,12 @@ export class ShadowRoot extends RootContext {
       this.shadowAnswered(call, headers, bodySize, trailers);
     }
     recycleCall(call);
+    if (this.drain.active) {
+      // While removed, send the copy's record now rather than at the next tick.
+      this.reporter.flush();
+      pushMetrics();
+      this.drain.step(this.idle());
+    }
   }
 
   private shadowAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
@@ -370,7 +396,7 @@ export class ShadowStream extends StreamContext {
         this.requestBody.ptr, this.requestBody.len, cfg.shadowTimeoutMs);
       if (r == RESULT_OK) {
         // The answer comes to the root later; remember what its record needs.
-        const call = trackCall(lastToken);
+        const call = trackCall(lastToken, root.id);
         call.prefix.from(this.prefix);
         call.startNs = start;
         root.shadowInFlight++;

@@ -39,6 +39,7 @@ export class Reporter {
   maxRecords: i32 = 64;
   maxBytes: i32 = 1048576;
   maxQueued: i32 = 4096;
+  rootId: u32 = 0;
 
   configure(cfg: Config, scratch: PairTable): void {
     this.cluster = cfg.collectorCluster;
@@ -81,7 +82,7 @@ export class Reporter {
     this.batch.byte(93);
     const r = httpCall(this.cluster, this.headers.ptr, this.headers.len, this.batch.ptr, this.batch.len, COLLECTOR_TIMEOUT_MS);
     if (r == RESULT_OK) {
-      trackCall(lastToken).records = this.count;
+      trackCall(lastToken, this.rootId).records = this.count;
       this.inflight += this.count;
     } else {
       bump(M_COLLECTOR_FAILURES);
