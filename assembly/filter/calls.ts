@@ -8,6 +8,8 @@ export class PendingCall {
   records: i32 = -1;
   /** The root context that made the call (calls belong to their root). */
   root: u32 = 0;
+  /** For a copy: which target it went to (COPY_SHADOW, COPY_BASELINE in copies.ts). */
+  target: i32 = 0;
   prefix: ByteBuf = new ByteBuf();
   startNs: u64 = 0;
 }
@@ -27,6 +29,7 @@ export function trackCall(token: u32, root: u32): PendingCall {
   }
   c.records = -1;
   c.root = root;
+  c.target = 0;
   c.startNs = 0;
   c.prefix.clear();
   calls.set(token, c);

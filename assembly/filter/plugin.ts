@@ -15,15 +15,17 @@ import { Config, ROLE_AUTO, ROLE_PRODUCTION, ROLE_SHADOW, parseConfig } from "./
 import { hexId, isValidId } from "./ids";
 import { writeJsonString } from "./json";
 import {
-  bump, defineMetrics, pushMetrics, M_BODY_OVER_BUDGET, M_BODY_TOO_LARGE, M_MIRRORED, M_SAMPLED_OUT, M_SHADOW_FAILURES,
+  bump, defineMetrics, pushMetrics, M_BODY_OVER_BUDGET, M_BODY_TOO_LARGE, M_SAMPLED_OUT,
 } from "./metrics";
 import { buildMirrorHeaders, inList } from "./mirror";
 import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
+import { COPY_BASELINE, COPY_SHADOW, baselineTarget, configureCopies, copyTarget, sendCopy, shadowTarget } from "./copies";
 import { COLLECTOR_TIMEOUT_MS, Reporter } from "./reporter";
-import { PendingCall, dropCalls, recycleCall, takeCall, trackCall } from "./calls";
+import { PendingCall, dropCalls, recycleCall, takeCall } from "./calls";
 import { Drain } from "./drain";
 import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
 import { isSampled } from "./sampling";
+import { resetControl, sampleThreshold } from "./control";
 import { bodyRoom, giveBody, setBodyBudget, takeBody } from "./budget";
 
 const H_PATH = String.UTF8.encode(":path");
@@ -39,8 +41,6 @@ const P_XDS_NODE_ID = String.UTF8.encode("xds\0node\0id");
 const P_NODE_ID = String.UTF8.encode("node\0id");
 const E_RESET = String.UTF8.encode("reset");
 const E_TIMEOUT = String.UTF8.encode("timeout");
-const E_REJECTED = String.UTF8.encode("rejected");
-const E_OVERLOADED = String.UTF8.encode("overloaded");
 const ENVOY_TIMEOUT_BODY = String.UTF8.encode("upstream request timeout");
 // Envoy's async client answers a call it could not connect with a local reply,
 // not a reset: these bodies mean the shadow never answered.
@@ -75,8 +75,6 @@ export class ShadowRoot extends RootContext {
   source: ByteBuf = new ByteBuf();
   freeStreams: ShadowStream[] = [];
   ticks: u32 = 0;
-  /** Copies sent and not answered yet; capped at max_queued_records so a shadow that never answers (timeout 0) cannot grow memory. */
-  shadowInFlight: i32 = 0;
   /** Set once Envoy removes this root (proxy_on_done answered false). */
   drain: Drain = new Drain();
 
@@ -103,6 +101,8 @@ export class ShadowRoot extends RootContext {
     writeSource(this.source, message.ptr, message.len);
     this.reporter.rootId = this.id;
     this.reporter.configure(cfg, outPairs);
+    configureCopies(cfg);
+    resetControl(cfg);
     setBodyBudget(cfg.bodyBudgetBytes);
     setTickPeriod(cfg.flushIntervalMs);
     return true;
@@ -110,6 +110,7 @@ export class ShadowRoot extends RootContext {
 
   onTick(): void {
     this.reporter.flush();
+    this.reporter.poll();
     pushMetrics();
     if (this.drain.active) this.drain.step(this.idle());
     // The log level may change at run time; asking every 16 ticks is often enough.
@@ -118,7 +119,8 @@ export class ShadowRoot extends RootContext {
 
   /** Nothing queued, no batch or copy waiting for an answer. */
   idle(): bool {
-    return this.reporter.count == 0 && this.reporter.inflight == 0 && this.shadowInFlight == 0;
+    return this.reporter.count == 0 && this.reporter.inflight == 0 &&
+      copyTarget(COPY_SHADOW).inFlight == 0 && copyTarget(COPY_BASELINE).inFlight == 0;
   }
 
   /** Removed by the host: done at once only if nothing would be lost (see drain.ts). */
@@ -160,10 +162,10 @@ export class ShadowRoot extends RootContext {
     const call = takeCall(token);
     if (call === null) return;
     if (call.records >= 0) {
-      this.reporter.onResponse(call, headers, inPairs, pairsBytes);
+      this.reporter.onResponse(call, headers, inPairs, pairsBytes, bodySize);
     } else {
-      this.shadowInFlight--;
-      this.shadowAnswered(call, headers, bodySize, trailers);
+      copyTarget(call.target).inFlight--;
+      this.copyAnswered(call, headers, bodySize, trailers);
     }
     recycleCall(call);
     if (this.drain.active) {
@@ -174,7 +176,8 @@ export class ShadowRoot extends RootContext {
     }
   }
 
-  private shadowAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
+  /** The answer to a shadow or baseline copy becomes that side's record. */
+  private copyAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
     const cfg = this.cfg;
     if (cfg === null) return;
     const now = monoNanos();
@@ -221,9 +224,10 @@ export class ShadowRoot extends RootContext {
         truncated = false;
       }
     }
-    if (status == 0) bump(M_SHADOW_FAILURES);
+    const target = copyTarget(p.target);
+    target.outcome(status, now);
     record.clear();
-    writeRecord(record, p.prefix, ROLE_FIELD_SHADOW, status, error, latency, null, headersJson, bodyScratch, truncated, this.source);
+    writeRecord(record, p.prefix, target.roleField, status, error, latency, null, headersJson, bodyScratch, truncated, this.source);
     this.reporter.add(record);
     bodyScratch.reset(KEEP_BYTES);
   }
@@ -232,8 +236,12 @@ export class ShadowRoot extends RootContext {
 export class ShadowStream extends StreamContext {
   /** The request matched a route and is recorded (sampled, or seen by a shadow). */
   recording: bool = false;
-  /** A filter-driven copy is to be sent at the end of the request. */
+  /** The request matched a route and carries a correlation id (sampled or not). */
+  tagged: bool = false;
+  /** A filter-driven copy (shadow, baseline or both) is to be sent at the end of the request. */
   mirroring: bool = false;
+  copyShadow: bool = false;
+  copyBaseline: bool = false;
   mirrorDone: bool = false;
   requestTooLarge: bool = false;
   role: i32 = ROLE_PRODUCTION;
@@ -244,13 +252,17 @@ export class ShadowStream extends StreamContext {
   prefix: ByteBuf = new ByteBuf();
   requestBody: ByteBuf = new ByteBuf();
   mirrorHeaders: ByteBuf = new ByteBuf();
+  baselineHeaders: ByteBuf = new ByteBuf();
   responseHeaders: ByteBuf = new ByteBuf();
   responseBody: ByteBuf = new ByteBuf();
 
   reset(): void {
     giveBody(this.requestBody.len + this.responseBody.len);
     this.recording = false;
+    this.tagged = false;
     this.mirroring = false;
+    this.copyShadow = false;
+    this.copyBaseline = false;
     this.mirrorDone = false;
     this.requestTooLarge = false;
     this.status = -1;
@@ -259,6 +271,7 @@ export class ShadowStream extends StreamContext {
     this.prefix.reset(KEEP_BYTES);
     this.requestBody.reset(KEEP_BYTES);
     this.mirrorHeaders.reset(KEEP_BYTES);
+    this.baselineHeaders.reset(KEEP_BYTES);
     this.responseHeaders.reset(KEEP_BYTES);
     this.responseBody.reset(KEEP_BYTES);
   }
@@ -269,6 +282,7 @@ export class ShadowStream extends StreamContext {
     this.prefix.release();
     this.requestBody.release();
     this.mirrorHeaders.release();
+    this.baselineHeaders.release();
     this.responseHeaders.release();
     this.responseBody.release();
   }
@@ -323,6 +337,7 @@ export class ShadowStream extends StreamContext {
       }
       replaceHeader(MAP_REQUEST_HEADERS, cfg.correlationHeader, id.ptr, id.len);
     }
+    this.tagged = true;
 
     // Like Envoy's own mirroring, leave tunnels alone: an upgrade or CONNECT is tagged only.
     if (upgrade >= 0 || bytesEqual(methodPtr, methodLen, changetype<usize>(V_CONNECT), V_CONNECT.byteLength)) {
@@ -330,28 +345,38 @@ export class ShadowStream extends StreamContext {
     }
 
     if (role == ROLE_PRODUCTION) {
-      const threshold = route == ROUTE_ALL ? cfg.samplePercent * 100 : unchecked(cfg.routes[route]).threshold;
-      if (!isSampled(id.ptr, id.len, threshold)) {
+      if (!isSampled(id.ptr, id.len, sampleThreshold(cfg, route))) {
         bump(M_SAMPLED_OUT);
         return ACTION_CONTINUE;
       }
     }
 
-    this.recording = true;
     // Durations from the monotonic clock; ts_ms is wall time.
     this.startNs = monoNanos();
     const wallNs = nowNanos();
+    let copyShadow = false, copyBaseline = false;
+    if (role == ROLE_PRODUCTION) {
+      // An open breaker skips the whole request: no copy and no production record, so the
+      // collector sees fewer pairs, not sides that can never pair.
+      if (shadowTarget.enabled && !shadowTarget.admit(this.startNs)) return ACTION_CONTINUE;
+      copyShadow = shadowTarget.enabled;
+      copyBaseline = baselineTarget.enabled && baselineTarget.admit(this.startNs);
+    }
+    this.recording = true;
     routeJson.clear();
     if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
     else routeJson.buf(unchecked(cfg.routes[route]).nameJson);
     this.prefix.clear();
     writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (wallNs + 500) / 1000000);
 
-    if (role == ROLE_PRODUCTION && cfg.shadowCluster !== null) {
+    if (copyShadow || copyBaseline) {
       this.mirroring = true;
+      this.copyShadow = copyShadow;
+      this.copyBaseline = copyBaseline;
       const authPtr = authority >= 0 ? inPairs.valPtr(authority) : 0;
       const authLen = authority >= 0 ? inPairs.valLen(authority) : 0;
-      buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.mirrorHeaders);
+      if (copyShadow) buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.mirrorHeaders);
+      if (copyBaseline) buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.baselineHeaders, true);
       if (endOfStream) this.endOfRequest(true);
     }
     return ACTION_CONTINUE;
@@ -389,32 +414,22 @@ export class ShadowStream extends StreamContext {
     if (this.requestTooLarge) return;
     const root = changetype<ShadowRoot>(this.root);
     const cfg = root.cfg!;
-    let error = E_OVERLOADED;
-    if (root.shadowInFlight < cfg.maxQueuedRecords) {
-      const start = atHeaders ? this.startNs : monoNanos();
-      const r = httpCall(cfg.shadowCluster!, this.mirrorHeaders.ptr, this.mirrorHeaders.len,
-        this.requestBody.ptr, this.requestBody.len, cfg.shadowTimeoutMs);
-      if (r == RESULT_OK) {
-        // The answer comes to the root later; remember what its record needs.
-        const call = trackCall(lastToken, root.id);
-        call.prefix.from(this.prefix);
-        call.startNs = start;
-        root.shadowInFlight++;
-        bump(M_MIRRORED);
-        return;
-      }
-      // Refused inline (no healthy upstream, unknown cluster): no callback will come.
-      error = E_REJECTED;
+    const now = atHeaders ? this.startNs : monoNanos();
+    if (this.copyShadow) {
+      sendCopy(COPY_SHADOW, cfg, this.mirrorHeaders, this.requestBody, this.prefix, now, now, record, root.source, root.reporter);
     }
-    bump(M_SHADOW_FAILURES);
-    record.clear();
-    writeRecord(record, this.prefix, ROLE_FIELD_SHADOW, 0, error, 0, null, null, null, false, root.source);
-    root.reporter.add(record);
+    if (this.copyBaseline) {
+      sendCopy(COPY_BASELINE, cfg, this.baselineHeaders, this.requestBody, this.prefix, now, now, record, root.source, root.reporter);
+    }
   }
 
   onResponseHeaders(headers: u32, endOfStream: bool): i32 {
-    if (!this.recording) return ACTION_CONTINUE;
+    if (!this.tagged) return ACTION_CONTINUE;
     const cfg = changetype<ShadowRoot>(this.root).cfg!;
+    // Opt-in (debug_response_header): hand the id to the caller so one request can be looked up.
+    const debug = cfg.debugResponseHeader;
+    if (debug !== null) replaceHeader(MAP_RESPONSE_HEADERS, debug, this.corrId.ptr, this.corrId.len);
+    if (!this.recording) return ACTION_CONTINUE;
     const n = readHeaderMap(MAP_RESPONSE_HEADERS, inPairs, pairsBytes);
     const out = this.responseHeaders;
     beginHeaders(out);

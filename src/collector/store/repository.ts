@@ -11,6 +11,11 @@ import type { DistributionShift } from '../stats/score-distributions.js';
 import type { PairPage, PairPageQuery } from './pair-pages.js';
 import type { Role } from '../types.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { DECISION_TABLES_SQL } from './decision-tables.js';
+import { DecisionStore } from './decision-store.js';
+import { FeedbackStore } from './feedback-store.js';
+import { NoiseStore } from './noise-store.js';
+import { addMissingColumns } from './added-columns.js';
 
 export type Synchronous = 'normal' | 'full';
 
@@ -34,6 +39,7 @@ export interface PairRow {
   late: number;
   diffs: string;
   created_ms: number;
+  compare_note: string | null;
 }
 
 export interface NewPair {
@@ -48,6 +54,7 @@ export interface NewPair {
   late: boolean;
   diffs: string;
   createdMs: number;
+  compareNote?: string | null;
 }
 
 export interface RecordScanRow {
@@ -68,6 +75,11 @@ const b = (v: boolean): number => (v ? 1 : 0);
 
 type PredictionRow = PredictionSample;
 
+/** An error of SQLite itself (busy, full, I/O, constraint), not of the code calling it. */
+export function isStorageError(err: unknown): boolean {
+  return err instanceof Database.SqliteError;
+}
+
 /** The file was written by a collector with another table layout. */
 export class SchemaError extends Error {}
 
@@ -77,6 +89,10 @@ export class Repository {
   private readonly ids: IdIndex;
   private readonly reader: ReaderThread;
   private readonly stmt;
+  /** Ground-truth labels, noise triples, last decisions and control (decision-tables.ts). */
+  readonly feedback: FeedbackStore;
+  readonly noise: NoiseStore;
+  readonly decisions: DecisionStore;
 
   constructor(file: string, synchronous: Synchronous = 'normal', idFlushAt?: number) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -102,6 +118,8 @@ export class Repository {
       throw new SchemaError(`${file}: database has schema version ${found}, this collector uses ${SCHEMA_VERSION}; use another --db file`);
     }
     this.db.exec(SCHEMA_SQL);
+    this.db.exec(DECISION_TABLES_SQL);
+    addMissingColumns(this.db);
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, createRequire(import.meta.url).resolve('better-sqlite3'));
 
@@ -112,8 +130,8 @@ export class Repository {
       ),
       sideBySeq: db.prepare<[number], SideRow & { role: Role }>('SELECT seq, role, route, arrival_ms, record FROM records WHERE seq = ?'),
       insertPair: db.prepare(
-        `INSERT INTO pairs (prod_seq, shadow_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pairs (prod_seq, shadow_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms, compare_note)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       pairByProdSeq: db.prepare<[number], PairRow>('SELECT * FROM pairs WHERE prod_seq = ?'),
       insertPrediction: db.prepare(
@@ -134,6 +152,9 @@ export class Repository {
       ),
     };
     this.ids = new IdIndex(db, idFlushAt);
+    this.feedback = new FeedbackStore(db);
+    this.noise = new NoiseStore(db);
+    this.decisions = new DecisionStore(db);
     this.reader = new ReaderThread(file, db);
   }
 
@@ -166,6 +187,7 @@ export class Repository {
       p.prodSeq,
       p.shadowSeq,
       p.id, p.route, b(p.statusMatch), b(p.bodyMatch), b(p.match), b(p.truncated), b(p.late), p.diffs, p.createdMs,
+      p.compareNote ?? null,
     ).lastInsertRowid);
   }
 
@@ -214,6 +236,16 @@ export class Repository {
       return result;
     })();
   }
+
+  /** Runs fn inside the current transaction as a savepoint: undone alone when it throws. */
+  savepoint<T>(fn: () => T): T {
+    // One wrapper made once: better-sqlite3 runs a transaction function called inside
+    // another transaction as SAVEPOINT … RELEASE, or ROLLBACK TO on a throw.
+    this.savepointRunner ??= this.db.transaction((f: () => unknown) => f());
+    return this.savepointRunner(fn) as T;
+  }
+
+  private savepointRunner: ((fn: () => unknown) => unknown) | undefined;
 
   /** After a rolled-back transaction: forget what it added in memory. */
   reloadIds(): void {
