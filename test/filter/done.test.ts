@@ -86,3 +86,20 @@ test('a stream still running when the plugin is removed is recorded and flushed 
   assert.equal(vm.closed, true);
   assert.deepEqual(got.map((r) => r.id).sort(), ['before', 'late']);
 });
+
+test('a baseline copy still in flight also keeps the removed root until its record is delivered', async () => {
+  const vm = await startFilter({ shadow_cluster: 'shadow', baseline_cluster: 'baseline', flush_interval_ms: 60000 },
+    { clusters: ['shadow', 'baseline', 'collector'] });
+  exchange(vm, { headers: [['x-request-id', 'bl-1']] });
+  for (const c of vm.takeHttpCalls('shadow')) vm.respond(c, { status: 200 });
+  const [baseline] = vm.takeHttpCalls('baseline');
+  assert.ok(baseline);
+  assert.equal(vm.close(), false);
+  const got: RecordJson[] = [];
+  records(vm, got);
+  assert.equal(vm.closed, false, 'the baseline copy is unanswered');
+  vm.respond(baseline, { status: 200, body: 'base' });
+  records(vm, got);
+  assert.equal(vm.closed, true);
+  assert.deepEqual(got.map((r) => r.role).sort(), ['baseline', 'production', 'shadow']);
+});
