@@ -24,6 +24,18 @@ interface CollectorFlags {
   maxBodyBytes: number;
   maxPending: number;
   sync: 'normal' | 'full';
+  alertWebhook: string[];
+}
+
+function webhookUrl(value: string, previous: string[]): string[] {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be an http:// or https:// URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError('must be an http:// or https:// URL');
+  return [...previous, value];
 }
 
 export function register(program: Command): void {
@@ -40,6 +52,7 @@ export function register(program: Command): void {
     .option('--max-body-bytes <n>', 'largest accepted request body', integer(1), DEFAULTS.maxBodyBytes)
     .option('--max-pending <n>', 'pending sides kept in memory; more wait in SQLite only', integer(0), DEFAULTS.maxPending)
     .addOption(new Option('--sync <mode>', 'SQLite synchronous mode: normal survives a process crash, full also a power loss').choices(['normal', 'full']).default('normal'))
+    .option('--alert-webhook <url>', 'POST a Slack-compatible message here when a verdict changes (repeatable)', webhookUrl, [])
     .action(async (flags: CollectorFlags) => {
       let config;
       try {
@@ -64,6 +77,7 @@ export function register(program: Command): void {
           maxBodyBytes: flags.maxBodyBytes,
           maxPending: flags.maxPending,
           synchronous: flags.sync,
+          alertWebhooks: flags.alertWebhook,
         });
       } catch (err) {
         // A database that cannot be used is a start-up configuration error, like a bad --config.

@@ -6,7 +6,10 @@ import { registerAuthHooks } from './api/auth-hooks.js';
 import { registerHealthRoutes } from './api/health.js';
 import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
-import { registerStatsRoutes } from './api/stats.js';
+import { attachDecisionFeatures } from './decision-features.js';
+import type { StatsBuilder } from './stats/stats-builder.js';
+import type { RemoteControl } from './control/remote-control.js';
+import type { VerdictKeeper } from './verdict/verdict-keeper.js';
 import { Joiner } from './join/joiner.js';
 import { Repository, type Synchronous } from './store/repository.js';
 
@@ -31,12 +34,20 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   maxPending?: number;
   synchronous?: Synchronous;
+  /** POSTed on every decision change (contract §3.1). */
+  alertWebhooks?: string[];
 }
 
 export interface Collector {
   app: FastifyInstance;
   repo: Repository;
   joiner: Joiner;
+  /** Builds S (GET /v1/stats) with noise, join rate and feedback. */
+  stats: StatsBuilder;
+  /** verdict(route?) → the current verdict; webhookFailures; lastDecisions(). */
+  verdicts: VerdictKeeper;
+  /** `control.current`: what POST /v1/records answers carry. */
+  control: RemoteControl;
   /** Listens and answers the base URL, e.g. http://127.0.0.1:8700. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -64,7 +75,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
   registerRecordRoutes(app, joiner);
-  registerStatsRoutes(app, joiner, repo, config);
+  const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
   registerPairRoutes(app, repo);
 
   // Ends windows even when nobody ingests or asks, to free the pending cache.
@@ -76,6 +87,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     app,
     repo,
     joiner,
+    stats: decisions.stats,
+    verdicts: decisions.verdicts,
+    control: decisions.control,
     async listen() {
       await app.listen({ host: o.host, port: o.port });
       const addr = app.server.address() as AddressInfo;
@@ -86,6 +100,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
+      decisions.close();
       await app.close();
       await repo.close();
     },

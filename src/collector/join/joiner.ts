@@ -4,13 +4,13 @@
 // rebuilt from the database (rebuild()), which is what a restart does.
 import type { CollectorConfig } from '../config.js';
 import { comparePair } from '../compare/compare-pair.js';
-import { predictionSample } from '../compare/prediction.js';
+import { predictionSample, type PredictionSample } from '../compare/prediction.js';
 import { recordError } from '../ingest/record-schema.js';
 import type { BodyItem } from '../ingest/body.js';
 import type { Repository } from '../store/repository.js';
 import { fieldPaths } from '../stats/route-stats.js';
 import { StatsBook } from '../stats/stats-book.js';
-import type { Diff, IngestError, IngestResult, Role, ShadowRecord } from '../types.js';
+import type { Comparison, Diff, IngestError, IngestResult, Role, ShadowRecord } from '../types.js';
 import { PendingCache } from './pending-cache.js';
 import { JoinWindow } from './window.js';
 
@@ -21,10 +21,30 @@ export interface JoinerOptions {
   clock?: () => number;
 }
 
+/** What later stages (feedback, noise) hear about, inside the batch's transaction. */
+export interface PairEvent {
+  id: string;
+  pairSeq: number;
+  production: ShadowRecord;
+  shadow: ShadowRecord;
+  comparison: Comparison;
+  sample: PredictionSample | null;
+}
+
+export interface JoinListener {
+  /** A production/shadow pair was made and stored. */
+  pair?(e: PairEvent): void;
+  /** A new baseline side was stored. */
+  baseline?(r: ShadowRecord): void;
+  /** The joiner rebuilt its state from the database (after a rolled-back batch). */
+  rebuilt?(): void;
+}
+
 const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'production');
 
 export class Joiner {
   readonly stats = new StatsBook();
+  readonly listeners: JoinListener[] = [];
   private readonly window: JoinWindow;
   private readonly cache: PendingCache;
   private readonly clock: () => number;
@@ -87,7 +107,10 @@ export class Joiner {
     if (seq === null) return; // duplicate
     const own = this.stats.route(r.route);
     own.countSide(r.role, r.status, r.latency_ms);
-    if (r.role === 'baseline') return;
+    if (r.role === 'baseline') {
+      for (const l of this.listeners) l.baseline?.(r);
+      return;
+    }
 
     const partnerRole = partnerOf(r.role);
     const cached = this.cache.take(r.id);
@@ -126,13 +149,15 @@ export class Joiner {
     });
     const routeStats = this.stats.route(production.route);
     routeStats.countPair(c, late, fieldPaths(c.diffs));
+    let sample: PredictionSample | null = null;
     if (rules.prediction) {
-      const sample = predictionSample(rules.prediction, production, shadow);
+      sample = predictionSample(rules.prediction, production, shadow);
       if (sample) {
         this.repo.insertPrediction(pairSeq, production.route, sample);
         routeStats.predictionStats().add(sample);
       }
     }
+    for (const l of this.listeners) l.pair?.({ id: r.id, pairSeq, production, shadow, comparison: c, sample });
   }
 
   /** Recomputes every aggregate and the pending state from the database. */
@@ -162,6 +187,7 @@ export class Joiner {
       }
       if (lone.arrival_ms > this.lastNow) this.lastNow = lone.arrival_ms;
     }
+    for (const l of this.listeners) l.rebuilt?.();
   }
 
   /** For /healthz and the memory bench: how much join state is held in memory. */
