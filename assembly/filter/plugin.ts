@@ -35,6 +35,8 @@ const H_REQUEST_ID = String.UTF8.encode("x-request-id");
 const H_UPGRADE = String.UTF8.encode("upgrade");
 const V_CONNECT = String.UTF8.encode("CONNECT");
 const P_RESPONSE_CODE = String.UTF8.encode("response\0code");
+// Envoy 1.33 serves the node only as xds.node; older versions as node.
+const P_XDS_NODE_ID = String.UTF8.encode("xds\0node\0id");
 const P_NODE_ID = String.UTF8.encode("node\0id");
 const E_RESET = String.UTF8.encode("reset");
 const E_TIMEOUT = String.UTF8.encode("timeout");
@@ -89,7 +91,10 @@ export class ShadowRoot extends RootContext {
     this.cfg = cfg;
     defineMetrics();
     message.clear();
-    if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
+    if (getProperty(P_XDS_NODE_ID, message) != RESULT_OK || message.len == 0) {
+      message.clear();
+      if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
+    }
     writeSource(this.source, message.ptr, message.len);
     this.reporter.configure(cfg, outPairs);
     configureCopies(cfg);
