@@ -6,11 +6,13 @@ import type { CollectorConfig } from '../config.js';
 import { comparePair } from '../compare/compare-pair.js';
 import { predictionSample, type PredictionSample } from '../compare/prediction.js';
 import { recordError } from '../ingest/record-schema.js';
+import { storableJson } from '../ingest/storable.js';
 import type { BodyItem } from '../ingest/body.js';
-import type { Repository } from '../store/repository.js';
+import { RouteCap } from '../ingest/route-cap.js';
+import { isStorageError, type Repository } from '../store/repository.js';
 import { fieldPaths } from '../stats/route-stats.js';
 import { StatsBook } from '../stats/stats-book.js';
-import type { Comparison, Diff, IngestError, IngestResult, Role, ShadowRecord } from '../types.js';
+import type { Comparison, Diff, IngestError, IngestInternalError, IngestResult, Role, ShadowRecord } from '../types.js';
 import { PendingCache } from './pending-cache.js';
 import { JoinWindow } from './window.js';
 
@@ -19,6 +21,16 @@ export interface JoinerOptions {
   maxPending: number;
   /** Milliseconds since the epoch; injectable for tests of the in-process API. */
   clock?: () => number;
+  /** Distinct routes kept (--max-routes); unlimited when absent. */
+  maxRoutes?: number;
+  /** Sees every stored side, live and when rebuilding (the latency histograms of /metrics). */
+  sides?: SideObserver;
+}
+
+export interface SideObserver {
+  /** The aggregates are about to be recounted from the database. */
+  reset(): void;
+  side(route: string, role: Role, latencyMs: number): void;
 }
 
 /** What later stages (feedback, noise) hear about, inside the batch's transaction. */
@@ -44,6 +56,7 @@ const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'pro
 
 export class Joiner {
   readonly stats = new StatsBook();
+  readonly routeCap: RouteCap;
   readonly listeners: JoinListener[] = [];
   private readonly window: JoinWindow;
   private readonly cache: PendingCache;
@@ -60,6 +73,7 @@ export class Joiner {
     this.window = new JoinWindow(opts.joinWindowMs);
     this.cache = new PendingCache(opts.maxPending);
     this.clock = opts.clock ?? Date.now;
+    this.routeCap = new RouteCap(opts.maxRoutes ?? Infinity, this.stats.routes);
     this.rebuild();
   }
 
@@ -79,34 +93,63 @@ export class Joiner {
 
   ingest(items: readonly BodyItem[]): IngestResult {
     const errors: IngestError[] = [];
-    const valid: ShadowRecord[] = [];
+    const valid: { index: number; record: ShadowRecord; json: string }[] = [];
     for (const item of items) {
-      const reason = item.error ?? recordError(item.value);
-      if (reason === null) valid.push(item.value as ShadowRecord);
-      else errors.push({ index: item.index, error: reason });
+      const reason = item.error ?? recordError(item.value) ?? this.routeCap.check((item.value as ShadowRecord).route);
+      if (reason !== null) {
+        errors.push({ index: item.index, error: reason });
+        continue;
+      }
+      const stored = storableJson(item.value as ShadowRecord);
+      if ('error' in stored) errors.push({ index: item.index, error: stored.error });
+      else valid.push({ index: item.index, record: item.value as ShadowRecord, json: stored.json });
     }
+    const internal: IngestInternalError[] = [];
     if (valid.length > 0) {
       this.tick();
       const now = this.lastNow;
       try {
         this.repo.transaction(() => {
-          for (const r of valid) this.accept(r, now);
+          // Each record in its own savepoint: a record that fails for a reason of ours
+          // is undone alone, and the rest of the batch is still committed.
+          for (const v of valid) {
+            try {
+              this.acceptAtomically(v.record, v.json, now);
+            } catch (err) {
+              // The database failing (busy, full, I/O) is the batch's failure: nothing is
+              // committed and the sender retries. Anything else is this record's alone.
+              if (isStorageError(err)) throw err;
+              internal.push({ index: v.index, error: err });
+            }
+          }
         });
       } catch (err) {
         // The transaction rolled back; the in-memory view may be ahead of it.
         this.rebuild();
         throw err;
       }
+      if (internal.length > 0) {
+        // A failed record may have left counts behind in memory that its savepoint undid on disk.
+        this.rebuild();
+        for (const f of internal) errors.push({ index: f.index, error: 'internal error while storing this record (logged by the collector)' });
+        errors.sort((a, b) => a.index - b.index);
+      }
     }
-    return { accepted: valid.length, rejected: errors.length, errors };
+    const result: IngestResult = { accepted: valid.length - internal.length, rejected: errors.length, errors };
+    if (internal.length > 0) Object.defineProperty(result, 'internal', { value: internal, enumerable: false });
+    return result;
   }
 
-  private accept(r: ShadowRecord, now: number): void {
-    const json = JSON.stringify(r);
+  private readonly acceptAtomically = (r: ShadowRecord, json: string, now: number): void => {
+    this.repo.savepoint(() => this.accept(r, json, now));
+  };
+
+  private accept(r: ShadowRecord, json: string, now: number): void {
     const seq = this.repo.insertRecord(r.id, r.role, r.route, r.status, r.latency_ms, now, json);
     if (seq === null) return; // duplicate
     const own = this.stats.route(r.route);
     own.countSide(r.role, r.status, r.latency_ms);
+    this.opts.sides?.side(r.route, r.role, r.latency_ms);
     if (r.role === 'baseline') {
       for (const l of this.listeners) l.baseline?.(r);
       return;
@@ -146,6 +189,7 @@ export class Joiner {
       late,
       diffs: JSON.stringify(c.diffs),
       createdMs: now,
+      compareNote: c.compareNote,
     });
     const routeStats = this.stats.route(production.route);
     routeStats.countPair(c, late, fieldPaths(c.diffs));
@@ -164,11 +208,13 @@ export class Joiner {
   rebuild(): void {
     this.repo.reloadIds();
     this.stats.clear();
+    this.opts.sides?.reset();
     this.window.clear();
     this.cache.clear();
     this.lone = 0;
     for (const row of this.repo.scanRecords()) {
       this.stats.route(row.route).countSide(row.role, row.status, row.latency_ms);
+      this.opts.sides?.side(row.route, row.role, row.latency_ms);
     }
     for (const p of this.repo.scanPairs()) {
       const c = { statusMatch: p.status_match === 1, bodyMatch: p.body_match === 1, match: p.match === 1 };
