@@ -292,7 +292,8 @@ export class ShadowStream extends StreamContext {
     const cfg = root.cfg;
     if (cfg === null) return ACTION_CONTINUE;
     const n = readHeaderMap(MAP_REQUEST_HEADERS, inPairs, pairsBytes);
-    let path = -1, method = -1, authority = -1, corr = -1, requestId = -1, marker = -1, upgrade = -1;
+    let path = -1, method = -1, authority = -1, corr = -1, requestId = -1, marker = -1, upgrade = -1, meshMirror = -1;
+    const meshHeader = cfg.meshMirrorHeader;
     for (let i = 0; i < n; i++) {
       const kn = inPairs.keyLen(i);
       if (kn > 0 && load<u8>(inPairs.keyPtr(i)) == 58) {
@@ -303,7 +304,11 @@ export class ShadowStream extends StreamContext {
       else if (requestId < 0 && isKey(i, H_REQUEST_ID)) requestId = i;
       else if (marker < 0 && isKey(i, cfg.markerHeader)) marker = i;
       else if (upgrade < 0 && isKey(i, H_UPGRADE)) upgrade = i;
+      else if (meshHeader !== null && meshMirror < 0 && isKey(i, meshHeader)) meshMirror = i;
     }
+    // Mesh-mirror mode: Envoy mirrors to whatever cluster this header names, so only the
+    // filter may set it. An empty value is "no mirror" to Envoy's router.
+    if (meshMirror >= 0 && cfg.role != ROLE_SHADOW) replaceHeader(MAP_REQUEST_HEADERS, meshHeader!, changetype<usize>(meshHeader!), 0);
     if (path < 0 || method < 0) return ACTION_CONTINUE;
     const pathPtr = inPairs.valPtr(path), pathLen = inPairs.valLen(path);
     const methodPtr = inPairs.valPtr(method), methodLen = inPairs.valLen(method);
@@ -363,6 +368,11 @@ export class ShadowStream extends StreamContext {
       copyBaseline = baselineTarget.enabled && baselineTarget.admit(this.startNs);
     }
     this.recording = true;
+    if (meshHeader !== null && role == ROLE_PRODUCTION) {
+      // Envoy's mirror policy reads the cluster from this header: exactly the sampled requests are mirrored.
+      const cluster = cfg.meshMirrorCluster!;
+      replaceHeader(MAP_REQUEST_HEADERS, meshHeader, changetype<usize>(cluster), cluster.byteLength);
+    }
     routeJson.clear();
     if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
     else routeJson.buf(unchecked(cfg.routes[route]).nameJson);
