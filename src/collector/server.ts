@@ -10,6 +10,8 @@ import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
 import { attachDecisionFeatures } from './decision-features.js';
 import type { StatsBuilder } from './stats/stats-builder.js';
+import type { RemoteControl } from './control/remote-control.js';
+import type { VerdictKeeper } from './verdict/verdict-keeper.js';
 import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
 import { Joiner } from './join/joiner.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
@@ -39,6 +41,8 @@ export interface CollectorOptions {
   maxPending?: number;
   maxRoutes?: number;
   synchronous?: Synchronous;
+  /** POSTed on every decision change (contract §3.1). */
+  alertWebhooks?: string[];
 }
 
 export interface Collector {
@@ -47,6 +51,10 @@ export interface Collector {
   joiner: Joiner;
   /** Builds S (GET /v1/stats) with noise, join rate and feedback. */
   stats: StatsBuilder;
+  /** verdict(route?) → the current verdict; webhookFailures; lastDecisions(). */
+  verdicts: VerdictKeeper;
+  /** `control.current`: what POST /v1/records answers carry. */
+  control: RemoteControl;
   metrics: CollectorMetrics;
   /** Listens and answers the base URL, e.g. http://127.0.0.1:8700. */
   listen(): Promise<string>;
@@ -57,7 +65,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const config = options.config ?? new CollectorConfig();
   const repo = new Repository(o.db, o.synchronous);
-  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats }) });
+  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats, verdicts: decisions.verdicts, control: decisions.control }) });
   const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending, maxRoutes: o.maxRoutes, sides: metrics.latency });
 
   const app = Fastify({ logger: false, bodyLimit: o.maxBodyBytes, return503OnClosing: true });
@@ -76,7 +84,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
   registerRecordRoutes(app, joiner);
-  const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token });
+  const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
   registerPairRoutes(app, repo);
   registerMetricsRoutes(app, metrics);
   registerDashboardRoutes(app, { readToken: o.readToken });
@@ -91,6 +99,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     repo,
     joiner,
     stats: decisions.stats,
+    verdicts: decisions.verdicts,
+    control: decisions.control,
     metrics,
     async listen() {
       await app.listen({ host: o.host, port: o.port });
@@ -102,7 +112,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
-      await decisions.close();
+      decisions.close();
       await app.close();
       await repo.close();
     },

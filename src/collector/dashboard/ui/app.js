@@ -54,7 +54,7 @@ function el(tag, attrs = {}, ...children) {
 /** @param {number|null|undefined} x */
 const pct = (x) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(2)}%`);
 /** @param {number|null|undefined} x */
-const num = (x) => (x === null || x === undefined ? '–' : Number.isInteger(x) ? String(x) : x.toPrecision(4));
+const num = (x) => (x === null || x === undefined ? '–' : Number.isInteger(x) ? String(x) : Math.abs(x) < 1e-9 ? '0' : x.toPrecision(4));
 /** @param {number|null|undefined} x */
 const ms = (x) => (x === null || x === undefined ? '–' : `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`);
 /** @param {unknown} v */
@@ -304,11 +304,11 @@ function renderRoute(route, s, verdict, mismatches) {
   /** @type {Noise[]} */ const noise = s.noise ?? [];
   const tail = [
     el('h4', {}, 'Top differing fields'),
-    fields.length === 0 ? el('p', { class: 'empty' }, 'No body field differs.') : table(['path', 'pairs'], fields.slice(0, 10).map((f) => [f.path, String(f.diffs)]), [1]),
+    fields.length === 0 ? el('p', { class: 'empty' }, 'No body field differs.') : table(['path', 'pairs'], fields.slice(0, 10).map((f) => [f.path, String(f.diffs)]), [1], 'fields'),
     el('h4', {}, 'Noise paths (learned from the baseline)'),
     noise.length === 0
       ? el('p', { class: 'empty' }, 'None learned.')
-      : table(['path', 'baseline diffs', 'shadow diffs', 'triples'], noise.map((n) => [n.path, String(n.baseline_diffs), String(n.shadow_diffs), String(n.triples)]), [1, 2, 3]),
+      : table(['path', 'baseline diffs', 'shadow diffs', 'triples'], noise.map((n) => [n.path, String(n.baseline_diffs), String(n.shadow_diffs), String(n.triples)]), [1, 2, 3], 'noise'),
     ...(s.prediction ? predictionSection(s.prediction) : []),
     el('h4', {}, 'Recent mismatches'),
     mismatchList(route, mismatches),
