@@ -3,7 +3,7 @@
 // route, opens a mismatch side by side, never runs a recorded script, asks for
 // nothing outside 127.0.0.1, refreshes in place, and leaves a screenshot in build/.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -68,7 +68,8 @@ test('dashboard: real Chromium against the real collector', async (t) => {
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
     const html = await page.text();
     assert.match(html, /<script src="\/ui\/app.js" type="module">/);
-    assert.doesNotMatch(html, /predict|search/); // the page carries no data
+    // The page carries no data: it is the static file, whoever asks.
+    assert.equal(html, readFileSync(join(ROOT, 'src/collector/dashboard/ui/index.html'), 'utf8'));
     assert.equal((await fetch(`${c.url}/`, { headers: { authorization: `Bearer ${READ}` } })).status, 200);
     for (const [path, type] of [['/ui/app.js', 'text/javascript'], ['/ui/app.css', 'text/css'], ['/ui/uPlot.iife.min.js', 'text/javascript'], ['/ui/uPlot.min.css', 'text/css']]) {
       const r = await fetch(`${c.url}${path!}`);
@@ -188,6 +189,15 @@ test('dashboard: real Chromium against the real collector', async (t) => {
     assert.equal(await page.locator('#pair-view img, #routes img, #pair-view script, #routes script').count(), 0);
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     await page.click('#pair-close');
+  });
+
+  await t.test('the filter narrows the routes shown', async () => {
+    await page.fill('#filter', 'sea');
+    await page.locator('.route').nth(1).waitFor({ state: 'detached' });
+    assert.deepEqual(await page.locator('.route .route-name').allTextContents(), ['search']);
+    assert.match((await page.locator('#shown').textContent()) ?? '', /Showing 1 of 3 routes/);
+    await page.fill('#filter', '');
+    await page.locator('.route').nth(2).waitFor();
   });
 
   await t.test('it refreshes itself in place', async () => {
