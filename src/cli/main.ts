@@ -3,9 +3,11 @@
 import { Command } from 'commander';
 import { register as registerCollector } from '../collector/cli.js';
 import { register as registerDemo } from '../demo/cli.js';
+import { register as registerModel } from '../demo/model-cli.js';
 import { register as registerSidecar } from '../sidecar/cli.js';
 import { register as registerControl } from './control.js';
 import { register as registerVerdict } from './verdict.js';
+import { reportUnknownOptionsFirst } from './unknown-first.js';
 
 const program = new Command();
 program
@@ -16,7 +18,9 @@ program
 registerCollector(program);
 registerSidecar(program);
 registerDemo(program);
+registerModel(program);
 registerVerdict(program);
 registerControl(program);
+reportUnknownOptionsFirst(program);
 
 await program.parseAsync(process.argv);
