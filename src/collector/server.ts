@@ -69,7 +69,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const config = options.config ?? new CollectorConfig();
   const repo = new Repository(o.db, o.synchronous);
-  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats }) });
+  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats, verdicts: decisions.verdicts, control: decisions.control }) });
   const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending, maxRoutes: o.maxRoutes, sides: metrics.latency });
 
   const app = Fastify({

@@ -3,13 +3,13 @@
 // route, opens a mismatch side by side, never runs a recorded script, asks for
 // nothing outside 127.0.0.1, refreshes in place, and leaves a screenshot in build/.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { post, rec, ROOT, startCollector, tempDir } from './helpers.js';
-import { feedback, writeConfig } from './decision-helpers.js';
+import { feedback, send, writeConfig } from './decision-helpers.js';
 
 const READ = 'r3ad-token';
 const WRITE = 'wr1te';
@@ -32,6 +32,9 @@ function records(from: number, to: number): Record<string, unknown>[] {
     const sBody = JSON.stringify({ label: i % 5 === 0 ? 1 - label : label, score: 0.25 + (i % 10) / 20, meta: { t: i % 3 === 0 ? i + 1 : i } });
     out.push(rec({ id: `p${i}`, role: 'production', route: 'predict', latency_ms: 5 + (i % 17), response_body: pBody }));
     out.push(rec({ id: `p${i}`, role: 'shadow', route: 'predict', latency_ms: 6 + (i % 23), status: i % 11 === 0 ? 503 : 200, response_body: sBody }));
+    // A baseline copy of every predict request: meta/t differs from it as often as from the shadow.
+    const bBody = JSON.stringify({ label, score: 0.25 + (i % 10) / 20, meta: { t: i % 3 === 1 ? i + 1 : i } });
+    out.push(rec({ id: `p${i}`, role: 'baseline', route: 'predict', latency_ms: 5, response_body: bBody }));
     out.push(rec({ id: `s${i}`, role: 'production', route: 'search', latency_ms: 40 + (i % 7), response_body: `{"hits":[${i}]}` }));
     out.push(rec({ id: `s${i}`, role: 'shadow', route: 'search', latency_ms: 50 + (i % 9), response_body: `{"hits":[${i}]}` }));
   }
@@ -40,7 +43,7 @@ function records(from: number, to: number): Record<string, unknown>[] {
 
 test('dashboard: real Chromium against the real collector', async (t) => {
   const dir = tempDir(t);
-  const cfg = writeConfig(dir, { routes: { predict: { prediction: { label: '/label', score: '/score' } } } });
+  const cfg = writeConfig(dir, { routes: { predict: { prediction: { label: '/label', score: '/score' }, noise: { min_triples: 10 } } } });
   const c = await startCollector(['--db', join(dir, 'c.db'), '--config', cfg, '--token', WRITE, '--read-token', READ], t);
   const w = { token: WRITE };
   assert.equal((await post(c.url, records(0, 60), w)).json.rejected, 0);
@@ -51,6 +54,9 @@ test('dashboard: real Chromium against the real collector', async (t) => {
   ];
   assert.equal((await post(c.url, xss, w)).json.accepted, 2);
   assert.equal((await feedback(c.url, Array.from({ length: 30 }, (_, i) => ({ id: `p${i}`, label: i % 3 === 0 ? 1 : 0 })), w)).status, 200);
+  assert.equal((await send(c.url, 'PUT', '/v1/control', { sample_percent: { predict: 25 } }, w)).status, 200);
+  const verdictOf = async (route?: string): Promise<{ decision: string; reasons: { criterion: string }[] }> =>
+    (await send(c.url, 'GET', route === undefined ? '/v1/verdict' : `/v1/verdict?route=${encodeURIComponent(route)}`, undefined, { token: READ })).json;
 
   await t.test('GET / and its assets: strict CSP, no token needed for assets, 401 page without the token', async () => {
     const page = await fetch(`${c.url}/`);
@@ -62,7 +68,8 @@ test('dashboard: real Chromium against the real collector', async (t) => {
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
     const html = await page.text();
     assert.match(html, /<script src="\/ui\/app.js" type="module">/);
-    assert.doesNotMatch(html, /predict|search/); // the page carries no data
+    // The page carries no data: it is the static file, whoever asks.
+    assert.equal(html, readFileSync(join(ROOT, 'src/collector/dashboard/ui/index.html'), 'utf8'));
     assert.equal((await fetch(`${c.url}/`, { headers: { authorization: `Bearer ${READ}` } })).status, 200);
     for (const [path, type] of [['/ui/app.js', 'text/javascript'], ['/ui/app.css', 'text/css'], ['/ui/uPlot.iife.min.js', 'text/javascript'], ['/ui/uPlot.min.css', 'text/css']]) {
       const r = await fetch(`${c.url}${path!}`);
@@ -125,12 +132,23 @@ test('dashboard: real Chromium against the real collector', async (t) => {
     assert.equal(await predict.locator('.figure.pairs .value').textContent(), '60');
     assert.equal(await page.locator('.route[data-route="search"] .figure.match-rate .value').textContent(), '100.00%');
     assert.match((await predict.locator('.figure.adjusted-match-rate .value').textContent()) ?? '', /%$/);
-    // Verdict badge, latency table and chart, errors, fields, model and feedback sections.
-    assert.equal(await predict.locator('.badge').count(), 1);
+    // Verdict badge with its reasons, control, latency table and chart, errors, fields, model and feedback.
+    const v = await verdictOf('predict');
+    assert.equal(await predict.locator('.badge').textContent(), v.decision);
+    assert.deepEqual(await predict.locator('table.reasons tbody tr td:first-child').allTextContents(), v.reasons.map((r) => r.criterion));
+    assert.ok(v.reasons.length >= 2);
+    assert.equal(await page.locator('#overall .badge').textContent(), (await verdictOf()).decision);
+    assert.match((await page.locator('#control').textContent()) ?? '', /predict → 25%/);
     assert.match((await predict.locator('table.latency').textContent()) ?? '', /production[\d.]+ ms[\d.]+ ms[\d.]+ msshadow[\d.]+ ms/);
     assert.match((await predict.locator('table.errors').textContent()) ?? '', /shadow6/);
     assert.equal(await predict.locator('.chart canvas').count(), 1);
-    assert.match((await predict.textContent()) ?? '', /\/meta\/t/);
+    // /meta/t is learned as noise: listed under noise paths, no longer under differing fields.
+    assert.match((await predict.locator('table.noise').textContent()) ?? '', /^pathbaseline diffsshadow diffstriples\/meta\/t\d+\d+60$/);
+    assert.doesNotMatch((await predict.locator('table.fields').textContent()) ?? '', /\/meta\/t/);
+    assert.match((await predict.locator('table.fields').textContent()) ?? '', /\/label/);
+    const adjusted = Number(((await predict.locator('.figure.adjusted-match-rate .value').textContent()) ?? '').replace('%', ''));
+    const plain = Number(((await predict.locator('.figure.match-rate .value').textContent()) ?? '').replace('%', ''));
+    assert.ok(adjusted > plain, `${adjusted} > ${plain}`);
     assert.match((await predict.textContent()) ?? '', /Label confusion/);
     assert.match((await predict.textContent()) ?? '', /McNemar p/);
     assert.match((await predict.locator('.feedback').textContent()) ?? '', /labelled pairs30/);
@@ -173,6 +191,15 @@ test('dashboard: real Chromium against the real collector', async (t) => {
     await page.click('#pair-close');
   });
 
+  await t.test('the filter narrows the routes shown', async () => {
+    await page.fill('#filter', 'sea');
+    await page.locator('.route').nth(1).waitFor({ state: 'detached' });
+    assert.deepEqual(await page.locator('.route .route-name').allTextContents(), ['search']);
+    assert.match((await page.locator('#shown').textContent()) ?? '', /Showing 1 of 3 routes/);
+    await page.fill('#filter', '');
+    await page.locator('.route').nth(2).waitFor();
+  });
+
   await t.test('it refreshes itself in place', async () => {
     await page.evaluate(() => (window.__marker = 42));
     const before = Number(await page.evaluate(() => document.body.dataset.refreshes));
@@ -191,11 +218,10 @@ test('dashboard: real Chromium against the real collector', async (t) => {
     for (const url of requested) assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\//, url);
     assert.ok(requested.some((u) => u.endsWith('/ui/uPlot.iife.min.js')));
     assert.deepEqual(await page.evaluate(() => window.__csp), []);
-    // Failed loads: only the 401s of the sign-in (GET / and the first reads), and
-    // optional endpoints a collector may not have.
-    for (const f of failed) assert.match(f, /^401 \/(v1\/stats)?$|^404 \/v1\/(verdict|control)$/, f);
+    // Failed loads: only the 401s of the sign-in (GET / and the reads before the token).
+    for (const f of failed) assert.match(f, /^401 \/(v1\/stats)?$/, f);
     assert.ok(failed.includes('401 /'));
-    assert.deepEqual(consoleErrors.filter((e) => !/^Failed to load resource: the server responded with a status of 40[14]/.test(e)), []);
+    assert.deepEqual(consoleErrors.filter((e) => !/^Failed to load resource: the server responded with a status of 401/.test(e)), []);
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
   });
   await context.close();

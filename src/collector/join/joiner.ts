@@ -95,13 +95,15 @@ export class Joiner {
     const errors: IngestError[] = [];
     const valid: { index: number; record: ShadowRecord; json: string }[] = [];
     for (const item of items) {
-      const reason = item.error ?? recordError(item.value) ?? this.routeCap.check((item.value as ShadowRecord).route);
+      const reason = item.error ?? recordError(item.value);
       if (reason !== null) {
         errors.push({ index: item.index, error: reason });
         continue;
       }
       const stored = storableJson(item.value as ShadowRecord);
+      const capped = 'error' in stored ? null : this.routeCap.check((item.value as ShadowRecord).route);
       if ('error' in stored) errors.push({ index: item.index, error: stored.error });
+      else if (capped !== null) errors.push({ index: item.index, error: capped });
       else valid.push({ index: item.index, record: item.value as ShadowRecord, json: stored.json });
     }
     const internal: IngestInternalError[] = [];

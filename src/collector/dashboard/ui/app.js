@@ -15,12 +15,15 @@
 const TOKEN_KEY = 'shadowmesh.readToken';
 const REFRESH_MS = 5000;
 const MISMATCHES_SHOWN = 10;
+// Each shown route costs two reads per refresh; past this many, the filter narrows them.
+const ROUTES_SHOWN = 50;
 
-/** @type {{ token: string|null, timer: number|undefined, busy: boolean, charts: Map<string, any>, cards: Map<string, HTMLElement>, refreshes: number }} */
+/** @type {{ token: string|null, timer: number|undefined, busy: boolean, again: boolean, charts: Map<string, any>, cards: Map<string, HTMLElement>, refreshes: number }} */
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY),
   timer: undefined,
   busy: false,
+  again: false,
   charts: new Map(),
   cards: new Map(),
   refreshes: 0,
@@ -54,7 +57,7 @@ function el(tag, attrs = {}, ...children) {
 /** @param {number|null|undefined} x */
 const pct = (x) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(2)}%`);
 /** @param {number|null|undefined} x */
-const num = (x) => (x === null || x === undefined ? '–' : Number.isInteger(x) ? String(x) : x.toPrecision(4));
+const num = (x) => (x === null || x === undefined ? '–' : Number.isInteger(x) ? String(x) : Math.abs(x) < 1e-9 ? '0' : x.toPrecision(4));
 /** @param {number|null|undefined} x */
 const ms = (x) => (x === null || x === undefined ? '–' : `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`);
 /** @param {unknown} v */
@@ -304,11 +307,11 @@ function renderRoute(route, s, verdict, mismatches) {
   /** @type {Noise[]} */ const noise = s.noise ?? [];
   const tail = [
     el('h4', {}, 'Top differing fields'),
-    fields.length === 0 ? el('p', { class: 'empty' }, 'No body field differs.') : table(['path', 'pairs'], fields.slice(0, 10).map((f) => [f.path, String(f.diffs)]), [1]),
+    fields.length === 0 ? el('p', { class: 'empty' }, 'No body field differs.') : table(['path', 'pairs'], fields.slice(0, 10).map((f) => [f.path, String(f.diffs)]), [1], 'fields'),
     el('h4', {}, 'Noise paths (learned from the baseline)'),
     noise.length === 0
       ? el('p', { class: 'empty' }, 'None learned.')
-      : table(['path', 'baseline diffs', 'shadow diffs', 'triples'], noise.map((n) => [n.path, String(n.baseline_diffs), String(n.shadow_diffs), String(n.triples)]), [1, 2, 3]),
+      : table(['path', 'baseline diffs', 'shadow diffs', 'triples'], noise.map((n) => [n.path, String(n.baseline_diffs), String(n.shadow_diffs), String(n.triples)]), [1, 2, 3], 'noise'),
     ...(s.prediction ? predictionSection(s.prediction) : []),
     el('h4', {}, 'Recent mismatches'),
     mismatchList(route, mismatches),
@@ -333,13 +336,21 @@ function renderControl(control) {
 }
 
 async function refresh() {
-  if (state.busy) return;
+  if (state.busy) {
+    state.again = true; // e.g. the filter changed: run once more right after this one
+    return;
+  }
   state.busy = true;
   window.clearTimeout(state.timer);
   try {
     const stats = await api('/v1/stats');
     const [control, overall] = await Promise.all([optional('/v1/control'), optional('/v1/verdict')]);
-    const names = Object.keys(stats.routes);
+    const all = Object.keys(stats.routes);
+    const filter = /** @type {HTMLInputElement} */ (byId('filter')).value.trim();
+    const matching = filter === '' ? all : all.filter((n) => n.includes(filter));
+    const names = matching.slice(0, ROUTES_SHOWN);
+    byId('shown').textContent =
+      names.length < all.length ? `Showing ${names.length} of ${all.length} routes${matching.length > names.length ? '; type in the filter to see others' : ''}.` : '';
     const details = await Promise.all(
       names.map(async (n) => {
         const q = encodeURIComponent(n);
@@ -358,14 +369,14 @@ async function refresh() {
     renderControl(control);
     const cards = names.map((n, i) => renderRoute(n, stats.routes[n], details[i]?.verdict ?? null, details[i]?.mismatches ?? []));
     for (const [n, c] of state.cards) {
-      if (!(n in stats.routes)) {
+      if (!names.includes(n)) {
         state.cards.delete(n);
         state.charts.get(n)?.destroy();
         state.charts.delete(n);
         c.remove();
       }
     }
-    routes.replaceChildren(...(cards.length > 0 ? cards : [el('p', { class: 'empty' }, 'No records yet.')]));
+    routes.replaceChildren(...(cards.length > 0 ? cards : [el('p', { class: 'empty' }, all.length === 0 ? 'No records yet.' : 'No route matches the filter.')]));
     state.refreshes++;
     document.body.dataset.refreshes = String(state.refreshes);
     setStatus(`updated ${new Date().toLocaleTimeString()}`);
@@ -378,7 +389,8 @@ async function refresh() {
   } finally {
     state.busy = false;
   }
-  state.timer = window.setTimeout(() => void refresh(), REFRESH_MS);
+  state.timer = window.setTimeout(() => void refresh(), state.again ? 0 : REFRESH_MS);
+  state.again = false;
 }
 
 // ---- the side-by-side view of one pair ----
@@ -492,6 +504,7 @@ function start() {
     sessionStorage.setItem(TOKEN_KEY, value);
     void refresh();
   });
+  byId('filter').addEventListener('input', () => void refresh());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') void refresh();
   });
