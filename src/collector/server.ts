@@ -4,13 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { CollectorConfig } from './config.js';
 import { registerAuthHooks } from './api/auth-hooks.js';
 import { registerHealthRoutes } from './api/health.js';
+import { registerMetricsRoutes } from './api/metrics.js';
 import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
 import { attachDecisionFeatures } from './decision-features.js';
 import type { StatsBuilder } from './stats/stats-builder.js';
 import type { RemoteControl } from './control/remote-control.js';
 import type { VerdictKeeper } from './verdict/verdict-keeper.js';
+import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
 import { Joiner } from './join/joiner.js';
+import { CollectorMetrics } from './metrics/collector-metrics.js';
+import { scrapeState } from './metrics/scrape-state.js';
 import { Repository, type Synchronous } from './store/repository.js';
 
 export const DEFAULTS = {
@@ -20,6 +24,7 @@ export const DEFAULTS = {
   joinWindowMs: 30_000,
   maxBodyBytes: 8 * 1024 * 1024,
   maxPending: 100_000,
+  maxRoutes: DEFAULT_MAX_ROUTES,
   synchronous: 'normal' as Synchronous,
 };
 
@@ -33,6 +38,7 @@ export interface CollectorOptions {
   joinWindowMs?: number;
   maxBodyBytes?: number;
   maxPending?: number;
+  maxRoutes?: number;
   synchronous?: Synchronous;
   /** POSTed on every decision change (contract §3.1). */
   alertWebhooks?: string[];
@@ -48,6 +54,7 @@ export interface Collector {
   verdicts: VerdictKeeper;
   /** `control.current`: what POST /v1/records answers carry. */
   control: RemoteControl;
+  metrics: CollectorMetrics;
   /** Listens and answers the base URL, e.g. http://127.0.0.1:8700. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -57,7 +64,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const config = options.config ?? new CollectorConfig();
   const repo = new Repository(o.db, o.synchronous);
-  const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending });
+  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats }) });
+  const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending, maxRoutes: o.maxRoutes, sides: metrics.latency });
 
   const app = Fastify({ logger: false, bodyLimit: o.maxBodyBytes, return503OnClosing: true });
   // Bodies arrive as text; the ingest layer parses them (JSON array or NDJSON)
@@ -77,6 +85,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerRecordRoutes(app, joiner);
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
   registerPairRoutes(app, repo);
+  registerMetricsRoutes(app, metrics);
 
   // Ends windows even when nobody ingests or asks, to free the pending cache.
   const ticker = setInterval(() => joiner.tick(), 1000);
@@ -90,6 +99,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     stats: decisions.stats,
     verdicts: decisions.verdicts,
     control: decisions.control,
+    metrics,
     async listen() {
       await app.listen({ host: o.host, port: o.port });
       const addr = app.server.address() as AddressInfo;

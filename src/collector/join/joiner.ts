@@ -7,6 +7,7 @@ import { comparePair } from '../compare/compare-pair.js';
 import { predictionSample, type PredictionSample } from '../compare/prediction.js';
 import { recordError } from '../ingest/record-schema.js';
 import type { BodyItem } from '../ingest/body.js';
+import { RouteCap } from '../ingest/route-cap.js';
 import type { Repository } from '../store/repository.js';
 import { fieldPaths } from '../stats/route-stats.js';
 import { StatsBook } from '../stats/stats-book.js';
@@ -19,6 +20,16 @@ export interface JoinerOptions {
   maxPending: number;
   /** Milliseconds since the epoch; injectable for tests of the in-process API. */
   clock?: () => number;
+  /** Distinct routes kept (--max-routes); unlimited when absent. */
+  maxRoutes?: number;
+  /** Sees every stored side, live and when rebuilding (the latency histograms of /metrics). */
+  sides?: SideObserver;
+}
+
+export interface SideObserver {
+  /** The aggregates are about to be recounted from the database. */
+  reset(): void;
+  side(route: string, role: Role, latencyMs: number): void;
 }
 
 /** What later stages (feedback, noise) hear about, inside the batch's transaction. */
@@ -44,6 +55,7 @@ const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'pro
 
 export class Joiner {
   readonly stats = new StatsBook();
+  readonly routeCap: RouteCap;
   readonly listeners: JoinListener[] = [];
   private readonly window: JoinWindow;
   private readonly cache: PendingCache;
@@ -60,6 +72,7 @@ export class Joiner {
     this.window = new JoinWindow(opts.joinWindowMs);
     this.cache = new PendingCache(opts.maxPending);
     this.clock = opts.clock ?? Date.now;
+    this.routeCap = new RouteCap(opts.maxRoutes ?? Infinity, this.stats.routes);
     this.rebuild();
   }
 
@@ -81,7 +94,7 @@ export class Joiner {
     const errors: IngestError[] = [];
     const valid: ShadowRecord[] = [];
     for (const item of items) {
-      const reason = item.error ?? recordError(item.value);
+      const reason = item.error ?? recordError(item.value) ?? this.routeCap.check((item.value as ShadowRecord).route);
       if (reason === null) valid.push(item.value as ShadowRecord);
       else errors.push({ index: item.index, error: reason });
     }
@@ -107,6 +120,7 @@ export class Joiner {
     if (seq === null) return; // duplicate
     const own = this.stats.route(r.route);
     own.countSide(r.role, r.status, r.latency_ms);
+    this.opts.sides?.side(r.route, r.role, r.latency_ms);
     if (r.role === 'baseline') {
       for (const l of this.listeners) l.baseline?.(r);
       return;
@@ -164,11 +178,13 @@ export class Joiner {
   rebuild(): void {
     this.repo.reloadIds();
     this.stats.clear();
+    this.opts.sides?.reset();
     this.window.clear();
     this.cache.clear();
     this.lone = 0;
     for (const row of this.repo.scanRecords()) {
       this.stats.route(row.route).countSide(row.role, row.status, row.latency_ms);
+      this.opts.sides?.side(row.route, row.role, row.latency_ms);
     }
     for (const p of this.repo.scanPairs()) {
       const c = { statusMatch: p.status_match === 1, bodyMatch: p.body_match === 1, match: p.match === 1 };
