@@ -50,10 +50,50 @@ describe("configuration defaults", () => {
     expect(c.batchMaxBytes).toBe(1048576);
     expect(c.flushIntervalMs).toBe(1000);
     expect(c.maxQueuedRecords).toBe(4096);
+    expect(c.baselineCluster === null).toBe(true);
+    expect(c.baselineAuthority === null).toBe(true);
+    expect(c.breakerFailures).toBe(20);
+    expect(c.breakerCooldownMs).toBe(30000);
+    expect(c.stripTraceHeaders).toBe(true);
+    expect(c.debugResponseHeader === null).toBe(true);
+    expect(c.meshMirrorHeader === null).toBe(true);
+    expect(c.meshMirrorCluster === null).toBe(true);
   });
   it("treats {} as all defaults", () => {
     const c = ok("  { }  ");
     expect(c.samplePercent).toBe(100);
+  });
+});
+
+describe("version 1.1 keys", () => {
+  it("reads baseline, breaker, trace stripping, debug header and mesh mirror keys", () => {
+    const c = ok(`{"baseline_cluster": "outbound|80||svc.ns", "baseline_authority": "svc-baseline:80",
+      "shadow_breaker": {"failures": 3, "cooldown_ms": 500}, "strip_trace_headers": false,
+      "debug_response_header": "X-Shadow-Correlation-Id"}`);
+    expect(str(c.baselineCluster)).toBe("outbound|80||svc.ns");
+    expect(str(c.baselineAuthority)).toBe("svc-baseline:80");
+    expect(c.breakerFailures).toBe(3);
+    expect(c.breakerCooldownMs).toBe(500);
+    expect(c.stripTraceHeaders).toBe(false);
+    expect(str(c.debugResponseHeader)).toBe("x-shadow-correlation-id");
+    const m = ok(`{"mesh_mirror_cluster_header": "X-Mirror-Cluster", "mesh_mirror_cluster": "shadow"}`);
+    expect(str(m.meshMirrorHeader)).toBe("x-mirror-cluster");
+    expect(str(m.meshMirrorCluster)).toBe("shadow");
+  });
+  it("keeps the other breaker default when only one key is given; failures 0 turns it off", () => {
+    const c = ok(`{"shadow_breaker": {"failures": 0}}`);
+    expect(c.breakerFailures).toBe(0);
+    expect(c.breakerCooldownMs).toBe(30000);
+    expect(ok(`{"shadow_breaker": {}}`).breakerFailures).toBe(20);
+  });
+  it("names the key that is wrong", () => {
+    has(err(`{"shadow_breaker": {"failures": 2, "cooldown_ms": -5}}`), "\"shadow_breaker.cooldown_ms\"");
+    has(err(`{"shadow_breaker": {"probe": 1}}`), "\"shadow_breaker.probe\" is not a known shadow_breaker key");
+    has(err(`{"shadow_breaker": []}`), "\"shadow_breaker\" must be an object");
+    has(err(`{"strip_trace_headers": 1}`), "\"strip_trace_headers\" must be a boolean");
+    has(err(`{"baseline_authority": "x"}`), "\"baseline_authority\" needs \"baseline_cluster\"");
+    has(err(`{"mesh_mirror_cluster": "s"}`), "\"mesh_mirror_cluster\" must be set together");
+    has(err(`{"shadow_cluster": "s", "mesh_mirror_cluster": "s", "mesh_mirror_cluster_header": "x-m"}`), "cannot be used with \"shadow_cluster\"");
   });
 });
 

@@ -6,6 +6,8 @@ import { ByteBuf } from "../abi/bytes";
 export class PendingCall {
   /** Records in a collector batch; -1 for a shadow copy. */
   records: i32 = -1;
+  /** For a copy: which target it went to (COPY_SHADOW, COPY_BASELINE in copies.ts). */
+  target: i32 = 0;
   prefix: ByteBuf = new ByteBuf();
   startNs: u64 = 0;
 }
@@ -24,6 +26,7 @@ export function trackCall(token: u32): PendingCall {
     c = new PendingCall();
   }
   c.records = -1;
+  c.target = 0;
   c.startNs = 0;
   c.prefix.clear();
   calls.set(token, c);
@@ -40,5 +43,7 @@ export function takeCall(token: u32): PendingCall | null {
 
 export function recycleCall(c: PendingCall): void {
   c.prefix.reset(KEEP_BYTES);
+  // A dropped call is collected, its raw-heap prefix is not: free it first.
   if (free.length < POOL_MAX) free.push(c);
+  else c.prefix.release();
 }

@@ -3,7 +3,7 @@
 // compares or copies are kept as UTF-8 bytes, encoded once here.
 import { asciiLower, ByteBuf, num } from "../abi/bytes";
 import { writeJsonString } from "./json";
-import { JsonReader, JValue, J_ARR, J_NUM, J_OBJ, J_STR, kindName } from "./jsonparse";
+import { JsonReader, JValue, J_ARR, J_BOOL, J_NUM, J_OBJ, J_STR, kindName } from "./jsonparse";
 
 export const ROLE_AUTO: i32 = 0;
 export const ROLE_PRODUCTION: i32 = 1;
@@ -42,6 +42,22 @@ export class Config {
   batchMaxBytes: i32 = 1048576;
   flushIntervalMs: u32 = 1000;
   maxQueuedRecords: i32 = 4096;
+  /** (1.1) Second production instance every sampled request is also copied to (role "baseline"). */
+  baselineCluster: ArrayBuffer | null = null;
+  /** (1.1) The baseline copy's :authority; null = the production request's own. */
+  baselineAuthority: ArrayBuffer | null = null;
+  /** (1.1) shadow_breaker: consecutive failed copies that open the breaker (0 = off), and its cooldown. */
+  breakerFailures: i32 = 20;
+  breakerCooldownMs: u32 = 30000;
+  /** Tracing and identity headers are left off mirrored copies unless this is false. */
+  stripTraceHeaders: bool = true;
+  /** Opt-in: the response carries the correlation id in this header (debugging one request). */
+  debugResponseHeader: ArrayBuffer | null = null;
+  /** Mesh-mirror mode: the filter names the mirror cluster in this header on sampled requests only. */
+  meshMirrorHeader: ArrayBuffer | null = null;
+  meshMirrorCluster: ArrayBuffer | null = null;
+  /** Body bytes all streams in flight may hold together (see budget.ts). */
+  bodyBudgetBytes: i32 = 16777216;
 }
 
 export class ConfigResult {
@@ -81,6 +97,11 @@ function isHeaderValue(s: string): bool {
   }
   return true;
 }
+
+/** Envoy's own mirror buffer limit; a record holds both bodies, up to 6× escaped (docs/filter.md, Memory). */
+export const MAX_BODY_BYTES: f64 = 1048576;
+/** Keeps twice the budget (buffers grow by doubling) well under Envoy's 1 GiB per VM. */
+export const MAX_BODY_BUDGET_BYTES: f64 = 134217728;
 
 const CLUSTER = "a cluster name";
 const AUTHORITY = "an authority";
@@ -126,6 +147,11 @@ class Checker {
     if (v.kind != J_NUM) { this.bad(key, "must be a number, got " + kindName(v.kind)); return -1; }
     if (!(v.num >= 0 && v.num <= 100)) { this.bad(key, "must be from 0 to 100"); return -1; }
     return v.num;
+  }
+
+  bool(key: string, v: JValue): i32 {
+    if (v.kind != J_BOOL) { this.bad(key, "must be a boolean, got " + kindName(v.kind)); return -1; }
+    return v.flag ? 1 : 0;
   }
 
   int(key: string, v: JValue, min: f64, max: f64): f64 {
@@ -190,6 +216,31 @@ function parseRoute(c: Checker, at: string, v: JValue, defaultThreshold: f64): R
   return r;
 }
 
+/** Keys that only make sense together, or not together. */
+function checkCombinations(c: Checker, cfg: Config): void {
+  if ((cfg.meshMirrorHeader === null) != (cfg.meshMirrorCluster === null)) {
+    const only = cfg.meshMirrorHeader === null ? "mesh_mirror_cluster" : "mesh_mirror_cluster_header";
+    const missing = cfg.meshMirrorHeader === null ? "mesh_mirror_cluster_header" : "mesh_mirror_cluster";
+    c.bad(only, "must be set together with \"" + missing + "\"");
+  } else if (cfg.meshMirrorHeader !== null && cfg.shadowCluster !== null) {
+    c.bad("mesh_mirror_cluster_header", "cannot be used with \"shadow_cluster\" (the request would be mirrored twice)");
+  } else if (cfg.baselineAuthority !== null && cfg.baselineCluster === null) {
+    c.bad("baseline_authority", "needs \"baseline_cluster\"");
+  }
+}
+
+/** `shadow_breaker`: {"failures": N, "cooldown_ms": M}, either key optional. */
+function parseBreaker(c: Checker, cfg: Config, v: JValue): void {
+  const at = "shadow_breaker";
+  if (v.kind != J_OBJ) { c.bad(at, "must be an object, got " + kindName(v.kind)); return; }
+  for (let i = 0; i < v.keys.length && c.error.length == 0; i++) {
+    const k = v.keys[i];
+    if (k == "failures") cfg.breakerFailures = <i32>c.int(at + "." + k, v.items[i], 0, 1000000);
+    else if (k == "cooldown_ms") cfg.breakerCooldownMs = <u32>c.int(at + "." + k, v.items[i], 0, 86400000);
+    else c.bad(at + "." + k, "is not a known shadow_breaker key (failures, cooldown_ms)");
+  }
+}
+
 /** Parses the plugin configuration bytes; size 0 means all defaults. */
 export function parseConfig(p: usize, n: i32): ConfigResult {
   const res = new ConfigResult();
@@ -228,7 +279,7 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
       else if (v.items.length == 0) c.bad(k, "must not be empty");
       else routes = v;
     } else if (k == "max_body_bytes") {
-      cfg.maxBodyBytes = <i32>c.int(k, v, 0, 16777216);
+      cfg.maxBodyBytes = <i32>c.int(k, v, 0, MAX_BODY_BYTES);
     } else if (k == "shadow_timeout_ms") {
       cfg.shadowTimeoutMs = <u32>c.int(k, v, 0, 3600000);
     } else if (k == "strip_headers") {
@@ -263,10 +314,27 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
       cfg.flushIntervalMs = <u32>c.int(k, v, 1, 86400000);
     } else if (k == "max_queued_records") {
       cfg.maxQueuedRecords = <i32>c.int(k, v, 1, 1000000);
+    } else if (k == "baseline_cluster") {
+      cfg.baselineCluster = c.plain(k, v, CLUSTER);
+    } else if (k == "baseline_authority") {
+      cfg.baselineAuthority = c.plain(k, v, AUTHORITY);
+    } else if (k == "shadow_breaker") {
+      parseBreaker(c, cfg, v);
+    } else if (k == "strip_trace_headers") {
+      cfg.stripTraceHeaders = c.bool(k, v) == 1;
+    } else if (k == "debug_response_header") {
+      cfg.debugResponseHeader = c.headerName(k, v);
+    } else if (k == "mesh_mirror_cluster_header") {
+      cfg.meshMirrorHeader = c.headerName(k, v);
+    } else if (k == "mesh_mirror_cluster") {
+      cfg.meshMirrorCluster = c.plain(k, v, CLUSTER);
+    } else if (k == "body_budget_bytes") {
+      cfg.bodyBudgetBytes = <i32>c.int(k, v, 0, MAX_BODY_BUDGET_BYTES);
     } else {
       c.bad(k, "is not a known configuration key");
     }
   }
+  if (c.error.length == 0) checkCombinations(c, cfg);
   if (c.error.length == 0 && routes !== null) {
     const threshold = cfg.samplePercent * 100;
     for (let i = 0; i < routes.items.length; i++) {

@@ -8,21 +8,24 @@ import { ACTION_CONTINUE, RootContext, StreamContext } from "../abi/context";
 import {
   BUFFER_HTTP_CALL_RESPONSE_BODY, BUFFER_PLUGIN_CONFIGURATION, BUFFER_REQUEST_BODY, BUFFER_RESPONSE_BODY,
   LOG_ERROR, MAP_HTTP_CALL_RESPONSE_HEADERS, MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS, RESULT_OK,
-  getProperty, getStatus, httpCall, lastToken, log, nowNanos, randomBytes, readBuffer, readHeaderMap,
+  getProperty, getStatus, httpCall, lastToken, log, monoNanos, nowNanos, randomBytes, readBuffer, readHeaderMap,
   refreshLogLevel, replaceHeader, setTickPeriod,
 } from "../abi/host";
 import { Config, ROLE_AUTO, ROLE_PRODUCTION, ROLE_SHADOW, parseConfig } from "./config";
 import { hexId, isValidId } from "./ids";
 import { writeJsonString } from "./json";
 import {
-  bump, defineMetrics, pushMetrics, M_BODY_TOO_LARGE, M_MIRRORED, M_SAMPLED_OUT, M_SHADOW_FAILURES,
+  bump, defineMetrics, pushMetrics, M_BODY_OVER_BUDGET, M_BODY_TOO_LARGE, M_SAMPLED_OUT,
 } from "./metrics";
 import { buildMirrorHeaders, inList } from "./mirror";
 import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
+import { COPY_BASELINE, COPY_SHADOW, baselineTarget, configureCopies, copyTarget, sendCopy, shadowTarget } from "./copies";
 import { Reporter } from "./reporter";
-import { PendingCall, recycleCall, takeCall, trackCall } from "./calls";
+import { PendingCall, recycleCall, takeCall } from "./calls";
 import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
 import { isSampled } from "./sampling";
+import { resetControl, sampleThreshold } from "./control";
+import { bodyRoom, giveBody, setBodyBudget, takeBody } from "./budget";
 
 const H_PATH = String.UTF8.encode(":path");
 const H_METHOD = String.UTF8.encode(":method");
@@ -35,8 +38,6 @@ const P_RESPONSE_CODE = String.UTF8.encode("response\0code");
 const P_NODE_ID = String.UTF8.encode("node\0id");
 const E_RESET = String.UTF8.encode("reset");
 const E_TIMEOUT = String.UTF8.encode("timeout");
-const E_REJECTED = String.UTF8.encode("rejected");
-const E_OVERLOADED = String.UTF8.encode("overloaded");
 const ENVOY_TIMEOUT_BODY = String.UTF8.encode("upstream request timeout");
 // Envoy's async client answers a call it could not connect with a local reply,
 // not a reset: these bodies mean the shadow never answered.
@@ -55,8 +56,8 @@ const bodyScratch = new ByteBuf();
 const message = new ByteBuf();
 const RANDOM = memory.data(16);
 
-/** Per-stream buffers above this size are given back when the stream ends. */
-const KEEP_BYTES: i32 = 16384;
+/** Per-stream buffers above this size are given back when the stream ends (pooled streams hold at most 6 × this). */
+const KEEP_BYTES: i32 = 4096;
 const POOL_MAX: i32 = 256;
 
 function isKey(i: i32, key: ArrayBuffer): bool {
@@ -71,8 +72,6 @@ export class ShadowRoot extends RootContext {
   source: ByteBuf = new ByteBuf();
   freeStreams: ShadowStream[] = [];
   ticks: u32 = 0;
-  /** Copies sent and not answered yet; capped at max_queued_records so a shadow that never answers (timeout 0) cannot grow memory. */
-  shadowInFlight: i32 = 0;
 
   onConfigure(configSize: u32): bool {
     refreshLogLevel();
@@ -93,12 +92,16 @@ export class ShadowRoot extends RootContext {
     if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
     writeSource(this.source, message.ptr, message.len);
     this.reporter.configure(cfg, outPairs);
+    configureCopies(cfg);
+    resetControl(cfg);
+    setBodyBudget(cfg.bodyBudgetBytes);
     setTickPeriod(cfg.flushIntervalMs);
     return true;
   }
 
   onTick(): void {
     this.reporter.flush();
+    this.reporter.poll();
     pushMetrics();
     // The log level may change at run time; asking every 16 ticks is often enough.
     if ((++this.ticks & 15) == 0) refreshLogLevel();
@@ -124,25 +127,28 @@ export class ShadowRoot extends RootContext {
   releaseStream(stream: StreamContext): void {
     const s = changetype<ShadowStream>(stream);
     s.reset();
+    // The collector frees the object, not the raw-heap bytes its buffers hold.
     if (this.freeStreams.length < POOL_MAX) this.freeStreams.push(s);
+    else s.releaseBuffers();
   }
 
   onHttpCallResponse(token: u32, headers: u32, bodySize: u32, trailers: u32): void {
     const call = takeCall(token);
     if (call === null) return;
     if (call.records >= 0) {
-      this.reporter.onResponse(call, headers, inPairs, pairsBytes);
+      this.reporter.onResponse(call, headers, inPairs, pairsBytes, bodySize);
     } else {
-      this.shadowInFlight--;
-      this.shadowAnswered(call, headers, bodySize, trailers);
+      copyTarget(call.target).inFlight--;
+      this.copyAnswered(call, headers, bodySize, trailers);
     }
     recycleCall(call);
   }
 
-  private shadowAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
+  /** The answer to a shadow or baseline copy becomes that side's record. */
+  private copyAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
     const cfg = this.cfg;
     if (cfg === null) return;
-    const now = nowNanos();
+    const now = monoNanos();
     const latency = now > p.startNs ? now - p.startNs : 0;
     let status = 0;
     let error: ArrayBuffer | null = null;
@@ -186,9 +192,10 @@ export class ShadowRoot extends RootContext {
         truncated = false;
       }
     }
-    if (status == 0) bump(M_SHADOW_FAILURES);
+    const target = copyTarget(p.target);
+    target.outcome(status, now);
     record.clear();
-    writeRecord(record, p.prefix, ROLE_FIELD_SHADOW, status, error, latency, null, headersJson, bodyScratch, truncated, this.source);
+    writeRecord(record, p.prefix, target.roleField, status, error, latency, null, headersJson, bodyScratch, truncated, this.source);
     this.reporter.add(record);
     bodyScratch.reset(KEEP_BYTES);
   }
@@ -197,8 +204,12 @@ export class ShadowRoot extends RootContext {
 export class ShadowStream extends StreamContext {
   /** The request matched a route and is recorded (sampled, or seen by a shadow). */
   recording: bool = false;
-  /** A filter-driven copy is to be sent at the end of the request. */
+  /** The request matched a route and carries a correlation id (sampled or not). */
+  tagged: bool = false;
+  /** A filter-driven copy (shadow, baseline or both) is to be sent at the end of the request. */
   mirroring: bool = false;
+  copyShadow: bool = false;
+  copyBaseline: bool = false;
   mirrorDone: bool = false;
   requestTooLarge: bool = false;
   role: i32 = ROLE_PRODUCTION;
@@ -209,12 +220,17 @@ export class ShadowStream extends StreamContext {
   prefix: ByteBuf = new ByteBuf();
   requestBody: ByteBuf = new ByteBuf();
   mirrorHeaders: ByteBuf = new ByteBuf();
+  baselineHeaders: ByteBuf = new ByteBuf();
   responseHeaders: ByteBuf = new ByteBuf();
   responseBody: ByteBuf = new ByteBuf();
 
   reset(): void {
+    giveBody(this.requestBody.len + this.responseBody.len);
     this.recording = false;
+    this.tagged = false;
     this.mirroring = false;
+    this.copyShadow = false;
+    this.copyBaseline = false;
     this.mirrorDone = false;
     this.requestTooLarge = false;
     this.status = -1;
@@ -223,8 +239,20 @@ export class ShadowStream extends StreamContext {
     this.prefix.reset(KEEP_BYTES);
     this.requestBody.reset(KEEP_BYTES);
     this.mirrorHeaders.reset(KEEP_BYTES);
+    this.baselineHeaders.reset(KEEP_BYTES);
     this.responseHeaders.reset(KEEP_BYTES);
     this.responseBody.reset(KEEP_BYTES);
+  }
+
+  /** Gives every raw buffer back; the object is about to be dropped, not pooled. */
+  releaseBuffers(): void {
+    this.corrId.release();
+    this.prefix.release();
+    this.requestBody.release();
+    this.mirrorHeaders.release();
+    this.baselineHeaders.release();
+    this.responseHeaders.release();
+    this.responseBody.release();
   }
 
   onRequestHeaders(headers: u32, endOfStream: bool): i32 {
@@ -277,6 +305,7 @@ export class ShadowStream extends StreamContext {
       }
       replaceHeader(MAP_REQUEST_HEADERS, cfg.correlationHeader, id.ptr, id.len);
     }
+    this.tagged = true;
 
     // Like Envoy's own mirroring, leave tunnels alone: an upgrade or CONNECT is tagged only.
     if (upgrade >= 0 || bytesEqual(methodPtr, methodLen, changetype<usize>(V_CONNECT), V_CONNECT.byteLength)) {
@@ -284,26 +313,38 @@ export class ShadowStream extends StreamContext {
     }
 
     if (role == ROLE_PRODUCTION) {
-      const threshold = route == ROUTE_ALL ? cfg.samplePercent * 100 : unchecked(cfg.routes[route]).threshold;
-      if (!isSampled(id.ptr, id.len, threshold)) {
+      if (!isSampled(id.ptr, id.len, sampleThreshold(cfg, route))) {
         bump(M_SAMPLED_OUT);
         return ACTION_CONTINUE;
       }
     }
 
+    // Durations from the monotonic clock; ts_ms is wall time.
+    this.startNs = monoNanos();
+    const wallNs = nowNanos();
+    let copyShadow = false, copyBaseline = false;
+    if (role == ROLE_PRODUCTION) {
+      // An open breaker skips the whole request: no copy and no production record, so the
+      // collector sees fewer pairs, not sides that can never pair.
+      if (shadowTarget.enabled && !shadowTarget.admit(this.startNs)) return ACTION_CONTINUE;
+      copyShadow = shadowTarget.enabled;
+      copyBaseline = baselineTarget.enabled && baselineTarget.admit(this.startNs);
+    }
     this.recording = true;
-    this.startNs = nowNanos();
     routeJson.clear();
     if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
     else routeJson.buf(unchecked(cfg.routes[route]).nameJson);
     this.prefix.clear();
-    writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (this.startNs + 500) / 1000000);
+    writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (wallNs + 500) / 1000000);
 
-    if (role == ROLE_PRODUCTION && cfg.shadowCluster !== null) {
+    if (copyShadow || copyBaseline) {
       this.mirroring = true;
+      this.copyShadow = copyShadow;
+      this.copyBaseline = copyBaseline;
       const authPtr = authority >= 0 ? inPairs.valPtr(authority) : 0;
       const authLen = authority >= 0 ? inPairs.valLen(authority) : 0;
-      buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.mirrorHeaders);
+      if (copyShadow) buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.mirrorHeaders);
+      if (copyBaseline) buildMirrorHeaders(cfg, inPairs, outPairs, id.ptr, id.len, authPtr, authLen, authScratch, this.baselineHeaders, true);
       if (endOfStream) this.endOfRequest(true);
     }
     return ACTION_CONTINUE;
@@ -314,13 +355,15 @@ export class ShadowStream extends StreamContext {
     const max = changetype<ShadowRoot>(this.root).cfg!.maxBodyBytes;
     if (!this.requestTooLarge) {
       const have = this.requestBody.len;
-      if (<i64>have + <i64>size > <i64>max) {
-        // Keep the first max_body_bytes for the record; the copy is not sent.
-        readBuffer(BUFFER_REQUEST_BODY, 0, max - have, this.requestBody);
+      const tooLarge = <i64>have + <i64>size > <i64>max;
+      const want = tooLarge ? max - have : <i32>size;
+      const room = bodyRoom(want);
+      takeBody(readBuffer(BUFFER_REQUEST_BODY, 0, room, this.requestBody));
+      if (tooLarge || room < want) {
+        // Keep what fits for the record; the copy is not sent.
         this.requestTooLarge = true;
-        if (this.mirroring) bump(M_BODY_TOO_LARGE);
-      } else {
-        readBuffer(BUFFER_REQUEST_BODY, 0, <i32>size, this.requestBody);
+        if (room < want) bump(M_BODY_OVER_BUDGET);
+        else if (this.mirroring) bump(M_BODY_TOO_LARGE);
       }
     }
     if (endOfStream) this.endOfRequest(false);
@@ -339,32 +382,22 @@ export class ShadowStream extends StreamContext {
     if (this.requestTooLarge) return;
     const root = changetype<ShadowRoot>(this.root);
     const cfg = root.cfg!;
-    let error = E_OVERLOADED;
-    if (root.shadowInFlight < cfg.maxQueuedRecords) {
-      const start = atHeaders ? this.startNs : nowNanos();
-      const r = httpCall(cfg.shadowCluster!, this.mirrorHeaders.ptr, this.mirrorHeaders.len,
-        this.requestBody.ptr, this.requestBody.len, cfg.shadowTimeoutMs);
-      if (r == RESULT_OK) {
-        // The answer comes to the root later; remember what its record needs.
-        const call = trackCall(lastToken);
-        call.prefix.from(this.prefix);
-        call.startNs = start;
-        root.shadowInFlight++;
-        bump(M_MIRRORED);
-        return;
-      }
-      // Refused inline (no healthy upstream, unknown cluster): no callback will come.
-      error = E_REJECTED;
+    const now = atHeaders ? this.startNs : monoNanos();
+    if (this.copyShadow) {
+      sendCopy(COPY_SHADOW, cfg, this.mirrorHeaders, this.requestBody, this.prefix, now, now, record, root.source, root.reporter);
     }
-    bump(M_SHADOW_FAILURES);
-    record.clear();
-    writeRecord(record, this.prefix, ROLE_FIELD_SHADOW, 0, error, 0, null, null, null, false, root.source);
-    root.reporter.add(record);
+    if (this.copyBaseline) {
+      sendCopy(COPY_BASELINE, cfg, this.baselineHeaders, this.requestBody, this.prefix, now, now, record, root.source, root.reporter);
+    }
   }
 
   onResponseHeaders(headers: u32, endOfStream: bool): i32 {
-    if (!this.recording) return ACTION_CONTINUE;
+    if (!this.tagged) return ACTION_CONTINUE;
     const cfg = changetype<ShadowRoot>(this.root).cfg!;
+    // Opt-in (debug_response_header): hand the id to the caller so one request can be looked up.
+    const debug = cfg.debugResponseHeader;
+    if (debug !== null) replaceHeader(MAP_RESPONSE_HEADERS, debug, this.corrId.ptr, this.corrId.len);
+    if (!this.recording) return ACTION_CONTINUE;
     const n = readHeaderMap(MAP_RESPONSE_HEADERS, inPairs, pairsBytes);
     const out = this.responseHeaders;
     beginHeaders(out);
@@ -379,11 +412,14 @@ export class ShadowStream extends StreamContext {
   }
 
   onResponseBody(size: u32, endOfStream: bool): i32 {
-    if (!this.recording || size == 0) return ACTION_CONTINUE;
+    if (!this.recording || size == 0 || this.truncated) return ACTION_CONTINUE;
     const max = changetype<ShadowRoot>(this.root).cfg!.maxBodyBytes;
-    const room = max - this.responseBody.len;
+    const left = max - this.responseBody.len;
+    const want = <i64>size > <i64>left ? left : <i32>size;
+    const room = bodyRoom(want);
     if (<i64>size > <i64>room) this.truncated = true;
-    if (room > 0) readBuffer(BUFFER_RESPONSE_BODY, 0, <i64>size > <i64>room ? room : <i32>size, this.responseBody);
+    if (room < want) bump(M_BODY_OVER_BUDGET);
+    takeBody(readBuffer(BUFFER_RESPONSE_BODY, 0, room, this.responseBody));
     return ACTION_CONTINUE;
   }
 
@@ -391,7 +427,7 @@ export class ShadowStream extends StreamContext {
     if (!this.recording) return;
     this.recording = false;
     const root = changetype<ShadowRoot>(this.root);
-    const now = nowNanos();
+    const now = monoNanos();
     const latency = now > this.startNs ? now - this.startNs : 0;
     let status = this.status;
     let error: ArrayBuffer | null = null;

@@ -11,6 +11,7 @@ const K_PATH = String.UTF8.encode(",\"path\":");
 const K_TS = String.UTF8.encode(",\"ts_ms\":");
 const K_ROLE_PRODUCTION = String.UTF8.encode(",\"role\":\"production\"");
 const K_ROLE_SHADOW = String.UTF8.encode(",\"role\":\"shadow\"");
+const K_ROLE_BASELINE = String.UTF8.encode(",\"role\":\"baseline\"");
 const K_STATUS = String.UTF8.encode(",\"status\":");
 const K_ERROR = String.UTF8.encode(",\"error\":");
 const K_LATENCY = String.UTF8.encode(",\"latency_ms\":");
@@ -24,6 +25,7 @@ const K_SOURCE = String.UTF8.encode(",\"source\":");
 
 export const ROLE_FIELD_PRODUCTION: i32 = 1;
 export const ROLE_FIELD_SHADOW: i32 = 2;
+export const ROLE_FIELD_BASELINE: i32 = 3;
 
 /** `,"source":"…"` for the node id the host reports, or nothing when it has none. */
 export function writeSource(out: ByteBuf, p: usize, n: i32): void {
@@ -78,7 +80,7 @@ export function writeRecord(out: ByteBuf, prefix: ByteBuf, role: i32, status: i3
   latencyNs: u64, requestBody: ByteBuf | null, headersJson: ByteBuf | null, responseBody: ByteBuf | null,
   truncated: bool, source: ByteBuf | null = null): void {
   out.from(prefix);
-  out.buf(role == ROLE_FIELD_SHADOW ? K_ROLE_SHADOW : K_ROLE_PRODUCTION);
+  out.buf(role == ROLE_FIELD_SHADOW ? K_ROLE_SHADOW : role == ROLE_FIELD_BASELINE ? K_ROLE_BASELINE : K_ROLE_PRODUCTION);
   out.buf(K_STATUS);
   out.dec(<u64>(status < 0 ? 0 : status));
   if (error !== null) {

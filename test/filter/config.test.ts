@@ -14,11 +14,27 @@ const BAD: [unknown, string, RegExp][] = [
   [{ routes: [{ name: 'a', path_prefix: '/a', methods: 'GET' }] }, 'routes[0].methods', /must be an array/],
   [{ routes: [{ name: 'a', prefix: '/a' }] }, 'routes[0].prefix', /not a known route key/],
   [{ max_body_bytes: -1 }, 'max_body_bytes', /must be from 0/],
+  [{ max_body_bytes: 1048577 }, 'max_body_bytes', /must be from 0 to 1048576/],
+  [{ body_budget_bytes: '1' }, 'body_budget_bytes', /must be an integer/],
+  [{ body_budget_bytes: 134217729 }, 'body_budget_bytes', /must be from 0 to 134217728/],
   [{ batch_max_records: 2.5 }, 'batch_max_records', /must be an integer/],
   [{ strip_headers: ['ok', 'not ok'] }, 'strip_headers[1]', /header name/],
   [{ collector_path: 'records' }, 'collector_path', /path starting with \//],
   [{ flush_interval_ms: 0 }, 'flush_interval_ms', /must be from 1/],
   [{ redact_headers: 'cookie' }, 'redact_headers', /must be an array/],
+  [{ baseline_cluster: 5 }, 'baseline_cluster', /must be a string/],
+  [{ baseline_cluster: 'has space' }, 'baseline_cluster', /cluster name/],
+  [{ baseline_authority: 'b' }, 'baseline_authority', /needs "baseline_cluster"/],
+  [{ shadow_breaker: 20 }, 'shadow_breaker', /must be an object/],
+  [{ shadow_breaker: { failures: -1 } }, 'shadow_breaker.failures', /from 0 to/],
+  [{ shadow_breaker: { failures: 3, cooldown: 10 } }, 'shadow_breaker.cooldown', /not a known shadow_breaker key/],
+  [{ shadow_breaker: { cooldown_ms: 1.5 } }, 'shadow_breaker.cooldown_ms', /must be an integer/],
+  [{ strip_trace_headers: 'no' }, 'strip_trace_headers', /must be a boolean/],
+  [{ debug_response_header: true }, 'debug_response_header', /must be a string/],
+  [{ debug_response_header: 'x y' }, 'debug_response_header', /header name/],
+  [{ mesh_mirror_cluster_header: 'x-mirror' }, 'mesh_mirror_cluster_header', /together with "mesh_mirror_cluster"/],
+  [{ mesh_mirror_cluster: 'shadow' }, 'mesh_mirror_cluster', /together with "mesh_mirror_cluster_header"/],
+  [{ mesh_mirror_cluster: 'shadow', mesh_mirror_cluster_header: 'x-m', shadow_cluster: 'shadow' }, 'mesh_mirror_cluster_header', /cannot be used with "shadow_cluster"/],
 ];
 
 for (const [config, key, what] of BAD) {
@@ -82,7 +98,9 @@ test('the counters are defined at configure time, at zero', async () => {
   const vm = await startFilter({});
   for (const name of ['shadowmesh_mirrored_total', 'shadowmesh_sampled_out_total', 'shadowmesh_shadow_failures_total',
     'shadowmesh_body_too_large_total', 'shadowmesh_records_sent_total', 'shadowmesh_records_dropped_total',
-    'shadowmesh_collector_failures_total']) {
+    'shadowmesh_collector_failures_total', 'shadowmesh_baseline_copies_total', 'shadowmesh_baseline_failures_total',
+    'shadowmesh_breaker_skipped_total', 'shadowmesh_breaker_opened_total', 'shadowmesh_baseline_breaker_skipped_total',
+    'shadowmesh_control_malformed_total']) {
     assert.equal(vm.metric(name), 0, name);
     assert.equal(vm.metrics.get(name)?.type, 'counter');
   }
