@@ -5,6 +5,7 @@ import {
   proxy_log, proxy_get_log_level, proxy_get_status, proxy_get_property, proxy_get_header_map_pairs,
   proxy_replace_header_map_value, proxy_get_buffer_bytes, proxy_http_call, proxy_set_tick_period_milliseconds,
   proxy_get_current_time_nanoseconds, proxy_define_metric, proxy_increment_metric, wasi_random_get,
+  wasi_clock_time_get,
 } from "./imports";
 import { OUT_PTR, OUT_SIZE, OUT_U64 } from "./memory";
 import { ByteBuf } from "./bytes";
@@ -147,6 +148,18 @@ export function setTickPeriod(ms: u32): void {
 export function nowNanos(): u64 {
   store<u64>(OUT_U64, 0);
   if (proxy_get_current_time_nanoseconds(OUT_U64) != RESULT_OK) return 0;
+  return load<u64>(OUT_U64);
+}
+
+const WASI_CLOCK_MONOTONIC: u32 = 1;
+
+/**
+ * Monotonic host time in nanoseconds (WASI clock_time_get, clock 1), for durations: it never
+ * jumps with NTP as wall time does. Falls back on wall time if the host refuses the clock.
+ */
+export function monoNanos(): u64 {
+  store<u64>(OUT_U64, 0);
+  if (wasi_clock_time_get(WASI_CLOCK_MONOTONIC, 1, OUT_U64) != 0) return nowNanos();
   return load<u64>(OUT_U64);
 }
 

@@ -45,3 +45,6 @@ export declare function proxy_increment_metric(id: u32, delta: i64): i32;
 // @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "random_get")
 export declare function wasi_random_get(buf: usize, len: usize): i32;
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "clock_time_get")
+export declare function wasi_clock_time_get(id: u32, precision: u64, timePtr: usize): i32;

@@ -43,5 +43,7 @@ export function takeCall(token: u32): PendingCall | null {
 
 export function recycleCall(c: PendingCall): void {
   c.prefix.reset(KEEP_BYTES);
+  // A dropped call is collected, its raw-heap prefix is not: free it first.
   if (free.length < POOL_MAX) free.push(c);
+  else c.prefix.release();
 }

@@ -56,6 +56,8 @@ export class Config {
   /** Mesh-mirror mode: the filter names the mirror cluster in this header on sampled requests only. */
   meshMirrorHeader: ArrayBuffer | null = null;
   meshMirrorCluster: ArrayBuffer | null = null;
+  /** Body bytes all streams in flight may hold together (see budget.ts). */
+  bodyBudgetBytes: i32 = 16777216;
 }
 
 export class ConfigResult {
@@ -95,6 +97,11 @@ function isHeaderValue(s: string): bool {
   }
   return true;
 }
+
+/** Envoy's own mirror buffer limit; a record holds both bodies, up to 6× escaped (docs/filter.md, Memory). */
+export const MAX_BODY_BYTES: f64 = 1048576;
+/** Keeps twice the budget (buffers grow by doubling) well under Envoy's 1 GiB per VM. */
+export const MAX_BODY_BUDGET_BYTES: f64 = 134217728;
 
 const CLUSTER = "a cluster name";
 const AUTHORITY = "an authority";
@@ -272,7 +279,7 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
       else if (v.items.length == 0) c.bad(k, "must not be empty");
       else routes = v;
     } else if (k == "max_body_bytes") {
-      cfg.maxBodyBytes = <i32>c.int(k, v, 0, 16777216);
+      cfg.maxBodyBytes = <i32>c.int(k, v, 0, MAX_BODY_BYTES);
     } else if (k == "shadow_timeout_ms") {
       cfg.shadowTimeoutMs = <u32>c.int(k, v, 0, 3600000);
     } else if (k == "strip_headers") {
@@ -321,6 +328,8 @@ export function parseConfig(p: usize, n: i32): ConfigResult {
       cfg.meshMirrorHeader = c.headerName(k, v);
     } else if (k == "mesh_mirror_cluster") {
       cfg.meshMirrorCluster = c.plain(k, v, CLUSTER);
+    } else if (k == "body_budget_bytes") {
+      cfg.bodyBudgetBytes = <i32>c.int(k, v, 0, MAX_BODY_BUDGET_BYTES);
     } else {
       c.bad(k, "is not a known configuration key");
     }

@@ -10,13 +10,14 @@ export const M_BODY_TOO_LARGE: i32 = 3;
 export const M_RECORDS_SENT: i32 = 4;
 export const M_RECORDS_DROPPED: i32 = 5;
 export const M_COLLECTOR_FAILURES: i32 = 6;
-export const M_BASELINE_COPIES: i32 = 7;
-export const M_BASELINE_FAILURES: i32 = 8;
-export const M_BREAKER_SKIPPED: i32 = 9;
-export const M_BREAKER_OPENED: i32 = 10;
-export const M_BASELINE_BREAKER_SKIPPED: i32 = 11;
-export const M_CONTROL_MALFORMED: i32 = 12;
-export const M_COUNT: i32 = 13;
+export const M_BODY_OVER_BUDGET: i32 = 7;
+export const M_BASELINE_COPIES: i32 = 8;
+export const M_BASELINE_FAILURES: i32 = 9;
+export const M_BREAKER_SKIPPED: i32 = 10;
+export const M_BREAKER_OPENED: i32 = 11;
+export const M_BASELINE_BREAKER_SKIPPED: i32 = 12;
+export const M_CONTROL_MALFORMED: i32 = 13;
+export const M_COUNT: i32 = 14;
 
 export const METRIC_NAMES: string[] = [
   "shadowmesh_mirrored_total",
@@ -26,6 +27,7 @@ export const METRIC_NAMES: string[] = [
   "shadowmesh_records_sent_total",
   "shadowmesh_records_dropped_total",
   "shadowmesh_collector_failures_total",
+  "shadowmesh_body_over_budget_total",
   "shadowmesh_baseline_copies_total",
   "shadowmesh_baseline_failures_total",
   "shadowmesh_breaker_skipped_total",

@@ -8,14 +8,14 @@ import { ACTION_CONTINUE, RootContext, StreamContext } from "../abi/context";
 import {
   BUFFER_HTTP_CALL_RESPONSE_BODY, BUFFER_PLUGIN_CONFIGURATION, BUFFER_REQUEST_BODY, BUFFER_RESPONSE_BODY,
   LOG_ERROR, MAP_HTTP_CALL_RESPONSE_HEADERS, MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS, RESULT_OK,
-  getProperty, getStatus, httpCall, lastToken, log, nowNanos, randomBytes, readBuffer, readHeaderMap,
+  getProperty, getStatus, httpCall, lastToken, log, monoNanos, nowNanos, randomBytes, readBuffer, readHeaderMap,
   refreshLogLevel, replaceHeader, setTickPeriod,
 } from "../abi/host";
 import { Config, ROLE_AUTO, ROLE_PRODUCTION, ROLE_SHADOW, parseConfig } from "./config";
 import { hexId, isValidId } from "./ids";
 import { writeJsonString } from "./json";
 import {
-  bump, defineMetrics, pushMetrics, M_BODY_TOO_LARGE, M_SAMPLED_OUT,
+  bump, defineMetrics, pushMetrics, M_BODY_OVER_BUDGET, M_BODY_TOO_LARGE, M_SAMPLED_OUT,
 } from "./metrics";
 import { buildMirrorHeaders, inList } from "./mirror";
 import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
@@ -24,6 +24,8 @@ import { Reporter } from "./reporter";
 import { PendingCall, recycleCall, takeCall } from "./calls";
 import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
 import { isSampled } from "./sampling";
+import { resetControl, sampleThreshold } from "./control";
+import { bodyRoom, giveBody, setBodyBudget, takeBody } from "./budget";
 
 const H_PATH = String.UTF8.encode(":path");
 const H_METHOD = String.UTF8.encode(":method");
@@ -54,8 +56,8 @@ const bodyScratch = new ByteBuf();
 const message = new ByteBuf();
 const RANDOM = memory.data(16);
 
-/** Per-stream buffers above this size are given back when the stream ends. */
-const KEEP_BYTES: i32 = 16384;
+/** Per-stream buffers above this size are given back when the stream ends (pooled streams hold at most 6 × this). */
+const KEEP_BYTES: i32 = 4096;
 const POOL_MAX: i32 = 256;
 
 function isKey(i: i32, key: ArrayBuffer): bool {
@@ -91,12 +93,15 @@ export class ShadowRoot extends RootContext {
     writeSource(this.source, message.ptr, message.len);
     this.reporter.configure(cfg, outPairs);
     configureCopies(cfg);
+    resetControl(cfg);
+    setBodyBudget(cfg.bodyBudgetBytes);
     setTickPeriod(cfg.flushIntervalMs);
     return true;
   }
 
   onTick(): void {
     this.reporter.flush();
+    this.reporter.poll();
     pushMetrics();
     // The log level may change at run time; asking every 16 ticks is often enough.
     if ((++this.ticks & 15) == 0) refreshLogLevel();
@@ -122,14 +127,16 @@ export class ShadowRoot extends RootContext {
   releaseStream(stream: StreamContext): void {
     const s = changetype<ShadowStream>(stream);
     s.reset();
+    // The collector frees the object, not the raw-heap bytes its buffers hold.
     if (this.freeStreams.length < POOL_MAX) this.freeStreams.push(s);
+    else s.releaseBuffers();
   }
 
   onHttpCallResponse(token: u32, headers: u32, bodySize: u32, trailers: u32): void {
     const call = takeCall(token);
     if (call === null) return;
     if (call.records >= 0) {
-      this.reporter.onResponse(call, headers, inPairs, pairsBytes);
+      this.reporter.onResponse(call, headers, inPairs, pairsBytes, bodySize);
     } else {
       copyTarget(call.target).inFlight--;
       this.copyAnswered(call, headers, bodySize, trailers);
@@ -141,7 +148,7 @@ export class ShadowRoot extends RootContext {
   private copyAnswered(p: PendingCall, headers: u32, bodySize: u32, trailers: u32): void {
     const cfg = this.cfg;
     if (cfg === null) return;
-    const now = nowNanos();
+    const now = monoNanos();
     const latency = now > p.startNs ? now - p.startNs : 0;
     let status = 0;
     let error: ArrayBuffer | null = null;
@@ -218,6 +225,7 @@ export class ShadowStream extends StreamContext {
   responseBody: ByteBuf = new ByteBuf();
 
   reset(): void {
+    giveBody(this.requestBody.len + this.responseBody.len);
     this.recording = false;
     this.tagged = false;
     this.mirroring = false;
@@ -234,6 +242,17 @@ export class ShadowStream extends StreamContext {
     this.baselineHeaders.reset(KEEP_BYTES);
     this.responseHeaders.reset(KEEP_BYTES);
     this.responseBody.reset(KEEP_BYTES);
+  }
+
+  /** Gives every raw buffer back; the object is about to be dropped, not pooled. */
+  releaseBuffers(): void {
+    this.corrId.release();
+    this.prefix.release();
+    this.requestBody.release();
+    this.mirrorHeaders.release();
+    this.baselineHeaders.release();
+    this.responseHeaders.release();
+    this.responseBody.release();
   }
 
   onRequestHeaders(headers: u32, endOfStream: bool): i32 {
@@ -294,14 +313,15 @@ export class ShadowStream extends StreamContext {
     }
 
     if (role == ROLE_PRODUCTION) {
-      const threshold = route == ROUTE_ALL ? cfg.samplePercent * 100 : unchecked(cfg.routes[route]).threshold;
-      if (!isSampled(id.ptr, id.len, threshold)) {
+      if (!isSampled(id.ptr, id.len, sampleThreshold(cfg, route))) {
         bump(M_SAMPLED_OUT);
         return ACTION_CONTINUE;
       }
     }
 
-    this.startNs = nowNanos();
+    // Durations from the monotonic clock; ts_ms is wall time.
+    this.startNs = monoNanos();
+    const wallNs = nowNanos();
     let copyShadow = false, copyBaseline = false;
     if (role == ROLE_PRODUCTION) {
       // An open breaker skips the whole request: no copy and no production record, so the
@@ -315,7 +335,7 @@ export class ShadowStream extends StreamContext {
     if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
     else routeJson.buf(unchecked(cfg.routes[route]).nameJson);
     this.prefix.clear();
-    writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (this.startNs + 500) / 1000000);
+    writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (wallNs + 500) / 1000000);
 
     if (copyShadow || copyBaseline) {
       this.mirroring = true;
@@ -335,13 +355,15 @@ export class ShadowStream extends StreamContext {
     const max = changetype<ShadowRoot>(this.root).cfg!.maxBodyBytes;
     if (!this.requestTooLarge) {
       const have = this.requestBody.len;
-      if (<i64>have + <i64>size > <i64>max) {
-        // Keep the first max_body_bytes for the record; the copy is not sent.
-        readBuffer(BUFFER_REQUEST_BODY, 0, max - have, this.requestBody);
+      const tooLarge = <i64>have + <i64>size > <i64>max;
+      const want = tooLarge ? max - have : <i32>size;
+      const room = bodyRoom(want);
+      takeBody(readBuffer(BUFFER_REQUEST_BODY, 0, room, this.requestBody));
+      if (tooLarge || room < want) {
+        // Keep what fits for the record; the copy is not sent.
         this.requestTooLarge = true;
-        if (this.mirroring) bump(M_BODY_TOO_LARGE);
-      } else {
-        readBuffer(BUFFER_REQUEST_BODY, 0, <i32>size, this.requestBody);
+        if (room < want) bump(M_BODY_OVER_BUDGET);
+        else if (this.mirroring) bump(M_BODY_TOO_LARGE);
       }
     }
     if (endOfStream) this.endOfRequest(false);
@@ -360,7 +382,7 @@ export class ShadowStream extends StreamContext {
     if (this.requestTooLarge) return;
     const root = changetype<ShadowRoot>(this.root);
     const cfg = root.cfg!;
-    const now = atHeaders ? this.startNs : nowNanos();
+    const now = atHeaders ? this.startNs : monoNanos();
     if (this.copyShadow) {
       sendCopy(COPY_SHADOW, cfg, this.mirrorHeaders, this.requestBody, this.prefix, now, now, record, root.source, root.reporter);
     }
@@ -390,11 +412,14 @@ export class ShadowStream extends StreamContext {
   }
 
   onResponseBody(size: u32, endOfStream: bool): i32 {
-    if (!this.recording || size == 0) return ACTION_CONTINUE;
+    if (!this.recording || size == 0 || this.truncated) return ACTION_CONTINUE;
     const max = changetype<ShadowRoot>(this.root).cfg!.maxBodyBytes;
-    const room = max - this.responseBody.len;
+    const left = max - this.responseBody.len;
+    const want = <i64>size > <i64>left ? left : <i32>size;
+    const room = bodyRoom(want);
     if (<i64>size > <i64>room) this.truncated = true;
-    if (room > 0) readBuffer(BUFFER_RESPONSE_BODY, 0, <i64>size > <i64>room ? room : <i32>size, this.responseBody);
+    if (room < want) bump(M_BODY_OVER_BUDGET);
+    takeBody(readBuffer(BUFFER_RESPONSE_BODY, 0, room, this.responseBody));
     return ACTION_CONTINUE;
   }
 
@@ -402,7 +427,7 @@ export class ShadowStream extends StreamContext {
     if (!this.recording) return;
     this.recording = false;
     const root = changetype<ShadowRoot>(this.root);
-    const now = nowNanos();
+    const now = monoNanos();
     const latency = now > this.startNs ? now - this.startNs : 0;
     let status = this.status;
     let error: ArrayBuffer | null = null;

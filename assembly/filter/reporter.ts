@@ -7,9 +7,10 @@
 // bounded amount of memory and never delays traffic.
 import { ByteBuf } from "../abi/bytes";
 import { PairTable } from "../abi/pairs";
-import { httpCall, lastToken, readHeaderMap, MAP_HTTP_CALL_RESPONSE_HEADERS, RESULT_OK } from "../abi/host";
+import { httpCall, lastToken, readBuffer, readHeaderMap, BUFFER_HTTP_CALL_RESPONSE_BODY, MAP_HTTP_CALL_RESPONSE_HEADERS, RESULT_OK } from "../abi/host";
+import { answer, applyControl, controlActive, CONTROL_MALFORMED, MAX_ANSWER_BYTES } from "./control";
 import { Config } from "./config";
-import { bump, pushMetrics, M_COLLECTOR_FAILURES, M_RECORDS_DROPPED, M_RECORDS_SENT } from "./metrics";
+import { bump, pushMetrics, M_COLLECTOR_FAILURES, M_CONTROL_MALFORMED, M_RECORDS_DROPPED, M_RECORDS_SENT } from "./metrics";
 import { parseStatus } from "./route";
 import { PendingCall, trackCall } from "./calls";
 
@@ -34,13 +35,17 @@ export class Reporter {
   count: i32 = 0;
   /** Records inside collector calls that have not been answered yet. */
   inflight: i32 = 0;
+  /** Collector calls not answered yet (batches and polls). */
+  calls: i32 = 0;
   headers: ByteBuf = new ByteBuf();
   cluster: ArrayBuffer = new ArrayBuffer(0);
   maxRecords: i32 = 64;
   maxBytes: i32 = 1048576;
   maxQueued: i32 = 4096;
+  cfg: Config | null = null;
 
   configure(cfg: Config, scratch: PairTable): void {
+    this.cfg = cfg;
     this.cluster = cfg.collectorCluster;
     this.maxRecords = cfg.batchMaxRecords;
     this.maxBytes = cfg.batchMaxBytes;
@@ -83,6 +88,7 @@ export class Reporter {
     if (r == RESULT_OK) {
       trackCall(lastToken).records = this.count;
       this.inflight += this.count;
+      this.calls++;
     } else {
       bump(M_COLLECTOR_FAILURES);
       bump(M_RECORDS_DROPPED, this.count);
@@ -93,10 +99,28 @@ export class Reporter {
     pushMetrics();
   }
 
-  /** The answer to one of our batches (the caller took it from the call table). */
-  onResponse(call: PendingCall, headers: u32, table: PairTable, scratch: ByteBuf): void {
+  /**
+   * While a control is in force, a tick with nothing to send still sends an empty batch
+   * (`[]`), so a paused filter, which records nothing, hears the collector lift or change
+   * the control within a flush interval. At most one such call is out at a time.
+   */
+  poll(): void {
+    if (this.count != 0 || this.calls != 0 || !controlActive()) return;
+    this.batch.clear();
+    this.batch.byte(91);
+    this.batch.byte(93);
+    if (httpCall(this.cluster, this.headers.ptr, this.headers.len, this.batch.ptr, this.batch.len, COLLECTOR_TIMEOUT_MS) == RESULT_OK) {
+      trackCall(lastToken).records = 0;
+      this.calls++;
+    }
+    this.batch.clear();
+  }
+
+  /** The answer to one of our batches (the caller took it from the call table); a 2xx answer's body may carry a control. */
+  onResponse(call: PendingCall, headers: u32, table: PairTable, scratch: ByteBuf, bodySize: u32 = 0): void {
     const n = call.records;
     this.inflight -= n;
+    this.calls--;
     let ok = false;
     if (headers > 0) {
       readHeaderMap(MAP_HTTP_CALL_RESPONSE_HEADERS, table, scratch);
@@ -108,6 +132,13 @@ export class Reporter {
     }
     if (ok) {
       bump(M_RECORDS_SENT, n);
+      const cfg = this.cfg;
+      if (cfg !== null && <i32>bodySize <= MAX_ANSWER_BYTES) {
+        answer.clear();
+        readBuffer(BUFFER_HTTP_CALL_RESPONSE_BODY, 0, <i32>bodySize, answer);
+        if (applyControl(cfg, answer.ptr, answer.len) == CONTROL_MALFORMED) bump(M_CONTROL_MALFORMED);
+        answer.reset(4096);
+      }
     } else {
       bump(M_COLLECTOR_FAILURES);
       bump(M_RECORDS_DROPPED, n);

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { register as registerCollector } from '../collector/cli.js';
 import { register as registerDemo } from '../demo/cli.js';
+import { register as registerModel } from '../demo/model-cli.js';
 import { register as registerSidecar } from '../sidecar/cli.js';
 
 const program = new Command();
@@ -14,5 +15,6 @@ program
 registerCollector(program);
 registerSidecar(program);
 registerDemo(program);
+registerModel(program);
 
 await program.parseAsync(process.argv);

@@ -25,6 +25,18 @@ interface CollectorFlags {
   maxPending: number;
   maxRoutes: number;
   sync: 'normal' | 'full';
+  alertWebhook: string[];
+}
+
+function webhookUrl(value: string, previous: string[]): string[] {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be an http:// or https:// URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError('must be an http:// or https:// URL');
+  return [...previous, value];
 }
 
 export function register(program: Command): void {
@@ -42,6 +54,7 @@ export function register(program: Command): void {
     .option('--max-pending <n>', 'pending sides kept in memory; more wait in SQLite only', integer(0), DEFAULTS.maxPending)
     .option('--max-routes <n>', 'distinct routes kept; a record of a new route beyond this is rejected', integer(1), DEFAULTS.maxRoutes)
     .addOption(new Option('--sync <mode>', 'SQLite synchronous mode: normal survives a process crash, full also a power loss').choices(['normal', 'full']).default('normal'))
+    .option('--alert-webhook <url>', 'POST a Slack-compatible message here when a verdict changes (repeatable)', webhookUrl, [])
     .action(async (flags: CollectorFlags) => {
       let config;
       try {
@@ -67,6 +80,7 @@ export function register(program: Command): void {
           maxPending: flags.maxPending,
           maxRoutes: flags.maxRoutes,
           synchronous: flags.sync,
+          alertWebhooks: flags.alertWebhook,
         });
       } catch (err) {
         // A database that cannot be used is a start-up configuration error, like a bad --config.

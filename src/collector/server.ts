@@ -9,6 +9,8 @@ import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
 import { attachDecisionFeatures } from './decision-features.js';
 import type { StatsBuilder } from './stats/stats-builder.js';
+import type { RemoteControl } from './control/remote-control.js';
+import type { VerdictKeeper } from './verdict/verdict-keeper.js';
 import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
 import { Joiner } from './join/joiner.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
@@ -38,6 +40,8 @@ export interface CollectorOptions {
   maxPending?: number;
   maxRoutes?: number;
   synchronous?: Synchronous;
+  /** POSTed on every decision change (contract §3.1). */
+  alertWebhooks?: string[];
 }
 
 export interface Collector {
@@ -46,6 +50,10 @@ export interface Collector {
   joiner: Joiner;
   /** Builds S (GET /v1/stats) with noise, join rate and feedback. */
   stats: StatsBuilder;
+  /** verdict(route?) → the current verdict; webhookFailures; lastDecisions(). */
+  verdicts: VerdictKeeper;
+  /** `control.current`: what POST /v1/records answers carry. */
+  control: RemoteControl;
   metrics: CollectorMetrics;
   /** Listens and answers the base URL, e.g. http://127.0.0.1:8700. */
   listen(): Promise<string>;
@@ -75,7 +83,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
   registerRecordRoutes(app, joiner);
-  const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token });
+  const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
   registerPairRoutes(app, repo);
   registerMetricsRoutes(app, metrics);
 
@@ -89,6 +97,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     repo,
     joiner,
     stats: decisions.stats,
+    verdicts: decisions.verdicts,
+    control: decisions.control,
     metrics,
     async listen() {
       await app.listen({ host: o.host, port: o.port });
@@ -100,7 +110,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
-      await decisions.close();
+      decisions.close();
       await app.close();
       await repo.close();
     },

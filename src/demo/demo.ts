@@ -1,120 +1,157 @@
-// The whole local stack in one process tree: two model versions, the collector,
-// and the sidecar running the real filter from envoy/envoy.yaml; then traffic
-// and a printed comparison.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// The whole local stack: production (v1), shadow (v2) and baseline (v1 again)
+// model servers as child processes, the collector with examples/rules.yaml, the
+// local sidecar running build/shadowmesh.wasm from examples/envoy-local.yaml;
+// then held-out traffic, ground-truth feedback and the report.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../collector/config.js';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../collector/config.js';
 import { createCollector } from '../collector/server.js';
 import { startSidecar } from '../sidecar/index.js';
-import { startModelServer } from './model-server.js';
-import { formatReport, type PairAnswer, type StatsAnswer } from './report.js';
-import { sendTraffic, type TrafficResult } from './traffic.js';
+import { labelled, postFeedback, type FeedbackResult } from './feedback.js';
+import { packageRoot } from './package-root.js';
+import { type Child, startCli } from './processes.js';
+import { progress as makeProgress } from './progress.js';
+import { formatReport, type PairAnswer, type StatsAnswer, type VerdictAnswer } from './report.js';
+import { drawRows, loadHeldOut, sendTraffic, type TrafficResult } from './traffic.js';
 
-/** The checkout (or installed package) this file belongs to, from src/ or build/dist/. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
-/** Comparison rules for the demo's credit-risk model (contract §4). */
-export const DEMO_RULES = {
-  routes: {
-    '*': { ignore: ['/meta'] },
-    predict: {
-      ignore: ['/meta', '/model/version'],
-      numeric_tolerance: { abs: 0.005, rel: 0 },
-      compare_headers: ['content-type'],
-    },
-  },
-};
+export const DEMO_ROUTE = 'predict';
 
 export interface DemoOptions {
   requests: number;
-  /** Where the .wasm and envoy/envoy.yaml are; defaults to this checkout. */
-  projectRoot?: string;
+  /** Keep the collector's database in this file; default a temporary file deleted by close(). */
+  db?: string;
+  /** Every n-th request gets its true label posted as feedback (default 2: half of them). */
+  labelEvery?: number;
+  /** Progress of the traffic on stderr (a bar on a TTY); default on. */
+  progress?: boolean;
   log?: (line: string) => void;
 }
 
 export interface DemoRun {
   traffic: TrafficResult;
+  feedback: FeedbackResult;
   stats: StatsAnswer;
-  mismatches: PairAnswer[];
+  verdict: VerdictAnswer | null;
+  mismatch: PairAnswer | null;
   report: string;
-  urls: { sidecar: string; collector: string; production: string; shadow: string };
+  db: { path: string; kept: boolean };
+  urls: { sidecar: string; admin: string | null; collector: string; production: string; shadow: string; baseline: string | null; dashboard: string | null };
+  /** Whether the filter copies each request to a baseline (needs a filter with baseline_cluster). */
+  baseline: boolean;
   close(): Promise<void>;
 }
 
 async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
-/** Waits until every sent request is accounted for as a pair, or the deadline passes. */
-async function waitForPairs(collectorUrl: string, expected: number, deadlineMs: number): Promise<StatsAnswer> {
+async function getIfPresent<T>(url: string): Promise<T | null> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Polls until every side of every request has arrived and joined, or the deadline passes. */
+async function settled(collectorUrl: string, expect: { sides: number; baseline: boolean }, deadlineMs: number): Promise<StatsAnswer> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     const stats = await getJson<StatsAnswer>(`${collectorUrl}/v1/stats`);
-    if (stats.total.pairs >= expected || Date.now() > until) return stats;
-    await new Promise((r) => setTimeout(r, 200));
+    const t = stats.total;
+    const done = t.production >= expect.sides && t.shadow >= expect.sides && t.pending === 0 && (!expect.baseline || (t.baseline ?? 0) >= expect.sides);
+    if (done || Date.now() > until) return stats;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoRun> {
-  const base = opts.projectRoot ?? packageRoot();
+  const root = packageRoot();
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-demo-'));
-  const closers: Array<() => Promise<void>> = [async () => rmSync(dir, { recursive: true, force: true })];
+  const kept = opts.db !== undefined;
+  const tmp = kept ? null : mkdtempSync(join(tmpdir(), 'shadowmesh-demo-'));
+  const dbPath = kept ? resolve(opts.db!) : join(tmp!, 'collector.db');
+  const closers: Array<() => Promise<void>> = [];
+  if (tmp) closers.push(async () => rmSync(tmp, { recursive: true, force: true }));
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
-  try {
-    const production = await startModelServer({ version: 'v1' });
-    closers.push(() => production.close());
-    const shadow = await startModelServer({ version: 'v2', delayMs: 2, failEvery: 53 });
-    closers.push(() => shadow.close());
+  const wasm = join(root, 'build', 'shadowmesh.wasm');
+  if (!existsSync(wasm)) throw new Error(`${wasm} is missing: run npm run build first`);
+  const envoyConfig = join(root, 'examples', 'envoy-local.yaml');
+  const baselineCluster = hasBaselineCluster(envoyConfig);
 
-    const collector = createCollector({
-      port: 0,
-      db: join(dir, 'collector.db'),
-      config: parseConfig(JSON.stringify(DEMO_RULES), 'demo rules'),
-      joinWindowMs: 10_000,
-    });
+  try {
+    const model = async (version: string, name: string): Promise<Child> => {
+      const child = await startCli(['model', '--version', version, '--port', '0'], `model ${name}`);
+      closers.push(() => child.stop());
+      return child;
+    };
+    const [production, shadow, baseline] = await Promise.all([
+      model('v1', 'production'),
+      model('v2', 'shadow'),
+      baselineCluster ? model('v1', 'baseline') : Promise.resolve(null),
+    ]);
+
+    const collector = createCollector({ port: 0, db: dbPath, config: loadConfig(join(root, 'examples', 'rules.yaml')), joinWindowMs: 10_000 });
     const collectorUrl = await collector.listen();
     closers.push(() => collector.close());
 
+    const host = (url: string): string => new URL(url).host;
     const sidecar = await startSidecar({
-      envoyConfigPath: join(base, 'envoy', 'envoy.yaml'),
-      wasmPath: join(base, 'build', 'shadowmesh.wasm'),
+      envoyConfigPath: envoyConfig,
+      wasmPath: wasm,
       listenAddress: '127.0.0.1',
       listenerPorts: { '0': 0 },
       adminPort: 0,
       resolve: {
-        production: `127.0.0.1:${production.port}`,
-        shadow: `127.0.0.1:${shadow.port}`,
-        collector: new URL(collectorUrl).host,
+        production: host(production.url),
+        shadow: host(shadow.url),
+        collector: host(collectorUrl),
+        ...(baseline ? { baseline: host(baseline.url) } : {}),
       },
       log,
     });
     closers.push(() => sidecar.close());
-    log(`demo: sidecar ${sidecar.url} → production ${production.url}, shadow ${shadow.url}; collector ${collectorUrl}`);
+    const admin = sidecar.adminPort === undefined ? null : `http://127.0.0.1:${sidecar.adminPort}`;
+    log(`demo: sidecar ${sidecar.url} → production ${production.url}, shadow ${shadow.url}${baseline ? `, baseline ${baseline.url}` : ''}; collector ${collectorUrl}`);
 
-    const traffic = await sendTraffic(sidecar.url, opts.requests);
-    const stats = await waitForPairs(collectorUrl, traffic.ok, 15_000);
-    const page = await getJson<{ items: PairAnswer[] }>(`${collectorUrl}/v1/pairs?mismatch=true&limit=5`);
+    const rows = drawRows(loadHeldOut(), opts.requests);
+    const bar = opts.progress === false ? null : makeProgress(rows.length, 'requests');
+    const traffic = await sendTraffic(sidecar.url, rows, { onDone: () => bar?.tick() });
+    bar?.stop();
+
+    const feedback = await postFeedback(collectorUrl, labelled(traffic.requests, opts.labelEvery ?? 2));
+    const stats = await settled(collectorUrl, { sides: traffic.ok, baseline: baselineCluster }, 20_000);
+    const verdict = await getIfPresent<VerdictAnswer>(`${collectorUrl}/v1/verdict?route=${DEMO_ROUTE}`);
+    const page = await getJson<{ items: PairAnswer[] }>(`${collectorUrl}/v1/pairs?route=${DEMO_ROUTE}&mismatch=true&limit=20`);
+    // A label flip tells more than a shadow error; show one if there is one.
+    const mismatch = page.items.find((p) => p.diffs.length > 0) ?? page.items[0] ?? null;
+    const dashboard = (await fetch(`${collectorUrl}/`, { signal: AbortSignal.timeout(10_000) })).ok ? `${collectorUrl}/` : null;
+    const db = { path: dbPath, kept };
     return {
       traffic,
+      feedback,
       stats,
-      mismatches: page.items,
-      report: formatReport(stats, page.items),
-      urls: { sidecar: sidecar.url, collector: collectorUrl, production: production.url, shadow: shadow.url },
+      verdict,
+      mismatch,
+      report: formatReport({ route: DEMO_ROUTE, stats, verdict, mismatch, collectorUrl, db, dashboardUrl: dashboard }),
+      db,
+      urls: { sidecar: sidecar.url, admin, collector: collectorUrl, production: production.url, shadow: shadow.url, baseline: baseline?.url ?? null, dashboard },
+      baseline: baselineCluster,
       close,
     };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/** Whether the bootstrap has a `baseline` cluster for the filter's baseline copies. */
+function hasBaselineCluster(envoyConfig: string): boolean {
+  const doc = parseYaml(readFileSync(envoyConfig, 'utf8')) as { static_resources?: { clusters?: Array<{ name?: string }> } };
+  return (doc.static_resources?.clusters ?? []).some((c) => c.name === 'baseline');
 }

@@ -1,114 +1,124 @@
-// Two versions of a small credit-risk model served over HTTP, so the demo has a
-// real production service and a real candidate to compare. The candidate (v2)
-// reweights one feature: most answers agree, some scores move a little (inside
-// the comparison's tolerance), a few labels flip, and it is a bit slower.
+// Serves one version of the demo's rain model over HTTP: POST /predict with a
+// day's observations answers {label, score, model_version, served_at}.
+//
+// served_at differs on every call, also between two copies of the same
+// version: that is the kind of field the collector learns to treat as noise
+// from the baseline. The candidate can be made a little slower (delayMs) and
+// to fail now and then (failEvery), as a real new build might.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { inputError, type WeatherInput, type WeatherLabel } from './model/features.js';
+import { type ModelFile, WeatherModel } from './model/logistic.js';
+import { packageRoot } from './package-root.js';
 
-export type ModelVersion = 'v1' | 'v2';
+export const MODEL_VERSIONS = ['v1', 'v2'] as const;
+export type ModelVersion = (typeof MODEL_VERSIONS)[number];
 
-export interface Applicant {
-  income: number;
-  debt: number;
-  age: number;
-  late_payments: number;
-}
-
-export interface Prediction {
-  label: 'approve' | 'review' | 'decline';
+export interface PredictAnswer {
+  label: WeatherLabel;
   score: number;
-  model: { name: string; version: ModelVersion };
-  meta: { request_id: string; served_at: string };
+  model_version: string;
+  served_at: string;
 }
 
-const WEIGHTS: Record<ModelVersion, { bias: number; ratio: number; late: number; age: number }> = {
-  v1: { bias: -1.2, ratio: 3.1, late: 0.55, age: -0.012 },
-  v2: { bias: -1.2, ratio: 3.1, late: 0.56, age: -0.012 },
+/** How each version behaves when nothing else is asked: v2, the candidate, is a bit slower and fails one call in 200. */
+export const VERSION_DEFAULTS: Record<ModelVersion, { delayMs: number; failEvery: number }> = {
+  v1: { delayMs: 0, failEvery: 0 },
+  v2: { delayMs: 1, failEvery: 200 },
 };
 
-export function score(version: ModelVersion, a: Applicant): number {
-  const w = WEIGHTS[version];
-  const ratio = a.debt / Math.max(a.income, 1);
-  const z = w.bias + w.ratio * ratio + w.late * a.late_payments + w.age * (a.age - 40);
-  return Math.round((1 / (1 + Math.exp(-z))) * 10_000) / 10_000;
+const MAX_BODY_BYTES = 64 * 1024;
+
+export function loadModel(version: ModelVersion, modelsDir = join(packageRoot(), 'models')): WeatherModel {
+  const file = join(modelsDir, `${version}.json`);
+  return new WeatherModel(JSON.parse(readFileSync(file, 'utf8')) as ModelFile);
 }
 
-export function label(s: number): Prediction['label'] {
-  return s < 0.3 ? 'approve' : s < 0.6 ? 'review' : 'decline';
-}
-
-function isApplicant(v: unknown): v is Applicant {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return ['income', 'debt', 'age', 'late_payments'].every((k) => typeof o[k] === 'number' && Number.isFinite(o[k]));
+/** Wall-clock time with microseconds, so two calls in the same millisecond still differ. */
+function servedAt(): string {
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const iso = new Date(Math.floor(us / 1000)).toISOString();
+  return `${iso.slice(0, -1)}${String(us % 1000).padStart(3, '0')}Z`;
 }
 
 export interface ModelServerOptions {
   version: ModelVersion;
   host?: string;
   port?: number;
-  /** Extra latency per request, in milliseconds. */
+  /** Extra latency per prediction, in milliseconds. */
   delayMs?: number;
-  /** Every n-th request answers 500 (0 = never): lets the demo show errors. */
+  /** Every n-th prediction answers 500 (0 = never). */
   failEvery?: number;
+  modelsDir?: string;
 }
 
 export interface RunningModelServer {
   readonly url: string;
   readonly port: number;
-  readonly requests: number;
+  readonly predictions: number;
   close(): Promise<void>;
 }
 
 export async function startModelServer(opts: ModelServerOptions): Promise<RunningModelServer> {
-  let requests = 0;
-  const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
-    requests++;
-    const reply = (status: number, payload: unknown): void => {
-      const text = JSON.stringify(payload);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-    };
-    if (req.method === 'GET' && req.url === '/healthz') return reply(200, { ok: true });
-    if (req.method !== 'POST' || !req.url?.startsWith('/predict')) return reply(404, { error: 'not found' });
-    if (opts.failEvery && requests % opts.failEvery === 0) return reply(500, { error: 'model crashed' });
+  const model = loadModel(opts.version, opts.modelsDir);
+  const host = opts.host ?? '127.0.0.1';
+  let predictions = 0;
+
+  const reply = (res: ServerResponse, status: number, payload: unknown): void => {
+    const text = JSON.stringify(payload);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+
+  const predict = (res: ServerResponse, body: Buffer): void => {
+    predictions++;
+    if (opts.failEvery && predictions % opts.failEvery === 0) return reply(res, 500, { error: 'model failed', model_version: opts.version });
     let input: unknown;
     try {
       input = JSON.parse(body.toString('utf8'));
     } catch {
-      return reply(400, { error: 'body must be JSON' });
+      return reply(res, 400, { error: 'body must be JSON' });
     }
-    if (!isApplicant(input)) return reply(422, { error: 'expected {income, debt, age, late_payments} numbers' });
-    const s = score(opts.version, input);
-    const prediction: Prediction = {
-      label: label(s),
-      score: s,
-      model: { name: 'credit-risk', version: opts.version },
-      meta: { request_id: String(req.headers['x-request-id'] ?? ''), served_at: new Date().toISOString() },
-    };
-    reply(200, prediction);
+    const problem = inputError(input);
+    if (problem) return reply(res, 422, { error: problem });
+    const answer: PredictAnswer = { ...model.predict(input as WeatherInput), model_version: opts.version, served_at: servedAt() };
+    reply(res, 200, answer);
   };
 
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') return reply(res, 200, { ok: true, model_version: opts.version });
+    if (path !== '/predict') return reply(res, 404, { error: 'not found; POST /predict' });
+    if (req.method !== 'POST') return reply(res, 405, { error: 'use POST' });
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      if (opts.delayMs) setTimeout(() => handle(req, res, body), opts.delayMs);
-      else handle(req, res, body);
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
-  });
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) return reply(res, 413, { error: `body over ${MAX_BODY_BYTES} bytes` });
+      const body = Buffer.concat(chunks);
+      if (opts.delayMs) setTimeout(() => predict(res, body), opts.delayMs);
+      else predict(res, body);
+    });
+  };
+
+  const server: Server = createServer(handle);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    get requests() {
-      return requests;
+    get predictions() {
+      return predictions;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -116,27 +126,4 @@ export async function startModelServer(opts: ModelServerOptions): Promise<Runnin
         server.close(() => resolve());
       }),
   };
-}
-
-/** Deterministic applicants, so two demo runs send the same traffic. */
-export function* applicants(seed = 1): Generator<Applicant> {
-  let x = seed >>> 0 || 1;
-  const next = (): number => {
-    // xorshift32: small, deterministic, good enough for demo traffic
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-  for (;;) {
-    const income = Math.round(20_000 + next() * 130_000);
-    yield {
-      income,
-      debt: Math.round(next() * income * 0.9),
-      age: 18 + Math.floor(next() * 60),
-      late_payments: Math.floor(next() ** 2 * 6),
-    };
-  }
 }

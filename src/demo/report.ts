@@ -1,4 +1,5 @@
-// Turns the collector's answers into the demo's printed comparison.
+// Turns the collector's answers (GET /v1/stats, GET /v1/verdict, a mismatching
+// pair) into the demo's report: every number in it is one the collector gave.
 
 export interface Quantiles {
   p50: number | null;
@@ -6,25 +7,71 @@ export interface Quantiles {
   p99: number | null;
 }
 
+export interface NoisePath {
+  path: string;
+  baseline_diffs: number;
+  shadow_diffs: number;
+  triples: number;
+}
+
+export interface FeedbackStats {
+  labelled: number;
+  production_accuracy: number | null;
+  shadow_accuracy: number | null;
+  mcnemar_p: number | null;
+  conclusion: string;
+}
+
+export interface PredictionStatsAnswer {
+  pairs: number;
+  label_agreement: number | null;
+  confusion: Record<string, Record<string, number>>;
+  score_delta: { mean_abs: number | null; p95_abs: number | null; max_abs: number | null };
+  psi: number | null;
+  ks: number | null;
+  feedback?: FeedbackStats | null;
+}
+
 export interface RouteStats {
   production: number;
   shadow: number;
+  baseline?: number;
   pairs: number;
   pending: number;
   unmatched_production: number;
   unmatched_shadow: number;
+  late?: number;
   status_match: number;
   body_match: number;
   match_rate: number | null;
+  join_rate?: number | null;
+  adjusted_match_rate?: number | null;
+  noise?: NoisePath[];
   production_errors: number;
   shadow_errors: number;
   latency_ms: { production: Quantiles; shadow: Quantiles };
   fields: { path: string; diffs: number }[];
+  prediction?: PredictionStatsAnswer;
 }
 
 export interface StatsAnswer {
   routes: Record<string, RouteStats>;
   total: RouteStats;
+}
+
+export interface VerdictReason {
+  criterion: string;
+  observed: number | string | null;
+  threshold: number | string | boolean | null;
+  ok: boolean | null;
+  n?: number;
+  lower?: number;
+  upper?: number;
+}
+
+export interface VerdictAnswer {
+  decision: 'promote' | 'hold' | 'reject';
+  reasons: VerdictReason[];
 }
 
 export interface PairDiff {
@@ -42,53 +89,114 @@ export interface PairAnswer {
   shadow: { status: number; error?: string } | null;
 }
 
-const pct = (x: number | null): string => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
-const ms = (x: number | null): string => (x === null ? '—' : `${x.toFixed(1)} ms`);
-const short = (v: unknown): string => {
-  const s = v === undefined ? '(absent)' : JSON.stringify(v);
-  return s.length > 32 ? `${s.slice(0, 29)}...` : s;
-};
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+export interface ReportInput {
+  route: string;
+  stats: StatsAnswer;
+  verdict: VerdictAnswer | null;
+  mismatch: PairAnswer | null;
+  collectorUrl: string;
+  db: { path: string; kept: boolean };
+  dashboardUrl: string | null;
 }
 
-export function formatReport(stats: StatsAnswer, mismatches: PairAnswer[]): string {
-  const t = stats.total;
+export const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`);
+export const ms = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${x.toFixed(1)} ms`);
+export const num = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? '—' : x.toFixed(digits));
+const json = (v: unknown): string => (v === undefined ? '(absent)' : JSON.stringify(v));
+
+function table(rows: string[][], indent = '  '): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => indent + r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
+function formatObserved(v: VerdictReason['observed'] | VerdictReason['threshold']): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
+  return v === null ? '—' : String(v);
+}
+
+export function formatVerdict(v: VerdictAnswer): string[] {
+  const out = [`verdict: ${v.decision.toUpperCase()}`];
+  const rows = [['', 'criterion', 'observed', 'threshold', 'n', 'interval']];
+  for (const r of v.reasons) {
+    rows.push([
+      r.ok === true ? 'ok' : r.ok === false ? 'FAIL' : 'wait',
+      r.criterion,
+      formatObserved(r.observed),
+      formatObserved(r.threshold),
+      r.n === undefined ? '' : String(r.n),
+      r.lower === undefined || r.upper === undefined ? '' : `[${r.lower.toFixed(4)}, ${r.upper.toFixed(4)}]`,
+    ]);
+  }
+  out.push(table(rows));
+  return out;
+}
+
+export function formatReport(input: ReportInput): string {
+  const s = input.stats.routes[input.route] ?? input.stats.total;
   const out: string[] = [];
-  out.push('shadowmesh — production (v1) vs shadow (v2)', '');
-  out.push(
-    table([
-      ['', 'production', 'shadow'],
-      ['records', String(t.production), String(t.shadow)],
-      ['errors (status 0 or >= 500)', String(t.production_errors), String(t.shadow_errors)],
-      ['latency p50', ms(t.latency_ms.production.p50), ms(t.latency_ms.shadow.p50)],
-      ['latency p95', ms(t.latency_ms.production.p95), ms(t.latency_ms.shadow.p95)],
-      ['latency p99', ms(t.latency_ms.production.p99), ms(t.latency_ms.shadow.p99)],
-      ['unmatched', String(t.unmatched_production), String(t.unmatched_shadow)],
-    ]),
-  );
+  const line = (label: string, value: string): void => void out.push(`${label.padEnd(22)}${value}`);
+
+  line('pairs', `${s.pairs}   (join rate ${pct(s.join_rate)}, pending ${s.pending}, unmatched production ${s.unmatched_production}, shadow ${s.unmatched_shadow})`);
+  line('records', `production ${s.production}, shadow ${s.shadow}, baseline ${s.baseline ?? 0}`);
+  line('match rate', `${pct(s.match_rate)}   (status match ${s.status_match}, body match ${s.body_match})`);
+  line('adjusted match rate', `${pct(s.adjusted_match_rate ?? s.match_rate)}   (noise paths left out)`);
+  if (s.noise && s.noise.length > 0) {
+    out.push('noise paths (learned from the baseline, a second production copy):');
+    out.push(table([['path', 'baseline diffs', 'shadow diffs', 'triples'], ...s.noise.map((n) => [n.path, String(n.baseline_diffs), String(n.shadow_diffs), String(n.triples)])]));
+  } else {
+    line('noise paths', 'none');
+  }
+  if (s.fields.length > 0) {
+    out.push('top differing fields (not noise):');
+    out.push(table([['path', 'pairs'], ...s.fields.slice(0, 5).map((f) => [f.path, String(f.diffs)])]));
+  }
+
+  const p = s.prediction;
+  if (p) {
+    out.push('');
+    line('label agreement', `${pct(p.label_agreement)} of ${p.pairs} pairs with both predictions`);
+    const labels = [...new Set([...Object.keys(p.confusion), ...Object.values(p.confusion).flatMap((r) => Object.keys(r))])].sort();
+    out.push('confusion (rows: production label, columns: shadow label):');
+    out.push(table([['', ...labels], ...labels.map((a) => [a, ...labels.map((b) => String(p.confusion[a]?.[b] ?? 0))])]));
+    line('score drift', `PSI ${num(p.psi, 4)}, KS ${num(p.ks, 4)}; |score delta| mean ${num(p.score_delta.mean_abs, 4)}, p95 ${num(p.score_delta.p95_abs, 4)}, max ${num(p.score_delta.max_abs, 4)}`);
+    const f = p.feedback;
+    if (f) {
+      line('ground truth', `${f.labelled} labelled pairs: accuracy production ${pct(f.production_accuracy)}, shadow ${pct(f.shadow_accuracy)}`);
+      line('McNemar', `p = ${num(f.mcnemar_p, 4)} → ${f.conclusion.replaceAll('_', ' ')}`);
+    } else {
+      line('ground truth', 'no labels yet');
+    }
+  }
+
   out.push('');
   out.push(
     table([
-      ['pairs', 'status match', 'body match', 'match rate', 'pending'],
-      [String(t.pairs), String(t.status_match), String(t.body_match), pct(t.match_rate), String(t.pending)],
-    ]),
+      ['', 'production', 'shadow'],
+      ['latency p50', ms(s.latency_ms.production.p50), ms(s.latency_ms.shadow.p50)],
+      ['latency p99', ms(s.latency_ms.production.p99), ms(s.latency_ms.shadow.p99)],
+      ['errors (0 or >= 500)', String(s.production_errors), String(s.shadow_errors)],
+    ], ''),
   );
-  if (t.fields.length > 0) {
-    out.push('', 'fields that differ most:');
-    out.push(table([['path', 'pairs'], ...t.fields.slice(0, 5).map((f) => [f.path, String(f.diffs)])]));
+
+  out.push('');
+  if (input.verdict) out.push(...formatVerdict(input.verdict));
+  else out.push('verdict: this collector has no GET /v1/verdict');
+
+  if (input.mismatch) {
+    const m = input.mismatch;
+    const d = m.diffs[0];
+    out.push('');
+    out.push(`one mismatching pair: ${m.id}`);
+    if (d) out.push(`  ${d.path} (${d.kind}): production ${json(d.production)}, shadow ${json(d.shadow)}`);
+    else out.push(`  status: production ${m.production?.status ?? '—'}, shadow ${m.shadow?.status ?? '—'}${m.shadow?.error ? ` (${m.shadow.error})` : ''}`);
+    out.push(`  curl -s ${input.collectorUrl}/v1/pairs/${m.id}`);
   }
-  if (mismatches.length > 0) {
-    out.push('', 'some mismatching pairs:');
-    const rows = [['id', 'status', 'path', 'kind', 'production', 'shadow']];
-    for (const p of mismatches) {
-      const status = `${p.production?.status ?? '—'}/${p.shadow?.status ?? '—'}`;
-      const d = p.diffs[0];
-      rows.push([p.id.slice(0, 12), status, d?.path ?? '', d?.kind ?? (p.shadow?.error ?? ''), short(d?.production), short(d?.shadow)]);
-    }
-    out.push(table(rows));
-  }
+  out.push('');
+  out.push(
+    input.db.kept
+      ? `database: ${input.db.path} (kept)`
+      : `database: ${input.db.path} (temporary: deleted when the demo stops; --db FILE keeps it)`,
+  );
+  if (input.dashboardUrl) out.push(`dashboard: ${input.dashboardUrl}`);
   return out.join('\n');
 }

@@ -14,14 +14,21 @@ export const DEFAULT_TEST_NOW_MS = 1_700_000_000_000;
 const DEFAULT_STREAM_INFO: Readonly<StreamInfo> = { downstreamAddress: '127.0.0.1:40000', localAddress: '127.0.0.1:8080', protocol: 'HTTP/1.1' };
 const EMPTY = new Uint8Array(0);
 
-/** A clock that only moves when the test says so. Timers fire in due order during advance(). */
+/**
+ * A clock that only moves when the test says so. Timers fire in due order during advance().
+ * `now` is the monotonic time line (timers, WASI clock 1); wall time (proxy_get_current_time,
+ * WASI clock 0) is `now + wallOffsetMs`, which jumpWall() moves as NTP would, alone.
+ */
 export class VirtualClock {
   private timers: { due: number; seq: number; fn: () => void; live: boolean }[] = [];
   private seq = 0;
+  wallOffsetMs = 0;
   constructor(public now: number) {}
-  nowMs(): number { return this.now; }
-  nowNs(): bigint { return BigInt(Math.round(this.now * 1e6)); }
+  nowMs(): number { return this.now + this.wallOffsetMs; }
+  nowNs(): bigint { return BigInt(Math.round((this.now + this.wallOffsetMs) * 1e6)); }
   monotonicNs(): bigint { return BigInt(Math.round(this.now * 1e6)); }
+  /** Steps wall time by `ms` (negative: backwards) without moving monotonic time or timers. */
+  jumpWall(ms: number): void { this.wallOffsetMs += ms; }
   setTimer(ms: number, fn: () => void): Cancellable {
     const t = { due: this.now + Math.max(0, ms), seq: this.seq++, fn, live: true };
     this.timers.push(t);
@@ -227,7 +234,7 @@ export class TestVM {
   get configured(): boolean { return this.host !== undefined; }
   get failed(): boolean { return this.host?.failed ?? false; }
   get failMessage(): string { return this.host?.failMessage ?? ''; }
-  get nowMs(): number { return this.clock.now; }
+  get nowMs(): number { return this.clock.nowMs(); }
   get tickPeriodMs(): number { return this.host?.tickPeriodMs ?? 0; }
   get hostCalls(): number { return this.host?.hostCalls ?? 0; }
   resetHostCalls(): void { this.host?.resetHostCalls(); }
@@ -239,6 +246,8 @@ export class TestVM {
 
   /** Moves the virtual clock; ticks (and, if enabled, call timeouts) fire on the way. */
   advance(ms: number): void { this.clock.advance(ms); }
+  /** Steps the wall clock alone (an NTP correction): monotonic time and timers stay put. */
+  jumpWallClock(ms: number): void { this.clock.jumpWall(ms); }
   /** Fires proxy_on_tick once now, if a tick period is set. */
   tick(): void { if (this.tickPeriodMs > 0) this.h.tick(); }
 

@@ -1,46 +1,115 @@
-// The demo is what `npm start` runs: the real filter in the local sidecar,
-// both model versions, the collector, traffic and the printed comparison.
+// The demo is what `npm start` runs: three real model processes, the collector
+// with examples/rules.yaml, the sidecar running build/shadowmesh.wasm, held-out
+// traffic, feedback and the report.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { runDemo } from '../../src/demo/demo.js';
+import { DEMO_ROUTE, runDemo } from '../../src/demo/demo.js';
+import { ms, num, pct, type StatsAnswer, type VerdictAnswer } from '../../src/demo/report.js';
 
-test('demo: every request is answered by production and every answer becomes a compared pair', async () => {
-  const requests = 106;
-  const run = await runDemo({ requests, log: () => undefined });
+const REQUESTS = 600;
+
+/** The value printed after `label` at the start of a report line. */
+function field(report: string, label: string): string {
+  const m = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s{2,}(.*)$`, 'm').exec(report);
+  assert.ok(m, `report has a "${label}" line:\n${report}`);
+  return m[1]!;
+}
+
+test('demo: production answers every caller, every request becomes a compared pair, and the report prints the collector\'s own numbers', async () => {
+  const run = await runDemo({ requests: REQUESTS, progress: false, log: () => undefined });
   try {
-    assert.equal(run.traffic.ok, requests);
+    assert.equal(run.traffic.sent, REQUESTS);
+    assert.equal(run.traffic.ok, REQUESTS);
     assert.equal(run.traffic.notFromProduction, 0, 'callers only ever see the production model');
-    const t = run.stats.total;
-    assert.equal(t.production, requests);
-    assert.equal(t.shadow, requests);
-    assert.equal(t.pairs, requests);
-    assert.equal(t.unmatched_production + t.unmatched_shadow, 0);
-    // The candidate answers 500 on every 53rd request: two in 106.
-    assert.equal(t.shadow_errors, 2);
-    assert.equal(t.production_errors, 0);
-    assert.equal(t.status_match, requests - 2);
-    assert.ok(t.body_match < t.status_match, 'v2 moves some scores beyond the tolerance');
-    assert.ok(t.body_match > requests * 0.7, `most answers agree (body_match ${t.body_match})`);
-    assert.equal(t.fields[0]?.path, '/score');
-    // /meta is ignored by the demo rules, so it never shows up as a differing field.
-    assert.ok(!t.fields.some((f) => f.path.startsWith('/meta')));
-    assert.ok(run.mismatches.length > 0);
-    assert.match(run.report, /match rate/);
-    assert.match(run.report, new RegExp(`^pairs\\s+status match.*\\n${requests}\\s+${requests - 2}\\s`, 'm'));
+
+    // Asked again after the demo: the report must say what the collector says.
+    const stats = (await (await fetch(`${run.urls.collector}/v1/stats`)).json()) as StatsAnswer;
+    const s = stats.routes[DEMO_ROUTE]!;
+    assert.equal(s.production, REQUESTS);
+    assert.equal(s.shadow, REQUESTS);
+    assert.equal(s.pairs, REQUESTS);
+    assert.equal(s.unmatched_production + s.unmatched_shadow + s.pending, 0);
+    // v2 answers 500 on every 200th prediction.
+    assert.equal(s.shadow_errors, Math.floor(REQUESTS / 200));
+    assert.equal(s.production_errors, 0);
+    assert.equal(s.status_match, REQUESTS - Math.floor(REQUESTS / 200));
+    if (run.baseline) assert.equal(s.baseline, REQUESTS);
+
+    const r = run.report;
+    assert.match(field(r, 'pairs'), new RegExp(`^${s.pairs}\\s`));
+    assert.match(field(r, 'pairs'), new RegExp(`join rate ${pct(s.join_rate).replace('.', '\\.')}`));
+    assert.equal(field(r, 'match rate'), `${pct(s.match_rate)}   (status match ${s.status_match}, body match ${s.body_match})`);
+    assert.match(field(r, 'adjusted match rate'), new RegExp(`^${pct(s.adjusted_match_rate ?? s.match_rate).replace('.', '\\.')}\\s`));
+    for (const f of s.fields.slice(0, 5)) assert.match(r, new RegExp(`^\\s+${f.path}\\s+${f.diffs}$`, 'm'));
+    for (const n of s.noise ?? []) assert.match(r, new RegExp(`^\\s+${n.path}\\s+${n.baseline_diffs}\\s+${n.shadow_diffs}\\s+${n.triples}$`, 'm'));
+
+    const p = s.prediction!;
+    assert.ok(p, 'the rules file names the prediction fields, so the collector has model metrics');
+    assert.equal(field(r, 'label agreement'), `${pct(p.label_agreement)} of ${p.pairs} pairs with both predictions`);
+    const labels = [...new Set([...Object.keys(p.confusion), ...Object.values(p.confusion).flatMap((row) => Object.keys(row))])].sort();
+    for (const a of labels) {
+      const printed = new RegExp(`^\\s+${a}\\s+([0-9][0-9\\s]*)$`, 'm').exec(r)?.[1]?.trim().split(/\s+/).map(Number);
+      assert.deepEqual(printed, labels.map((b) => p.confusion[a]?.[b] ?? 0), `confusion row ${a}`);
+    }
+    assert.equal(
+      field(r, 'score drift'),
+      `PSI ${num(p.psi, 4)}, KS ${num(p.ks, 4)}; |score delta| mean ${num(p.score_delta.mean_abs, 4)}, p95 ${num(p.score_delta.p95_abs, 4)}, max ${num(p.score_delta.max_abs, 4)}`,
+    );
+    assert.ok(p.label_agreement! > 0.9 && p.label_agreement! < 1, `v1 and v2 agree on most days, not all (${p.label_agreement})`);
+    if (p.feedback) {
+      assert.match(field(r, 'ground truth'), new RegExp(`^${p.feedback.labelled} labelled pairs: accuracy production ${pct(p.feedback.production_accuracy).replace('.', '\\.')}, shadow ${pct(p.feedback.shadow_accuracy).replace('.', '\\.')}$`));
+      assert.equal(field(r, 'McNemar'), `p = ${num(p.feedback.mcnemar_p, 4)} → ${p.feedback.conclusion.replaceAll('_', ' ')}`);
+    }
+    assert.match(r, new RegExp(`^latency p50\\s+${ms(s.latency_ms.production.p50)}\\s+${ms(s.latency_ms.shadow.p50)}$`, 'm'));
+    assert.match(r, new RegExp(`^latency p99\\s+${ms(s.latency_ms.production.p99)}\\s+${ms(s.latency_ms.shadow.p99)}$`, 'm'));
+    assert.match(r, new RegExp(`^errors \\(0 or >= 500\\)\\s+${s.production_errors}\\s+${s.shadow_errors}$`, 'm'));
+
+    const vres = await fetch(`${run.urls.collector}/v1/verdict?route=${DEMO_ROUTE}`);
+    if (vres.status !== 404) {
+      const v = (await vres.json()) as VerdictAnswer;
+      assert.match(r, new RegExp(`^verdict: ${v.decision.toUpperCase()}$`, 'm'));
+      for (const reason of v.reasons) {
+        const ok = reason.ok === true ? 'ok' : reason.ok === false ? 'FAIL' : 'wait';
+        assert.match(r, new RegExp(`^\\s+${ok}\\s+${reason.criterion}\\s`, 'm'), `verdict reason ${reason.criterion}`);
+      }
+    }
+
+    // The whole id, and a curl line that finds the pair.
+    assert.ok(run.mismatch, 'v2 disagrees somewhere');
+    const curl = new RegExp(`curl -s (\\S+/v1/pairs/([0-9a-f]{32}))$`, 'm').exec(r);
+    assert.ok(curl, 'a ready curl line for one mismatch');
+    const pair = (await (await fetch(curl[1]!)).json()) as { id: string; match: boolean };
+    assert.equal(pair.id, curl[2]);
+    assert.equal(pair.match, false);
+    assert.match(r, new RegExp(`^database: ${run.db.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(temporary`, 'm'));
   } finally {
     await run.close();
   }
+  assert.equal(existsSync(run.db.path), false, 'the temporary database is deleted when the demo stops');
 });
 
-test('demo CLI: --once prints the report and exits 0', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--once', '--requests', '20'], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /sent 20 requests through the sidecar: 20 answered by production, 0 failed/);
-  assert.match(r.stdout, /fields that differ most|pairs\s+status match/);
+test('demo CLI: --once prints the report, keeps the --db file, exits 0', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-demo-test-'));
+  try {
+    const db = join(dir, 'kept.db');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--once', '--requests', '20', '--db', db], {
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /sent 20 held-out days through the sidecar: 20 answered by production, 0 failed, 0 answers not from production/);
+    assert.match(r.stdout, /^match rate\s+/m);
+    assert.match(r.stdout, new RegExp(`^database: ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(kept\\)$`, 'm'));
+    // Not a terminal: plain progress lines on stderr, no bar.
+    assert.match(r.stderr, /^requests: 20\/20$/m);
+    assert.ok(existsSync(db), '--db keeps the database');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('demo CLI: a bad --requests is a clear error', () => {

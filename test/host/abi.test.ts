@@ -499,6 +499,27 @@ test('WASI: random_get, clock_time_get (realtime, monotonic), fd_write to the lo
   assert.deepEqual(p.vm.logs.map((l) => [l.level, l.message]), [['info', 'to stdout'], ['error', 'to stdout']]);
 });
 
+test('WASI clock_time_get: a wall-clock step moves clock 0 and proxy_get_current_time, not the monotonic clock 1; cputime clocks ENOTSUP', async () => {
+  const p = await Probe.start({ nowMs: 1_000 });
+  const r = p.on('request_headers', [
+    { fn: 'clock_time_get', args: [0, 0, OUT1] },
+    { fn: 'clock_time_get', args: [1, 0, OUT1] },
+    { fn: 'get_current_time_ns', args: [OUT1] },
+    { fn: 'clock_time_get', args: [2, 0, OUT1] },
+    { fn: 'clock_time_get', args: [3, 0, OUT1] },
+    { fn: 'clock_res_get', args: [1, OUT1] },
+    { fn: 'clock_res_get', args: [2, OUT1] },
+  ]);
+  p.vm.advance(5);
+  p.vm.jumpWallClock(-500);
+  p.vm.stream().sendRequestHeaders(REQ);
+  assert.deepEqual(r.map((x) => x.code), [0, 0, R.Ok, 58, 58, 0, 58]);
+  assert.equal(r[0]!.u64, 505_000_000n, 'wall: 1000 + 5 - 500 ms');
+  assert.equal(r[1]!.u64, 1_005_000_000n, 'monotonic: 1000 + 5 ms');
+  assert.equal(r[2]!.u64, 505_000_000n);
+  assert.equal(r[5]!.u64, 1n);
+});
+
 test('set_effective_context to an unknown id is BadArgument; continue_stream: bad type BadArgument, Downstream Ok, Upstream Unimplemented; proxy_done is NotFound', async () => {
   const p = await Probe.start();
   const r = p.on('request_headers', [{ fn: 'set_effective_context', args: [999] }, { fn: 'continue_stream', args: [7] }, { fn: 'done' },
