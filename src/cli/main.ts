@@ -7,6 +7,7 @@ import { register as registerModel } from '../demo/model-cli.js';
 import { register as registerSidecar } from '../sidecar/cli.js';
 import { register as registerControl } from './control.js';
 import { register as registerVerdict } from './verdict.js';
+import { reportUnknownOptionsFirst } from './unknown-first.js';
 
 const program = new Command();
 program
@@ -20,5 +21,6 @@ registerDemo(program);
 registerModel(program);
 registerVerdict(program);
 registerControl(program);
+reportUnknownOptionsFirst(program);
 
 await program.parseAsync(process.argv);
