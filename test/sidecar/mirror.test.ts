@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mirrorSampled, shadowAuthority } from '../../src/sidecar/mirror.js';
+import type { MirrorPolicy } from '../../src/sidecar/config/model.js';
 import { recordingLoader } from './recording-filter.js';
 import { EMPTY_WASM, bootstrap, listener, send, startUpstream, staticCluster, testScope, until, wasmFilter, writeFile } from './helpers.js';
 
@@ -87,11 +88,25 @@ describe('Envoy mirroring', () => {
     let yes = 0;
     for (let i = 0; i < 4000; i++) {
       const id = `${(i * 2654435761 % 0xffffffff).toString(16).padStart(8, '0')}-0000-4000-8000-${(i * 40503).toString(16).padStart(12, '0')}`;
-      const a = mirrorSampled(policy, id);
-      assert.equal(mirrorSampled(policy, id), a);
-      if (a) yes++;
+      if (mirrorSampled(policy, id)) yes++;
     }
     assert.ok(yes > 800 && yes < 1200, `sampled ${yes} of 4000 at 25%`);
+    // The decision is a function of the id alone: fixed ids with their known outcome
+    // (last 8 hex digits mod the denominator < numerator).
+    const known: Array<[string, MirrorPolicy['denominator'], number, boolean]> = [
+      ['00000000-0000-4000-8000-00000000007c', 'HUNDRED', 25, true], // 124 mod 100 = 24
+      ['00000000-0000-4000-8000-00000000007d', 'HUNDRED', 25, false], // 125 mod 100 = 25
+      ['ffffffff-0000-4000-8000-0000ffffffff', 'HUNDRED', 96, true], // 4294967295 mod 100 = 95
+      ['ffffffff-0000-4000-8000-0000ffffffff', 'HUNDRED', 95, false],
+      ['00000000-0000-4000-8000-000000002710', 'TEN_THOUSAND', 1, true], // 10000 mod 10000 = 0
+      ['00000000-0000-4000-8000-00000000270f', 'TEN_THOUSAND', 9999, false], // 9999
+      ['00000000-0000-4000-8000-0000000f423f', 'MILLION', 999_999, false], // 999999
+      ['00000000-0000-4000-8000-0000000f4240', 'MILLION', 1, true], // 1000000 mod 1e6 = 0
+      ['0000007c-0000-4000-8000-000000000063', 'HUNDRED', 25, false], // the last 8 digits count, not the first
+    ];
+    for (const [id, denominator, numerator, expected] of known) {
+      assert.equal(mirrorSampled({ ...policy, numerator, denominator }, id), expected, `${id} ${numerator}/${denominator}`);
+    }
     // Envoy's stable random is the id's last 8 hex digits: 0x18 = 24 < 25, 0x63 = 99 is not.
     assert.equal(mirrorSampled(policy, '7f000000-0000-4000-8000-000000000018'), true);
     assert.equal(mirrorSampled(policy, '00000000-0000-4000-8000-000000000063'), false);
