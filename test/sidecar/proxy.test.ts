@@ -276,12 +276,21 @@ describe('filter chain', () => {
     const prod = await upstream((r, res) => res.end(r.body));
     const rec = recordingLoader();
     const sc = await sidecar(
-      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({ stop_request_headers_ms: 100 }) })], [staticCluster('production', prod.port)]),
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({ hold_path: '/held' }) })], [staticCluster('production', prod.port)]),
       { filterLoader: rec.loader },
     );
-    const r = await send(sc.port, '/', { method: 'POST', body: ['one-', 'two'], gapMs: 10 });
+    const held = send(sc.port, '/held', { method: 'POST', body: 'one-two' });
+    const filter = rec.filters.get('rec')!;
+    await until(() => filter.streams[0]?.resume !== undefined);
+    // A later request passes while the first is held: when the upstream has it,
+    // the held one has still not arrived (an ordering, not a wait).
+    assert.equal((await send(sc.port, '/other', { method: 'POST', body: 'x' })).body, 'x');
+    assert.deepEqual(prod.requests.map((r) => r.url), ['/other']);
+    filter.streams[0]!.resume!();
+    const r = await held;
     assert.equal(r.body, 'one-two');
-    assert.equal(prod.requests.length, 1);
+    assert.deepEqual(prod.requests.map((r) => r.url), ['/other', '/held']);
+    assert.equal(prod.requests[1]!.body, 'one-two');
   });
 
   it('stop-and-buffer hands the filter the whole body so far', async () => {
