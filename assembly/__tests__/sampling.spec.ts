@@ -35,11 +35,22 @@ describe("sampling", () => {
     expect(sampled("req-42", 49)).toBe(false);
   });
 
-  it("is deterministic", () => {
-    for (let i = 0; i < 100; i++) {
-      const id = "id-" + i.toString();
-      expect(sampled(id, 37.5)).toBe(sampled(id, 37.5));
-    }
+  it("decides from the id alone: fixed ids, their buckets and outcomes at 37.5%", () => {
+    // Buckets from the formula in docs/filter.md (its JavaScript one-liner), not from this code.
+    expect(bucketOf("id-0")).toBe(1509);
+    expect(bucketOf("id-1")).toBe(3890);
+    expect(bucketOf("id-7")).toBe(8176);
+    expect(bucketOf("x")).toBe(2695);
+    expect(bucketOf("0123456789abcdef0123456789abcdef")).toBe(8325);
+    expect(bucketOf("ffffffffffffffffffffffffffffffff")).toBe(2821);
+    expect(sampled("id-0", 37.5)).toBe(true);
+    expect(sampled("id-1", 37.5)).toBe(false); // 3890 >= 3750
+    expect(sampled("id-7", 37.5)).toBe(false);
+    expect(sampled("x", 37.5)).toBe(true);
+    expect(sampled("0123456789abcdef0123456789abcdef", 37.5)).toBe(false);
+    expect(sampled("ffffffffffffffffffffffffffffffff", 37.5)).toBe(true);
+    expect(sampled("id-1", 38.91)).toBe(true); // 3890 < 3891
+    expect(sampled("id-1", 38.9)).toBe(false);
   });
 
   it("never samples at 0 and always at 100", () => {

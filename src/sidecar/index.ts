@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { startAdmin } from './admin.js';
 import { ClusterManager } from './clusters.js';
+import { type CollectorEndpointStats, collectorClusters, countCollectorCallsWithoutEndpoint, warnCollectorsWithoutEndpoints } from './collector-endpoints.js';
 import { type ConfigOverrides, loadEnvoyConfig } from './config/parse.js';
 import type { ListenerConfig, SidecarConfig, WasmFilterConfig } from './config/model.js';
 import type { HttpFilterFactory } from './filter.js';
@@ -105,9 +106,12 @@ export async function startSidecarFromConfig(
   const clusters = new ClusterManager(config.clusters);
   await clusters.start();
   const callStats: HttpCallStats = { http_calls: 0, http_call_responses: 0, http_call_failures: 0, http_call_inline_failures: 0 };
+  warnCollectorsWithoutEndpoints(config, clusters, log);
+  const collectorStats: CollectorEndpointStats = { collector_no_endpoint: 0 };
+  const httpCall = createHttpCaller(clusters, { connectFailureAs: options.httpCallConnectFailureAs ?? 'response' }, callStats);
   const env: SidecarEnvironment = {
     clusters,
-    httpCall: createHttpCaller(clusters, { connectFailureAs: options.httpCallConnectFailureAs ?? 'response' }, callStats),
+    httpCall: countCollectorCallsWithoutEndpoint(httpCall, collectorClusters(config), clusters, collectorStats),
     logLevel: options.logLevel ?? 'info',
     log,
     httpCallTimeoutAs: options.httpCallTimeoutAs ?? 'response',
@@ -164,6 +168,7 @@ export async function startSidecarFromConfig(
     for (const [name, s] of listenerStats) for (const [k, v] of Object.entries(s)) rows.push([`http.${name}.${k}`, v]);
     for (const [k, v] of Object.entries(mirrorStats)) rows.push([`sidecar.mirror.${k}`, v]);
     for (const [k, v] of Object.entries(callStats)) rows.push([`sidecar.${k}`, v]);
+    rows.push(['sidecar.collector_no_endpoint', collectorStats.collector_no_endpoint]);
     for (const f of filters) rows.push(...(f.stats?.() ?? []));
     return rows;
   };

@@ -94,10 +94,22 @@ test('ingest: validation, partial acceptance, duplicates, NDJSON, 400 and 413', 
   });
 
   await t.test('null in optional fields means absent', async () => {
-    const r = await post(c.url, [
-      rec({ id: 'nul', role: 'production', response_body: null, response_headers: null, body_encoding: null, response_body_truncated: null, request_body: null }),
-    ]);
+    const sent = rec({ id: 'nul', role: 'production', response_body: null, response_headers: null, body_encoding: null, response_body_truncated: null, request_body: null, error: null, source: null });
+    const r = await post(c.url, [sent]);
     assert.equal(r.json.accepted, 1);
+    // Its partner leaves the same fields out: absent and null compare alike, and a
+    // null response_body_truncated does not flag the pair.
+    const partner = rec({ id: 'nul', role: 'shadow', response_body: '' });
+    assert.equal((await post(c.url, [partner])).json.accepted, 1);
+    const p = await get(c.url, '/v1/pairs/nul');
+    assert.equal(p.status, 200);
+    assert.deepEqual(p.json.diffs, []);
+    assert.equal(p.json.body_match, true);
+    assert.equal(p.json.match, true);
+    assert.equal(p.json.truncated, false);
+    // The stored record is the record as sent: nothing lost, nothing invented.
+    assert.deepEqual(p.json.production, sent);
+    assert.deepEqual(p.json.shadow, partner);
   });
 
   assert.equal(await c.stop(), 0);

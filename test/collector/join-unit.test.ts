@@ -17,10 +17,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-let files = 0;
 function setup(opts: { windowMs?: number; maxPending?: number; config?: CollectorConfig; file?: string; start?: number } = {}) {
   const clock = { now: opts.start ?? 1_000_000 };
-  const file = opts.file ?? join(dir, `j${files++}.db`);
+  // A file only where a restart is tested; :memory: elsewhere (no checkpointer thread).
+  const file = opts.file ?? ':memory:';
   const repo = new Repository(file);
   open.push(repo);
   const joiner = new Joiner(repo, opts.config ?? new CollectorConfig(), { joinWindowMs: opts.windowMs ?? 1000, maxPending: opts.maxPending ?? 100, clock: () => clock.now });
@@ -139,7 +139,7 @@ test('pairs are compared under the production side\'s route rules and counted th
 
 test('rebuild() from the file gives the same numbers, pending sides included, and they still pair', async () => {
   const config = parseConfig('routes:\n  predict:\n    prediction: { score: "/a" }\n');
-  const first = setup({ windowMs: 1000, config });
+  const first = setup({ windowMs: 1000, config, file: join(dir, 'restart.db') });
   first.joiner.ingest([rec('a', 'production'), rec('a', 'shadow', { response_body: '{"a":3}' }), rec('b', 'production', { status: 500 }), rec('c', 'shadow')]);
   first.clock.now += 1000;
   first.joiner.ingest([rec('d', 'production')]);

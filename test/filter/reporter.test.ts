@@ -196,3 +196,16 @@ test('interleaved shadow and collector answers: every record arrives once, the c
   assert.equal(vm.metric('shadowmesh_mirrored_total'), 300);
   assert.equal(vm.metric('shadowmesh_records_dropped_total'), 0);
 });
+
+test('a collector call times out after 10 s (docs/filter.md), on the injected clock', async () => {
+  const vm = await startFilter({ batch_max_records: 1 }, { httpCallTimeouts: true });
+  run(vm, 1);
+  const [call] = vm.takeHttpCalls('collector');
+  assert.ok(call);
+  assert.equal(call.timeoutMs, 10_000);
+  vm.advance(9_999);
+  assert.equal(vm.metric('shadowmesh_collector_failures_total'), 0, 'still waiting just before 10 s');
+  vm.advance(1);
+  vm.advance(1000); // the next tick pushes the counters
+  assert.equal(vm.metric('shadowmesh_collector_failures_total'), 1, 'a failure at 10 s');
+});

@@ -237,6 +237,11 @@ export const REPO = new URL('../../', import.meta.url).pathname;
 export const FILTER_WASM = join(REPO, 'build/shadowmesh.wasm');
 export const hasFilter = existsSync(FILTER_WASM);
 
+/** Tests of the real filter fail, with this message, when the build is missing: they never skip. */
+export function requireFilterWasm(): void {
+  if (!existsSync(FILTER_WASM)) throw new Error(`${FILTER_WASM} is missing: run npm run build:wasm (tests of the real filter do not skip without it)`);
+}
+
 /** Spawns a CLI subcommand and resolves with the first `listening on URL` line it prints. */
 export async function spawnCli(args: string[], pattern = /listening on (http:\/\/\S+)/): Promise<{ url: string; child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });

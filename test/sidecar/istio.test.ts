@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import { PluginHost, realClock } from '../../src/host/index.js';
-import { FILTER_WASM, REPO, hasFilter } from './helpers.js';
+import { FILTER_WASM, REPO, requireFilterWasm } from './helpers.js';
 
-const skip = hasFilter ? false : 'build/shadowmesh.wasm is missing (npm run build:wasm)';
+requireFilterWasm();
 
 function docs(file: string): Array<Record<string, any>> {
   return parseAllDocuments(readFileSync(`${REPO}envoy/istio/${file}`, 'utf8')).map((d) => {
@@ -38,7 +38,7 @@ async function configures(configuration: string): Promise<void> {
 }
 
 describe('envoy/istio', () => {
-  it('WasmPlugin pluginConfigs are accepted by the filter', { skip }, async () => {
+  it('WasmPlugin pluginConfigs are accepted by the filter', async () => {
     const plugins = [...docs('wasmplugin.yaml'), ...docs('wasmplugin-mirror.yaml')];
     assert.equal(plugins.length, 3);
     for (const p of plugins) {
@@ -55,7 +55,7 @@ describe('envoy/istio', () => {
     assert.equal(shadowSide!.spec.pluginConfig.role, 'shadow');
   });
 
-  it('EnvoyFilter inserts the wasm filter before the router with a StringValue configuration', { skip }, async () => {
+  it('EnvoyFilter inserts the wasm filter before the router with a StringValue configuration', async () => {
     const [ef] = docs('envoyfilter.yaml');
     const patch = ef!.spec.configPatches[0];
     assert.equal(patch.applyTo, 'HTTP_FILTER');

@@ -171,36 +171,52 @@ describe('keep-alive upstream pool', () => {
 
 describe('filter chain', () => {
   it('streams bodies chunk by chunk through the filter in both directions', async () => {
+    // Lockstep: each side sends its next piece only once the previous one has come
+    // out at the far end, so a proxy that buffered a body would stall the test
+    // instead of passing it, and no timing decides the outcome.
     const parts = ['alpha-', 'beta-', 'gamma-', 'delta'];
+    const clientGot: string[] = [];
     const prod = await upstream((_r, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
-      let i = 0;
-      const next = (): void => {
-        if (i === parts.length) {
-          res.end();
-          return;
+      void (async () => {
+        for (let i = 0; i < parts.length; i++) {
+          res.write(parts[i]);
+          await until(() => clientGot.length > i);
         }
-        res.write(parts[i++]);
-        setTimeout(next, 30);
-      };
-      next();
+        res.end();
+      })();
     });
     const rec = recordingLoader();
     const sc = await sidecar(
       bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({}) })], [staticCluster('production', prod.port)]),
       { filterLoader: rec.loader },
     );
-    const r = await send(sc.port, '/stream', { method: 'POST', body: parts, gapMs: 30, headers: { 'transfer-encoding': 'chunked' } });
-    assert.equal(r.body, parts.join(''));
-    const s = rec.filters.get('rec')!.streams[0]!;
+    const stream = () => rec.filters.get('rec')!.streams[0];
+    const seenByFilter = () => stream()?.requestChunks.filter((n) => n > 0).length ?? 0;
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: sc.port, path: '/stream', method: 'POST', agent: false, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        res.on('data', (c: Buffer) => clientGot.push(c.toString()));
+        res.on('end', () => resolve(clientGot.join('')));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      void (async () => {
+        for (let i = 0; i < parts.length; i++) {
+          req.write(parts[i]);
+          await until(() => seenByFilter() > i);
+        }
+        req.end();
+      })().catch(reject);
+    });
+    assert.equal(body, parts.join(''));
+    const s = stream()!;
     await until(() => s.events.includes('done'));
     assert.equal(s.requestBody, parts.join(''));
     assert.equal(s.responseBody, parts.join(''));
-    // Each chunk passed on its own (plus Envoy's empty end-of-stream frame).
-    assert.ok(s.requestChunks.filter((n) => n > 0).length >= 3, `request chunks ${s.requestChunks}`);
-    assert.ok(s.responseChunks.filter((n) => n > 0).length >= 3, `response chunks ${s.responseChunks}`);
-    assert.ok(r.chunks >= 3, 'the client received the response in pieces, not buffered');
-    assert.equal(s.requestChunks.at(-1), 0);
+    // Each piece passed on its own, then Envoy's empty end-of-stream frame.
+    assert.deepEqual(s.requestChunks, [...parts.map((p) => p.length), 0]);
+    assert.deepEqual(s.responseChunks.filter((n) => n > 0), parts.map((p) => p.length));
+    assert.deepEqual(clientGot, parts, 'the client received the response in its pieces, not buffered');
     assert.deepEqual(s.events.slice(-2), ['log', 'done']);
     assert.equal(s.events[0], 'request_headers eos=false');
   });
@@ -276,12 +292,21 @@ describe('filter chain', () => {
     const prod = await upstream((r, res) => res.end(r.body));
     const rec = recordingLoader();
     const sc = await sidecar(
-      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({ stop_request_headers_ms: 100 }) })], [staticCluster('production', prod.port)]),
+      bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }', filters: filterYaml({ hold_path: '/held' }) })], [staticCluster('production', prod.port)]),
       { filterLoader: rec.loader },
     );
-    const r = await send(sc.port, '/', { method: 'POST', body: ['one-', 'two'], gapMs: 10 });
+    const held = send(sc.port, '/held', { method: 'POST', body: 'one-two' });
+    const filter = rec.filters.get('rec')!;
+    await until(() => filter.streams[0]?.resume !== undefined);
+    // A later request passes while the first is held: when the upstream has it,
+    // the held one has still not arrived (an ordering, not a wait).
+    assert.equal((await send(sc.port, '/other', { method: 'POST', body: 'x' })).body, 'x');
+    assert.deepEqual(prod.requests.map((r) => r.url), ['/other']);
+    filter.streams[0]!.resume!();
+    const r = await held;
     assert.equal(r.body, 'one-two');
-    assert.equal(prod.requests.length, 1);
+    assert.deepEqual(prod.requests.map((r) => r.url), ['/other', '/held']);
+    assert.equal(prod.requests[1]!.body, 'one-two');
   });
 
   it('stop-and-buffer hands the filter the whole body so far', async () => {
@@ -365,7 +390,8 @@ describe('edges', () => {
       const req = request({ host: '127.0.0.1', port: sc.port, method: 'POST', path: '/abort', headers: { 'content-length': '100' }, agent: false });
       req.on('error', () => resolve());
       req.write('only part of it');
-      setTimeout(() => req.destroy(), 50);
+      // Disconnect once the sidecar has the part (the filter saw it), not after a delay.
+      void until(() => (rec.filters.get('rec')?.streams[0]?.requestChunks.length ?? 0) > 0).then(() => req.destroy());
     });
     const s = rec.filters.get('rec')!.streams[0]!;
     await until(() => s.events.includes('done'));

@@ -10,6 +10,8 @@ export interface RecordingConfig {
   add_request_header?: [string, string];
   add_response_header?: [string, string];
   stop_request_headers_ms?: number;
+  /** Stop at the request headers of this path until the test calls the stream's resume(). */
+  hold_path?: string;
   buffer_request_body?: boolean;
   local_reply?: { status: number; body: string };
   upper_case_response?: boolean;
@@ -25,6 +27,8 @@ export interface StreamRecord {
   /** route_name / cluster_name as the filter could read them in its request headers callback. */
   routeAtHeaders?: string | undefined;
   clusterAtHeaders?: string | undefined;
+  /** Set while a hold_path stream is stopped. */
+  resume?: () => void;
 }
 
 export class RecordingFilter implements FilterWithStats {
@@ -50,6 +54,10 @@ export class RecordingFilter implements FilterWithStats {
         if (cfg.add_request_header) h.push(cfg.add_request_header);
         if (cfg.local_reply) {
           control.sendLocalReply({ status: cfg.local_reply.status, body: Buffer.from(cfg.local_reply.body), headers: [['x-local', '1']], details: 'test' });
+          return 'stop';
+        }
+        if (cfg.hold_path !== undefined && h.find(([k]) => k === ':path')?.[1] === cfg.hold_path) {
+          rec.resume = () => control.resume();
           return 'stop';
         }
         if (cfg.stop_request_headers_ms !== undefined) {

@@ -3,6 +3,7 @@
 // adds a header (seen upstream and on Envoy's mirror copy), makes http_calls to
 // a cluster (answer, connect failure, timeout, no host), and traps on demand.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import wabtInit from 'wabt';
@@ -34,27 +35,45 @@ function probeYaml(prodPort: number, collector: string, opts: { failOpen?: boole
 
 describe('wasm filter in the sidecar', () => {
   it('streams request and response bodies through the module chunk by chunk', async () => {
+    // Lockstep (see proxy.test.ts): the next piece goes only once the module has had
+    // the previous one, so buffering would stall the test; no timing involved.
     const parts = ['one-', 'two-', 'three-', 'four'];
+    let sc: Awaited<ReturnType<typeof sidecar>> | undefined;
+    const calls = (name: string): number => sc?.stats()[`wasm.probe.metric.${name}`] ?? 0;
     const prod = await upstream((r, res) => {
       res.writeHead(200, { 'x-upstream-saw-wat': String(r.headers['x-wat']) });
-      let i = 0;
-      const next = (): void => {
-        if (i === parts.length) return void res.end();
-        res.write(parts[i++]);
-        setTimeout(next, 25);
-      };
-      next();
+      void (async () => {
+        for (let i = 0; i < parts.length; i++) {
+          res.write(parts[i]);
+          await until(() => calls('resp_body_calls') > i);
+        }
+        res.end();
+      })();
     });
-    const sc = await sidecar(probeYaml(prod.port, staticCluster('collector', 1)));
-    const r = await send(sc.port, '/', { method: 'POST', body: parts, gapMs: 25, headers: { 'transfer-encoding': 'chunked' } });
+    sc = await sidecar(probeYaml(prod.port, staticCluster('collector', 1)));
+    const port = sc.port;
+    const got: string[] = [];
+    const r = await new Promise<{ body: string; headers: Record<string, unknown> }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', agent: false, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        res.on('data', (c: Buffer) => got.push(c.toString()));
+        res.on('end', () => resolve({ body: got.join(''), headers: res.headers }));
+      });
+      req.on('error', reject);
+      void (async () => {
+        for (let i = 0; i < parts.length; i++) {
+          req.write(parts[i]);
+          await until(() => calls('req_body_calls') > i);
+        }
+        req.end();
+      })().catch(reject);
+    });
     assert.equal(r.body, parts.join(''));
     assert.equal(r.headers['x-upstream-saw-wat'], '1');
     assert.equal(prod.requests[0]!.body, parts.join(''));
-    const st = sc.stats();
-    // Each chunk is its own callback (at least 3 of 4 survive as separate TCP reads), plus the end-of-stream call.
-    assert.ok(st['wasm.probe.metric.req_body_calls']! >= 4, `request body callbacks: ${st['wasm.probe.metric.req_body_calls']}`);
-    assert.ok(st['wasm.probe.metric.resp_body_calls']! >= 4, `response body callbacks: ${st['wasm.probe.metric.resp_body_calls']}`);
-    await until(() => sc.stats()['wasm.probe.metric.logs'] === 1);
+    // One callback per piece plus the end-of-stream call, each way.
+    assert.equal(calls('req_body_calls'), parts.length + 1);
+    assert.equal(calls('resp_body_calls'), parts.length + 1);
+    await until(() => calls('logs') === 1);
     // The admin endpoint shows the module's metrics too.
     const admin = await send(sc.adminPort!, '/stats?filter=^wasm');
     assert.match(admin.body, /^wasm\.probe\.metric\.logs: 1$/m);
@@ -96,10 +115,8 @@ describe('wasm filter in the sidecar', () => {
 
   it('a call timeout arrives as a 504 response by default, or as a reset when configured', async () => {
     const prod = await upstream();
-    const slow = await upstream((_r, res) => {
-      const t = setTimeout(() => res.end('late'), 1500);
-      res.on('close', () => clearTimeout(t));
-    });
+    // Never answers: the call's timeout is the only way out (closed with the scope).
+    const slow = await upstream(() => {});
     for (const [as, status] of [['response', 504], ['reset', 0]] as const) {
       const sc = await sidecar(probeYaml(prod.port, staticCluster('collector', slow.port)), { httpCallTimeoutAs: as });
       const r = await send(sc.port, '/', { headers: { 'x-call': '1' } });

@@ -20,6 +20,7 @@ import type {
   VirtualHost,
   WasmFilterConfig,
 } from './model.js';
+import { BOOTSTRAP_SCHEMA } from './envoy-fields.js';
 import { ConfigError, Node, UnreadKeys } from './reader.js';
 
 const HCM_NAME = 'envoy.filters.network.http_connection_manager';
@@ -93,7 +94,7 @@ class BootstrapParser {
   }
 
   parse(raw: unknown): SidecarConfig {
-    const root = new Node(raw ?? {}, '', this.unread);
+    const root = new Node(raw ?? {}, '', this.unread, BOOTSTRAP_SCHEMA);
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) root.fail('expected a mapping (an Envoy bootstrap)');
     const sr = root.opt('static_resources');
     if (!sr) throw new ConfigError('static_resources', 'is required (the sidecar reads static listeners and clusters only)');

@@ -1,6 +1,9 @@
 // A cursor over parsed YAML that knows its own path, so every error names the
 // exact place in the bootstrap file, and every key nobody read is reported as
-// "not implemented" instead of being silently ignored.
+// "not implemented" instead of being silently ignored. Where the node knows its
+// Envoy message (envoy-fields.ts), a key that message does not have is an error,
+// as it is for Envoy.
+import { type MessageSchema, childSchema } from './envoy-fields.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -37,6 +40,8 @@ export class Node {
     readonly value: unknown,
     readonly path: string,
     private readonly unread: UnreadKeys,
+    /** The Envoy message this value is (for a list: its elements' message). */
+    private readonly schema?: MessageSchema,
   ) {}
 
   private child(key: string): string {
@@ -62,7 +67,7 @@ export class Node {
     this.read.add(key);
     const v = m[key];
     if (v === undefined || v === null) return undefined;
-    return new Node(v, this.child(key), this.unread);
+    return new Node(v, this.child(key), this.unread, childSchema(this.schema, key, v));
   }
 
   req(key: string): Node {
@@ -78,7 +83,7 @@ export class Node {
 
   items(): Node[] {
     if (!Array.isArray(this.value)) this.fail(`expected a list, got ${describe(this.value)}`);
-    return this.value.map((v, i) => new Node(v, `${this.path}[${i}]`, this.unread));
+    return this.value.map((v, i) => new Node(v, `${this.path}[${i}]`, this.unread, this.schema));
   }
 
   str(): string {
@@ -121,11 +126,18 @@ export class Node {
     return m[2] === 's' ? n * 1000 : n;
   }
 
-  /** Reports every key of this mapping that no one read. Call after reading. */
+  /**
+   * Reports every key of this mapping that no one read (call after reading): a
+   * field its Envoy message has is "not implemented"; any other is an error.
+   */
   done(): void {
     if (!isMapping(this.value)) return;
     for (const k of Object.keys(this.value)) {
-      if (!this.read.has(k)) this.unread.add(this.child(k));
+      if (this.read.has(k)) continue;
+      if (this.schema && !this.schema.fields.has(k)) {
+        throw new ConfigError(this.child(k), `unknown field "${k}" in ${this.schema.name}; Envoy rejects this file${suggest(k, this.schema.fields)}`);
+      }
+      this.unread.add(this.child(k));
     }
   }
 }
@@ -135,4 +147,31 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** ", did you mean …?" for a near miss: a typo, or the JSON camelCase spelling. */
+function suggest(key: string, fields: ReadonlySet<string>): string {
+  const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  if (snake !== key && fields.has(snake)) return ` (the sidecar reads proto field names: write "${snake}")`;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const f of fields) {
+    const d = editDistance(key, f);
+    if (d < bestDistance) {
+      best = f;
+      bestDistance = d;
+    }
+  }
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
