@@ -5,6 +5,8 @@ import { register as registerCollector } from '../collector/cli.js';
 import { register as registerDemo } from '../demo/cli.js';
 import { register as registerModel } from '../demo/model-cli.js';
 import { register as registerSidecar } from '../sidecar/cli.js';
+import { register as registerControl } from './control.js';
+import { register as registerVerdict } from './verdict.js';
 
 const program = new Command();
 program
@@ -16,5 +18,7 @@ registerCollector(program);
 registerSidecar(program);
 registerDemo(program);
 registerModel(program);
+registerVerdict(program);
+registerControl(program);
 
 await program.parseAsync(process.argv);

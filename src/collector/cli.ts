@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { createCollector, DEFAULTS } from './server.js';
 import { SchemaError } from './store/repository.js';
+import { collectorLogger, internalErrorFields, loggableDb, LOG_LEVELS, type LogLevel } from './log.js';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -26,6 +27,7 @@ interface CollectorFlags {
   maxRoutes: number;
   sync: 'normal' | 'full';
   alertWebhook: string[];
+  logLevel: LogLevel;
 }
 
 function webhookUrl(value: string, previous: string[]): string[] {
@@ -55,12 +57,15 @@ export function register(program: Command): void {
     .option('--max-routes <n>', 'distinct routes kept; a record of a new route beyond this is rejected', integer(1), DEFAULTS.maxRoutes)
     .addOption(new Option('--sync <mode>', 'SQLite synchronous mode: normal survives a process crash, full also a power loss').choices(['normal', 'full']).default('normal'))
     .option('--alert-webhook <url>', 'POST a Slack-compatible message here when a verdict changes (repeatable)', webhookUrl, [])
+    .addOption(new Option('--log-level <level>', 'structured log (JSON lines on stderr) from this level up').choices(LOG_LEVELS).default('info'))
     .action(async (flags: CollectorFlags) => {
+      const log = collectorLogger(flags.logLevel);
       let config;
       try {
         config = loadConfig(flags.config);
       } catch (err) {
         if (err instanceof ConfigError) {
+          log.fatal({ problem: err.message }, 'config problem');
           process.stderr.write(`shadowmesh collector: ${err.message}\n`);
           process.exit(2);
         }
@@ -81,27 +86,41 @@ export function register(program: Command): void {
           maxRoutes: flags.maxRoutes,
           synchronous: flags.sync,
           alertWebhooks: flags.alertWebhook,
+          logger: log,
         });
       } catch (err) {
         // A database that cannot be used is a start-up configuration error, like a bad --config.
         const code = (err as { code?: string }).code;
         if (err instanceof SchemaError || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_NOTADB') {
           const where = err instanceof SchemaError ? '' : `${flags.db}: `;
+          log.fatal({ problem: `${where}${(err as Error).message}`, db: loggableDb(flags.db) }, 'config problem');
           process.stderr.write(`shadowmesh collector: ${where}${(err as Error).message}\n`);
           process.exit(2);
         }
+        log.fatal(internalErrorFields(err), 'internal error at start');
         throw err;
       }
-      const url = await collector.listen();
-      process.stdout.write(`listening on ${url}\n`);
-
+      let url;
+      try {
+        url = await collector.listen();
+      } catch (err) {
+        log.fatal({ problem: (err as Error).message, host: flags.host, port: flags.port }, 'config problem');
+        process.stderr.write(`shadowmesh collector: cannot listen on ${flags.host}:${flags.port}: ${(err as Error).message}\n`);
+        process.exit(2);
+      }
+      // Handlers first: whoever reads the line below may signal at once.
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;
         stopping = true;
+        log.info({ signal }, 'collector stopping');
         collector.close().then(
-          () => process.exit(0),
+          () => {
+            log.info({ signal }, 'collector stopped');
+            process.exit(0);
+          },
           (err: unknown) => {
+            log.error({ ...internalErrorFields(err), signal }, 'internal error while stopping');
             process.stderr.write(`shadowmesh collector: error while stopping on ${signal}: ${String(err)}\n`);
             process.exit(1);
           },
@@ -109,5 +128,13 @@ export function register(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      // Never silent: whatever escapes a handler is logged before the process ends.
+      process.on('uncaughtException', (err) => {
+        log.fatal(internalErrorFields(err), 'internal error');
+        process.exit(1);
+      });
+      log.info({ url, db: loggableDb(flags.db), join_window_ms: flags.joinWindowMs, max_body_bytes: flags.maxBodyBytes }, 'collector started');
+      process.stdout.write(`listening on ${url}\n`);
+
     });
 }

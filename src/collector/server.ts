@@ -1,10 +1,12 @@
 // Wires the collector together: SQLite repository → joiner → HTTP routes.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { CollectorConfig } from './config.js';
 import { registerAuthHooks } from './api/auth-hooks.js';
+import { registerEarlyAnswerDrain } from './api/early-answer.js';
 import { registerHealthRoutes } from './api/health.js';
 import { registerMetricsRoutes } from './api/metrics.js';
+import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
 import { attachDecisionFeatures } from './decision-features.js';
@@ -16,6 +18,7 @@ import { Joiner } from './join/joiner.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
 import { scrapeState } from './metrics/scrape-state.js';
 import { Repository, type Synchronous } from './store/repository.js';
+import { internalErrorFields, silentLogger, type CollectorLogger } from './log.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
@@ -42,6 +45,8 @@ export interface CollectorOptions {
   synchronous?: Synchronous;
   /** POSTed on every decision change (contract §3.1). */
   alertWebhooks?: string[];
+  /** Structured log (internal errors with the request id); silent when absent. */
+  logger?: CollectorLogger;
 }
 
 export interface Collector {
@@ -64,28 +69,41 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const config = options.config ?? new CollectorConfig();
   const repo = new Repository(o.db, o.synchronous);
-  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats }) });
+  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats, verdicts: decisions.verdicts, control: decisions.control }) });
   const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending, maxRoutes: o.maxRoutes, sides: metrics.latency });
 
-  const app = Fastify({ logger: false, bodyLimit: o.maxBodyBytes, return503OnClosing: true });
+  const app = Fastify({
+    // Typed as Fastify's logger so the app keeps its default type; a pino logger is one.
+    loggerInstance: fastifyLogger(options.logger) as FastifyBaseLogger,
+    // One line per request would drown the lines that matter (and could leak paths).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.maxBodyBytes,
+    return503OnClosing: true,
+  });
   // Bodies arrive as text; the ingest layer parses them (JSON array or NDJSON)
   // so that it can answer per record.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    void reply.code(status).send({ error: status === 413 ? `body larger than ${o.maxBodyBytes} bytes` : err.message });
+    // Never silent: the answer says what failed, the log says where (with the request id).
+    if (status >= 500) req.log.error({ ...internalErrorFields(err), method: req.method, route: req.routeOptions.url }, 'internal error');
+    const message = status === 413 ? `body larger than ${o.maxBodyBytes} bytes` : err.message;
+    // The request id finds the log line that says more.
+    void reply.code(status).send(status >= 500 ? { error: message, request_id: req.id } : { error: message });
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?', 1)[0]}` });
   });
 
+  registerEarlyAnswerDrain(app);
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
   registerRecordRoutes(app, joiner);
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
   registerPairRoutes(app, repo);
   registerMetricsRoutes(app, metrics);
+  registerDashboardRoutes(app, { readToken: o.readToken });
 
   // Ends windows even when nobody ingests or asks, to free the pending cache.
   const ticker = setInterval(() => joiner.tick(), 1000);
@@ -115,6 +133,12 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       await repo.close();
     },
   };
+}
+
+/** Fastify logs only warnings and errors: the start and stop lines are the CLI's own. */
+function fastifyLogger(logger: CollectorLogger | undefined): CollectorLogger {
+  if (!logger) return silentLogger();
+  return logger.levelVal < logger.levels.values.warn! ? logger.child({}, { level: 'warn' }) : logger;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -41,6 +41,8 @@ export interface Comparison {
   match: boolean;
   truncated: boolean;
   diffs: Diff[];
+  /** Set when JSON bodies were too deep or too large to compare structurally (then byte for byte). */
+  compareNote?: string | null;
 }
 
 /** Per-record answer of POST /v1/records. */
@@ -53,4 +55,11 @@ export interface IngestResult {
   accepted: number;
   rejected: number;
   errors: IngestError[];
+  /** Records that failed for a reason of the collector's own (not sent in the answer: logged). */
+  readonly internal?: IngestInternalError[];
+}
+
+export interface IngestInternalError {
+  index: number;
+  error: unknown;
 }

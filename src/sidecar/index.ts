@@ -12,6 +12,7 @@ import { type HttpCallStats, type HttpCallerOptions, createHttpCaller } from './
 import type { MirrorStats } from './mirror.js';
 import { type ListenerContext, type ListenerStats, handleRequest } from './proxy.js';
 import { loadWasmFilter } from './wasm-filter.js';
+import { headerLimitServerOptions, refuseTooManyHeaders } from './header-limits.js';
 
 export { ConfigError } from './config/reader.js';
 export type { ConfigOverrides } from './config/parse.js';
@@ -173,7 +174,9 @@ export async function startSidecarFromConfig(config: SidecarConfig, options: Omi
 }
 
 function listen(l: ListenerConfig, ctx: ListenerContext): Promise<Server> {
-  const server = createServer((req, res) => handleRequest(ctx, req, res));
+  const server = createServer(headerLimitServerOptions, (req, res) => {
+    if (!refuseTooManyHeaders(req, res, ctx.config.hcm.serverName)) handleRequest(ctx, req, res);
+  });
   // No upgrade_configs in the subset: Envoy refuses an upgrade (and CONNECT) with 403 (upgrade_failed).
   const refuse = (_req: unknown, socket: Duplex): void => {
     socket.on('error', () => {});

@@ -1,6 +1,9 @@
 // HTTP helpers for the decision features (feedback, verdict, control) of a running collector.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { ROOT } from './helpers.js';
 
 export async function send(
   url: string,
@@ -28,4 +31,38 @@ export function writeConfig(dir: string, config: unknown, name = 'config.json'):
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(config));
   return file;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running `shadowmesh ARGS` process; `done` resolves when it exits. */
+export function startCli(args: string[]): { done: Promise<CliRun>; stderr: () => string } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+  const done = new Promise<CliRun>((res) =>
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    }),
+  );
+  return { done, stderr: () => stderr };
+}
+
+export const runCli = (args: string[]): Promise<CliRun> => startCli(args).done;
+
+/** A port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
 }

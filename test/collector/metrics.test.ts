@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { send } from './decision-helpers.js';
 import { eventually, get, post, rec, startCollector, stats, tempDir } from './helpers.js';
 import { promtoolCheckMetrics, Scrape, scrape } from './prometheus-text.js';
 
@@ -109,6 +112,12 @@ test('metrics: promtool parses /metrics; values agree with /v1/stats and survive
   const fb = await fetch(`${c.url}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([...labels, { id: 'x' }, 7]) });
   assert.equal(((await fb.json()) as { rejected: number }).rejected, 2);
 
+  // A verdict asked for is the one the keeper holds; control as set by PUT.
+  const verdicts: Record<string, string> = {};
+  for (const route of ROUTES) verdicts[route] = (await get(c.url, `/v1/verdict?route=${encodeURIComponent(route)}`)).json.decision;
+  verdicts['*'] = (await get(c.url, '/v1/verdict')).json.decision;
+  assert.equal((await send(c.url, 'PUT', '/v1/control', { sample_percent: { '*': 50, search: 12.5 } })).status, 200);
+
   const st = await stats(c.url);
   const m = await scrape(c.url);
 
@@ -181,6 +190,20 @@ test('metrics: promtool parses /metrics; values agree with /v1/stats and survive
     assert.equal(m.value('shadowmesh_feedback_rejected_labels_total'), 2);
   });
 
+  await t.test('the verdict per route and overall, and the control, as gauges', () => {
+    assert.ok(Object.values(verdicts).includes('hold') || Object.values(verdicts).includes('reject'));
+    for (const [route, decision] of Object.entries(verdicts)) {
+      for (const d of ['promote', 'hold', 'reject']) {
+        assert.equal(m.value('shadowmesh_verdict', { route, decision: d }), d === decision ? 1 : 0, `${route} ${d}`);
+      }
+    }
+    assert.equal(m.all('shadowmesh_verdict').length, 3 * 4);
+    assert.equal(m.value('shadowmesh_control_sample_percent', { route: '*' }), 50);
+    assert.equal(m.value('shadowmesh_control_sample_percent', { route: 'search' }), 12.5);
+    assert.equal(m.all('shadowmesh_control_sample_percent').length, 2);
+    assert.equal(m.value('shadowmesh_webhook_failures_total'), 0);
+  });
+
   await t.test('latency histograms in seconds: exact bucket counts, and the stats quantiles fall in them', () => {
     for (const route of ROUTES) {
       for (const role of ['production', 'shadow', 'baseline']) {
@@ -218,6 +241,9 @@ test('metrics: promtool parses /metrics; values agree with /v1/stats and survive
     const again = await scrape(c.url);
     assert.deepEqual(dataSamples(again), dataSamples(m));
     assert.deepEqual(routeFamilies(again, 'search'), routeFamilies(m, 'search'));
+    // The kept decisions and the control are durable too.
+    assert.deepEqual(again.all('shadowmesh_verdict').filter((x) => x.value === 1).map((x) => x.labels).sort(), m.all('shadowmesh_verdict').filter((x) => x.value === 1).map((x) => x.labels).sort());
+    assert.equal(again.value('shadowmesh_control_sample_percent', { route: 'search' }), 12.5);
   });
 
   await t.test('no token is ever needed for /metrics', async () => {
@@ -234,7 +260,16 @@ test('metrics: promtool parses /metrics; values agree with /v1/stats and survive
 
 test('metrics: rejections by reason; --max-routes keeps the route and series count bounded', async (t) => {
   const dir = tempDir(t);
-  const c = await startCollector(['--db', join(dir, 'c.db'), '--max-routes', '3', '--token', 'w'], t);
+  // An alert receiver that always fails: every attempt is a counted failure.
+  let hooks = 0;
+  const receiver = createServer((_req, res) => {
+    hooks++;
+    res.writeHead(500).end();
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => receiver.close(() => r())));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const c = await startCollector(['--db', join(dir, 'c.db'), '--max-routes', '3', '--token', 'w', '--alert-webhook', hookUrl], t);
   const opts = { token: 'w' };
 
   // Three routes fit; a flood of invented routes does not, whatever the batch.
@@ -271,5 +306,10 @@ test('metrics: rejections by reason; --max-routes keeps the route and series cou
   const after = await scrape(c.url);
   assert.equal(after.samples.filter((s) => s.name.startsWith('shadowmesh_') && !s.name.includes('rejected')).length, seriesBefore);
   assert.equal(after.value('shadowmesh_ingest_rejected_records_total', { reason: 'route_limit' }), 300);
+
+  // The first decisions (nothing → hold) were sent to the failing receiver.
+  const failing = await eventually(() => scrape(c.url), (x) => (x.value('shadowmesh_webhook_failures_total') ?? 0) >= 2);
+  const failures = failing.value('shadowmesh_webhook_failures_total')!;
+  assert.ok(failures >= 2 && failures <= hooks, `${failures} failures, ${hooks} requests`);
   assert.equal(await c.stop(), 0);
 });

@@ -108,11 +108,12 @@ function promotedRuns(trueRate: number, sequential: boolean, runs: number, batch
   return promoted;
 }
 
-test('polled after every batch, a shadow just under the threshold: sequential promotes in at most 1 − confidence of runs, Wilson far more often', () => {
+test('polled after every batch, a shadow just under the threshold: sequential promotes in at most 1 − confidence of runs, Wilson far more often', (t) => {
   const runs = 200;
   // True match rate 0.9795 against a threshold of 0.98, 300 polls of 100 pairs each.
   const sequential = promotedRuns(0.9795, true, runs, 300, 100);
   const wilson = promotedRuns(0.9795, false, runs, 300, 100);
+  t.diagnostic(`promoted runs of ${runs}: sequential ${sequential}, Wilson ${wilson}`);
   assert.ok(sequential <= 0.05 * runs, `sequential promoted ${sequential} of ${runs} runs`);
   assert.ok(wilson >= 2 * 0.05 * runs, `Wilson promoted only ${wilson} of ${runs} runs`);
   assert.ok(wilson >= sequential + 15, `Wilson ${wilson} vs sequential ${sequential}`);

@@ -26,6 +26,7 @@ export function pairJson(repo: Repository, id: string, row?: PairRow): string | 
     `,"production":${production?.record ?? 'null'},"shadow":${shadow?.record ?? 'null'}` +
     `,"status_match":${bool(pair?.status_match)},"body_match":${bool(pair?.body_match)},"match":${bool(pair?.match)}` +
     `,"truncated":${truncated},"late":${bool(pair?.late)},"diffs":${pair?.diffs ?? '[]'}` +
+    `,"compare_note":${JSON.stringify(pair?.compare_note ?? null)}` +
     `,"baseline":${baseline?.record ?? 'null'}}`
   );
 }

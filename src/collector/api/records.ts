@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { BodyError, isNdjson, parseJsonArray, parseNdjson } from '../ingest/body.js';
 import type { Joiner } from '../join/joiner.js';
+import { internalErrorFields } from '../log.js';
 
 export function registerRecordRoutes(app: FastifyInstance, joiner: Joiner): void {
   app.post('/v1/records', async (req, reply) => {
@@ -13,6 +14,10 @@ export function registerRecordRoutes(app: FastifyInstance, joiner: Joiner): void
       if (err instanceof BodyError) return reply.code(400).send({ error: err.message });
       throw err;
     }
-    return joiner.ingest(items);
+    const result = joiner.ingest(items);
+    for (const f of result.internal ?? []) {
+      req.log.error({ ...internalErrorFields(f.error), record_index: f.index }, 'internal error while storing a record');
+    }
+    return result;
   });
 }

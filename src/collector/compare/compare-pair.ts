@@ -7,11 +7,22 @@ import { bodyBytes, decodeBody, tryParseJson } from './body.js';
 import { diffHeaders } from './headers.js';
 import { ignoreMatcher } from './ignore.js';
 import { diffJson } from './json-diff.js';
+import { structuralLimitNote } from './structural-limits.js';
 
 /** How much of a non-JSON body a `body` diff shows; the full body stays in the record. */
 const BODY_DIFF_PREVIEW = 256;
 
-export function compareBodies(production: ShadowRecord, shadow: ShadowRecord, rules: RouteRules, diffs: Diff[]): boolean {
+/**
+ * True when the bodies are equal under the route's rules; diffs go to `diffs`.
+ * `onFallback` hears why JSON bodies were compared byte for byte (too deep or too large).
+ */
+export function compareBodies(
+  production: ShadowRecord,
+  shadow: ShadowRecord,
+  rules: RouteRules,
+  diffs: Diff[],
+  onFallback?: (note: string) => void,
+): boolean {
   const encP = production.body_encoding ?? 'utf8';
   const encS = shadow.body_encoding ?? 'utf8';
   const rawP = production.response_body ?? '';
@@ -21,10 +32,15 @@ export function compareBodies(production: ShadowRecord, shadow: ShadowRecord, ru
 
   const bp = decodeBody(production);
   const bs = decodeBody(shadow);
-  const jp = tryParseJson(bp.text);
-  const js = jp === undefined ? undefined : tryParseJson(bs.text);
-  if (jp !== undefined && js !== undefined) {
-    return diffJson(jp.value, js.value, { ignore: ignoreMatcher(rules.ignore), tolerance: rules.numeric_tolerance }, diffs);
+  const note = structuralLimitNote(bp.text) ?? structuralLimitNote(bs.text);
+  if (note === null) {
+    const jp = tryParseJson(bp.text);
+    const js = jp === undefined ? undefined : tryParseJson(bs.text);
+    if (jp !== undefined && js !== undefined) {
+      return diffJson(jp.value, js.value, { ignore: ignoreMatcher(rules.ignore), tolerance: rules.numeric_tolerance }, diffs);
+    }
+  } else {
+    onFallback?.(note);
   }
   if (bodyBytes(bp).equals(bodyBytes(bs))) return true;
   diffs.push({
@@ -38,8 +54,9 @@ export function compareBodies(production: ShadowRecord, shadow: ShadowRecord, ru
 
 export function comparePair(production: ShadowRecord, shadow: ShadowRecord, rules: RouteRules): Comparison {
   const diffs: Diff[] = [];
+  let compareNote: string | null = null;
   const statusMatch = production.status === shadow.status;
-  const bodyMatch = compareBodies(production, shadow, rules, diffs);
+  const bodyMatch = compareBodies(production, shadow, rules, diffs, (note) => (compareNote = note));
   const headersMatch = rules.compare_headers.length === 0 || diffHeaders(production, shadow, rules.compare_headers, diffs);
   return {
     statusMatch,
@@ -48,5 +65,6 @@ export function comparePair(production: ShadowRecord, shadow: ShadowRecord, rule
     match: statusMatch && bodyMatch && headersMatch,
     truncated: production.response_body_truncated === true || shadow.response_body_truncated === true,
     diffs,
+    compareNote,
   };
 }

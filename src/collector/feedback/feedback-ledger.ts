@@ -11,6 +11,8 @@ import { feedbackError, type FeedbackItem } from './feedback-schema.js';
 
 export class FeedbackLedger implements JoinListener {
   readonly book = new FeedbackBook();
+  /** Until a label exists, new pairs skip the lookup of one. */
+  private anyLabel = false;
 
   constructor(
     private readonly repo: Repository,
@@ -46,6 +48,7 @@ export class FeedbackLedger implements JoinListener {
   private accept(f: FeedbackItem, now: number): void {
     const truth = canonicalJson(f.label);
     if (!this.repo.feedback.insert(f.id, truth, now)) return; // duplicate: the first label stays
+    this.anyLabel = true;
     const pair = this.repo.pairById(f.id);
     if (!pair) return; // waits in SQLite for its pair
     const p = this.repo.feedback.predictionOfPair(pair.seq);
@@ -54,13 +57,14 @@ export class FeedbackLedger implements JoinListener {
 
   pair(e: PairEvent): void {
     const s = e.sample;
-    if (!s || s.productionLabel === null || s.shadowLabel === null) return;
+    if (!this.anyLabel || !s || s.productionLabel === null || s.shadowLabel === null) return;
     const truth = this.repo.feedback.labelOf(e.id);
     if (truth !== undefined) this.book.route(e.production.route).add(s.productionLabel, s.shadowLabel, truth);
   }
 
   rebuilt(): void {
     this.book.clear();
+    this.anyLabel = this.repo.feedback.size > 0;
     for (const r of this.repo.feedback.scanLabelled()) this.book.route(r.route).add(r.productionLabel, r.shadowLabel, r.label);
   }
 }

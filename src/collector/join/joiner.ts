@@ -6,12 +6,13 @@ import type { CollectorConfig } from '../config.js';
 import { comparePair } from '../compare/compare-pair.js';
 import { predictionSample, type PredictionSample } from '../compare/prediction.js';
 import { recordError } from '../ingest/record-schema.js';
+import { storableJson } from '../ingest/storable.js';
 import type { BodyItem } from '../ingest/body.js';
 import { RouteCap } from '../ingest/route-cap.js';
-import type { Repository } from '../store/repository.js';
+import { isStorageError, type Repository } from '../store/repository.js';
 import { fieldPaths } from '../stats/route-stats.js';
 import { StatsBook } from '../stats/stats-book.js';
-import type { Comparison, Diff, IngestError, IngestResult, Role, ShadowRecord } from '../types.js';
+import type { Comparison, Diff, IngestError, IngestInternalError, IngestResult, Role, ShadowRecord } from '../types.js';
 import { PendingCache } from './pending-cache.js';
 import { JoinWindow } from './window.js';
 
@@ -92,30 +93,60 @@ export class Joiner {
 
   ingest(items: readonly BodyItem[]): IngestResult {
     const errors: IngestError[] = [];
-    const valid: ShadowRecord[] = [];
+    const valid: { index: number; record: ShadowRecord; json: string }[] = [];
     for (const item of items) {
-      const reason = item.error ?? recordError(item.value) ?? this.routeCap.check((item.value as ShadowRecord).route);
-      if (reason === null) valid.push(item.value as ShadowRecord);
-      else errors.push({ index: item.index, error: reason });
+      const reason = item.error ?? recordError(item.value);
+      if (reason !== null) {
+        errors.push({ index: item.index, error: reason });
+        continue;
+      }
+      const stored = storableJson(item.value as ShadowRecord);
+      const capped = 'error' in stored ? null : this.routeCap.check((item.value as ShadowRecord).route);
+      if ('error' in stored) errors.push({ index: item.index, error: stored.error });
+      else if (capped !== null) errors.push({ index: item.index, error: capped });
+      else valid.push({ index: item.index, record: item.value as ShadowRecord, json: stored.json });
     }
+    const internal: IngestInternalError[] = [];
     if (valid.length > 0) {
       this.tick();
       const now = this.lastNow;
       try {
         this.repo.transaction(() => {
-          for (const r of valid) this.accept(r, now);
+          // Each record in its own savepoint: a record that fails for a reason of ours
+          // is undone alone, and the rest of the batch is still committed.
+          for (const v of valid) {
+            try {
+              this.acceptAtomically(v.record, v.json, now);
+            } catch (err) {
+              // The database failing (busy, full, I/O) is the batch's failure: nothing is
+              // committed and the sender retries. Anything else is this record's alone.
+              if (isStorageError(err)) throw err;
+              internal.push({ index: v.index, error: err });
+            }
+          }
         });
       } catch (err) {
         // The transaction rolled back; the in-memory view may be ahead of it.
         this.rebuild();
         throw err;
       }
+      if (internal.length > 0) {
+        // A failed record may have left counts behind in memory that its savepoint undid on disk.
+        this.rebuild();
+        for (const f of internal) errors.push({ index: f.index, error: 'internal error while storing this record (logged by the collector)' });
+        errors.sort((a, b) => a.index - b.index);
+      }
     }
-    return { accepted: valid.length, rejected: errors.length, errors };
+    const result: IngestResult = { accepted: valid.length - internal.length, rejected: errors.length, errors };
+    if (internal.length > 0) Object.defineProperty(result, 'internal', { value: internal, enumerable: false });
+    return result;
   }
 
-  private accept(r: ShadowRecord, now: number): void {
-    const json = JSON.stringify(r);
+  private readonly acceptAtomically = (r: ShadowRecord, json: string, now: number): void => {
+    this.repo.savepoint(() => this.accept(r, json, now));
+  };
+
+  private accept(r: ShadowRecord, json: string, now: number): void {
     const seq = this.repo.insertRecord(r.id, r.role, r.route, r.status, r.latency_ms, now, json);
     if (seq === null) return; // duplicate
     const own = this.stats.route(r.route);
@@ -160,6 +191,7 @@ export class Joiner {
       late,
       diffs: JSON.stringify(c.diffs),
       createdMs: now,
+      compareNote: c.compareNote,
     });
     const routeStats = this.stats.route(production.route);
     routeStats.countPair(c, late, fieldPaths(c.diffs));

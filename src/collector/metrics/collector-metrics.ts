@@ -30,8 +30,8 @@ export interface ScrapeState {
   verdicts: readonly (readonly [string, Decision])[];
   /** The sample_percent of PUT /v1/control, per route or "*". */
   control: Readonly<Record<string, number>>;
-  /** Alert webhook deliveries that failed for good, when webhooks exist. */
-  webhookFailures: number | null;
+  /** Failed alert webhook delivery attempts (retries included). */
+  webhookFailures: number;
   routeCap: { max: number; known: number };
 }
 
@@ -39,7 +39,7 @@ export interface MetricsSource {
   scrape(): ScrapeState | Promise<ScrapeState>;
 }
 
-const EMPTY: ScrapeState = { routes: [], feedback: [], verdicts: [], control: {}, webhookFailures: null, routeCap: { max: 0, known: 0 } };
+const EMPTY: ScrapeState = { routes: [], feedback: [], verdicts: [], control: {}, webhookFailures: 0, routeCap: { max: 0, known: 0 } };
 
 function* perRoute<L extends string>(s: ScrapeState, f: (name: string, r: RouteSnapshot) => Iterable<Sample<L>>): Iterable<Sample<L>> {
   for (const [name, r] of s.routes) yield* f(name, r);
@@ -194,9 +194,9 @@ export class CollectorMetrics {
     });
     derivedCounter(reg, st, {
       name: 'shadowmesh_webhook_failures_total',
-      help: 'Alert webhook deliveries given up after their retries.',
+      help: 'Failed alert webhook delivery attempts (error, timeout or non-2xx answer; each retry counts).',
       labelNames: [],
-      read: (s) => (s.webhookFailures === null ? [[{}, 0]] : [[{}, s.webhookFailures]]),
+      read: (s) => [[{}, s.webhookFailures]],
     });
     derivedGauge(reg, st, {
       name: 'shadowmesh_routes',

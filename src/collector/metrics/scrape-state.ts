@@ -1,14 +1,18 @@
 // Builds what one scrape of /metrics reads from the collector's parts: S per route
 // from the same stats builder /v1/stats uses, after the same tick (so sides whose
 // window ended count as unmatched).
+import type { RemoteControl } from '../control/remote-control.js';
 import type { FeedbackSnapshot } from '../feedback/feedback-book.js';
 import type { Joiner } from '../join/joiner.js';
 import type { StatsBuilder } from '../stats/stats-builder.js';
+import type { VerdictKeeper } from '../verdict/verdict-keeper.js';
 import type { RouteSnapshot, ScrapeState } from './collector-metrics.js';
 
 export interface ScrapeParts {
   joiner: Joiner;
   stats: StatsBuilder;
+  verdicts: VerdictKeeper;
+  control: RemoteControl;
 }
 
 export function scrapeState(p: ScrapeParts): ScrapeState {
@@ -29,9 +33,11 @@ export function scrapeState(p: ScrapeParts): ScrapeState {
   return {
     routes,
     feedback,
-    verdicts: [],
-    control: {},
-    webhookFailures: null,
+    // The decisions the keeper holds (evaluated every few seconds and on every
+    // GET /v1/verdict), so a scrape never runs the verdict itself.
+    verdicts: [...p.verdicts.lastDecisions()].map(([scope, d]) => [scope, d.decision] as const),
+    control: p.control.current.sample_percent ?? {},
+    webhookFailures: p.verdicts.webhookFailures,
     routeCap: { max: joiner.routeCap.max, known: joiner.stats.routes.size },
   };
 }

@@ -23,11 +23,13 @@ function changedPaths(diffs: readonly Diff[], docs: unknown[]): string[] {
 
 export class NoiseLearner implements JoinListener {
   readonly book = new NoiseBook();
+  /** Until a baseline side exists, pairs skip the lookup of one (most deployments have none). */
+  private baselineSeen = false;
 
   constructor(
     private readonly repo: Repository,
     private readonly config: CollectorConfig,
-    joiner: Joiner,
+    private readonly joiner: Joiner,
   ) {
     this.rebuilt();
     joiner.listeners.push(this);
@@ -45,11 +47,12 @@ export class NoiseLearner implements JoinListener {
       this.repo.noise.insertExcusable(e.pairSeq, route, paths);
       this.book.route(route).addExcusable(paths);
     }
-    const baseline = this.repo.findSide(e.id, 'baseline');
+    const baseline = this.baselineSeen ? this.repo.findSide(e.id, 'baseline') : undefined;
     if (baseline) this.triple(e.id, e.production, e.shadow, JSON.parse(baseline.record) as ShadowRecord, c.diffs);
   }
 
   baseline(b: ShadowRecord): void {
+    this.baselineSeen = true;
     const p = this.repo.findSide(b.id, 'production');
     const s = p && this.repo.findSide(b.id, 'shadow');
     if (!p || !s) return;
@@ -69,6 +72,7 @@ export class NoiseLearner implements JoinListener {
 
   rebuilt(): void {
     this.book.clear();
+    this.baselineSeen = [...this.joiner.stats.routes.values()].some((r) => r.baseline > 0);
     for (const t of this.repo.noise.scanTriples()) this.book.route(t.route).addTriple(t.baselinePaths, t.shadowPaths);
     for (const e of this.repo.noise.scanExcusable()) this.book.route(e.route).addExcusable(e.paths);
   }

@@ -59,7 +59,8 @@ export function makePairPager(db: Database.Database): (q: PairPageQuery) => Pair
         `{"id":${JSON.stringify(p.id)},"route":${JSON.stringify(p.route)}` +
         `,"production":${recordBySeq.get(p.prod_seq) ?? 'null'},"shadow":${recordBySeq.get(p.shadow_seq) ?? 'null'}` +
         `,"status_match":${bool(p.status_match)},"body_match":${bool(p.body_match)},"match":${bool(p.match)}` +
-        `,"truncated":${bool(p.truncated)},"late":${bool(p.late)},"diffs":${p.diffs}}`,
+        `,"truncated":${bool(p.truncated)},"late":${bool(p.late)},"diffs":${p.diffs}` +
+        `,"compare_note":${JSON.stringify(p.compare_note ?? null)}}`,
     );
     return { items: `[${items.join(',')}]`, nextSeq: rows.length > q.limit ? page[page.length - 1]!.seq : null };
   };

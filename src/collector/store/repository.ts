@@ -15,6 +15,7 @@ import { DECISION_TABLES_SQL } from './decision-tables.js';
 import { DecisionStore } from './decision-store.js';
 import { FeedbackStore } from './feedback-store.js';
 import { NoiseStore } from './noise-store.js';
+import { addMissingColumns } from './added-columns.js';
 
 export type Synchronous = 'normal' | 'full';
 
@@ -38,6 +39,7 @@ export interface PairRow {
   late: number;
   diffs: string;
   created_ms: number;
+  compare_note: string | null;
 }
 
 export interface NewPair {
@@ -52,6 +54,7 @@ export interface NewPair {
   late: boolean;
   diffs: string;
   createdMs: number;
+  compareNote?: string | null;
 }
 
 export interface RecordScanRow {
@@ -71,6 +74,11 @@ export interface LoneRow {
 const b = (v: boolean): number => (v ? 1 : 0);
 
 type PredictionRow = PredictionSample;
+
+/** An error of SQLite itself (busy, full, I/O, constraint), not of the code calling it. */
+export function isStorageError(err: unknown): boolean {
+  return err instanceof Database.SqliteError;
+}
 
 /** The file was written by a collector with another table layout. */
 export class SchemaError extends Error {}
@@ -111,6 +119,7 @@ export class Repository {
     }
     this.db.exec(SCHEMA_SQL);
     this.db.exec(DECISION_TABLES_SQL);
+    addMissingColumns(this.db);
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, createRequire(import.meta.url).resolve('better-sqlite3'));
 
@@ -121,8 +130,8 @@ export class Repository {
       ),
       sideBySeq: db.prepare<[number], SideRow & { role: Role }>('SELECT seq, role, route, arrival_ms, record FROM records WHERE seq = ?'),
       insertPair: db.prepare(
-        `INSERT INTO pairs (prod_seq, shadow_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pairs (prod_seq, shadow_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms, compare_note)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       pairByProdSeq: db.prepare<[number], PairRow>('SELECT * FROM pairs WHERE prod_seq = ?'),
       insertPrediction: db.prepare(
@@ -178,6 +187,7 @@ export class Repository {
       p.prodSeq,
       p.shadowSeq,
       p.id, p.route, b(p.statusMatch), b(p.bodyMatch), b(p.match), b(p.truncated), b(p.late), p.diffs, p.createdMs,
+      p.compareNote ?? null,
     ).lastInsertRowid);
   }
 
@@ -226,6 +236,16 @@ export class Repository {
       return result;
     })();
   }
+
+  /** Runs fn inside the current transaction as a savepoint: undone alone when it throws. */
+  savepoint<T>(fn: () => T): T {
+    // One wrapper made once: better-sqlite3 runs a transaction function called inside
+    // another transaction as SAVEPOINT … RELEASE, or ROLLBACK TO on a throw.
+    this.savepointRunner ??= this.db.transaction((f: () => unknown) => f());
+    return this.savepointRunner(fn) as T;
+  }
+
+  private savepointRunner: ((fn: () => unknown) => unknown) | undefined;
 
   /** After a rolled-back transaction: forget what it added in memory. */
   reloadIds(): void {
