@@ -37,6 +37,15 @@ describe("remote control", () => {
     expect(apply(cfg, `{"control": null}`)).toBe(CONTROL_NONE);
     expect(sampleThreshold(cfg, ROUTE_ALL)).toBe(5000);
   });
+  it("is not in force when it names only routes this filter does not have", () => {
+    const cfg = config(`{"routes": [{"name": "a", "path_prefix": "/a"}]}`);
+    expect(apply(cfg, `{"control": {"sample_percent": {"other": 0}}}`)).toBe(CONTROL_APPLIED);
+    expect(controlActive()).toBe(false);
+    expect(apply(cfg, `{"control": {"sample_percent": {}}}`)).toBe(CONTROL_APPLIED);
+    expect(controlActive()).toBe(false);
+    expect(apply(cfg, `{"control": {"sample_percent": {"a": 0}}}`)).toBe(CONTROL_APPLIED);
+    expect(controlActive()).toBe(true);
+  });
   it("ignores a malformed control as a whole and keeps the previous state", () => {
     const cfg = config(`{}`);
     apply(cfg, `{"control": {"sample_percent": {"*": 7}}}`);

@@ -77,9 +77,11 @@ export function applyControl(cfg: Config, p: usize, n: i32): i32 {
   for (let i = 0; i < sp.keys.length; i++) {
     const k = sp.keys[i];
     const t = sp.items[i].num * 100;
-    if (k == "*") { all = t; continue; }
-    for (let r = 0; r < routes.length; r++) if (routes[r].name == k) perRoute[r] = t;
+    if (k == "*") { all = t; active = true; continue; }
+    for (let r = 0; r < routes.length; r++) {
+      if (routes[r].name == k) { perRoute[r] = t; active = true; }
+    }
   }
-  active = true;
+  // Values only for routes this filter does not have leave it as configured (and not polling).
   return CONTROL_APPLIED;
 }

@@ -35,6 +35,8 @@ const H_REQUEST_ID = String.UTF8.encode("x-request-id");
 const H_UPGRADE = String.UTF8.encode("upgrade");
 const V_CONNECT = String.UTF8.encode("CONNECT");
 const P_RESPONSE_CODE = String.UTF8.encode("response\0code");
+// Envoy 1.33 serves the node only as xds.node; older versions as node.
+const P_XDS_NODE_ID = String.UTF8.encode("xds\0node\0id");
 const P_NODE_ID = String.UTF8.encode("node\0id");
 const E_RESET = String.UTF8.encode("reset");
 const E_TIMEOUT = String.UTF8.encode("timeout");
@@ -89,7 +91,10 @@ export class ShadowRoot extends RootContext {
     this.cfg = cfg;
     defineMetrics();
     message.clear();
-    if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
+    if (getProperty(P_XDS_NODE_ID, message) != RESULT_OK || message.len == 0) {
+      message.clear();
+      if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
+    }
     writeSource(this.source, message.ptr, message.len);
     this.reporter.configure(cfg, outPairs);
     configureCopies(cfg);
@@ -260,7 +265,8 @@ export class ShadowStream extends StreamContext {
     const cfg = root.cfg;
     if (cfg === null) return ACTION_CONTINUE;
     const n = readHeaderMap(MAP_REQUEST_HEADERS, inPairs, pairsBytes);
-    let path = -1, method = -1, authority = -1, corr = -1, requestId = -1, marker = -1, upgrade = -1;
+    let path = -1, method = -1, authority = -1, corr = -1, requestId = -1, marker = -1, upgrade = -1, meshMirror = -1;
+    const meshHeader = cfg.meshMirrorHeader;
     for (let i = 0; i < n; i++) {
       const kn = inPairs.keyLen(i);
       if (kn > 0 && load<u8>(inPairs.keyPtr(i)) == 58) {
@@ -271,7 +277,11 @@ export class ShadowStream extends StreamContext {
       else if (requestId < 0 && isKey(i, H_REQUEST_ID)) requestId = i;
       else if (marker < 0 && isKey(i, cfg.markerHeader)) marker = i;
       else if (upgrade < 0 && isKey(i, H_UPGRADE)) upgrade = i;
+      else if (meshHeader !== null && meshMirror < 0 && isKey(i, meshHeader)) meshMirror = i;
     }
+    // Mesh-mirror mode: Envoy mirrors to whatever cluster this header names, so only the
+    // filter may set it. An empty value is "no mirror" to Envoy's router.
+    if (meshMirror >= 0 && cfg.role != ROLE_SHADOW) replaceHeader(MAP_REQUEST_HEADERS, meshHeader!, changetype<usize>(meshHeader!), 0);
     if (path < 0 || method < 0) return ACTION_CONTINUE;
     const pathPtr = inPairs.valPtr(path), pathLen = inPairs.valLen(path);
     const methodPtr = inPairs.valPtr(method), methodLen = inPairs.valLen(method);
@@ -331,6 +341,11 @@ export class ShadowStream extends StreamContext {
       copyBaseline = baselineTarget.enabled && baselineTarget.admit(this.startNs);
     }
     this.recording = true;
+    if (meshHeader !== null && role == ROLE_PRODUCTION) {
+      // Envoy's mirror policy reads the cluster from this header: exactly the sampled requests are mirrored.
+      const cluster = cfg.meshMirrorCluster!;
+      replaceHeader(MAP_REQUEST_HEADERS, meshHeader, changetype<usize>(cluster), cluster.byteLength);
+    }
     routeJson.clear();
     if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
     else routeJson.buf(unchecked(cfg.routes[route]).nameJson);

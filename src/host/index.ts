@@ -43,6 +43,12 @@ export interface PluginOptions {
    * newer Envoy falls back to the stream's request headers. A filter should handle both.
    */
   requestAttributesAfterHeaders?: boolean;
+  /**
+   * Model an older Envoy: serve the top-level attributes Envoy 1.33 removed (node.*, cluster_name,
+   * cluster_metadata, route_name, route_metadata, upstream_host_metadata, listener_direction,
+   * listener_metadata) and no `xds.*`. Default false: current Envoy (`xds.*` only).
+   */
+  legacyAttributes?: boolean;
   /** How an http_call timeout reaches the module: a 504 response (default, Envoy's async client) or a reset. */
   httpCallTimeoutAs?: 'status504' | 'reset';
   /** Run a throw-away canary VM first, as Envoy does (default true). */
@@ -165,6 +171,7 @@ export class PluginHost {
       failOpen: opts.failOpen ?? false,
       store: opts.store ?? GLOBAL_SHARED_STORE,
       requestAttributesAfterHeaders: opts.requestAttributesAfterHeaders ?? false,
+      legacyAttributes: opts.legacyAttributes ?? false,
       httpCallTimeoutAs: opts.httpCallTimeoutAs ?? 'status504',
     };
     const environment = opts.environment ?? {};

@@ -111,6 +111,24 @@ function fromEnv(vm: Vm, path: readonly string[]): Uint8Array | number {
   return typeof v === 'string' ? encodeUtf8(v) : v;
 }
 
+/** The attributes Envoy 1.33 removed from the top level; they live under `xds` now. */
+const LEGACY_TOP = new Set(['node', 'cluster_name', 'cluster_metadata', 'route_name', 'route_metadata',
+  'upstream_host_metadata', 'listener_direction', 'listener_metadata']);
+
+/**
+ * `xds.*` (Envoy's XDSWrapper): `node` is the bootstrap node, readable from root contexts too
+ * (the data plane supplies it as `node.*`); the rest need a stream.
+ */
+function xds(vm: Vm, s: StreamState | null, rest: readonly string[]): Uint8Array | number {
+  const key = rest[0];
+  if (key === 'node') return rest.length > 1 ? fromEnv(vm, ['node', ...rest.slice(1)]) : WasmResult.NotFound;
+  if (!s || key === undefined) return WasmResult.NotFound;
+  if (key === 'cluster_name') return rest.length > 1 ? WasmResult.NotFound : str(s.info.clusterName);
+  if (key === 'route_name') return rest.length > 1 ? WasmResult.NotFound : str(s.info.routeName);
+  // Metadata, listener and filter-chain attributes come from the data plane, by their xds path.
+  return fromEnv(vm, ['xds', ...rest]);
+}
+
 /** Resolves a property path (already split on NUL) for a context. */
 export function getProperty(vm: Vm, ctx: Context, path: readonly string[]): Uint8Array | number {
   if (path.length === 0) return WasmResult.NotFound;
@@ -118,6 +136,9 @@ export function getProperty(vm: Vm, ctx: Context, path: readonly string[]): Uint
   const rest = path.slice(1);
   const s = ctx.stream;
   const key = rest[0];
+  // Current Envoy (1.33 on) serves these only under xds.*; an older Envoy only at the top level.
+  if (top === 'xds') return vm.opts.legacyAttributes ? WasmResult.NotFound : xds(vm, s, rest);
+  if (LEGACY_TOP.has(top) && !vm.opts.legacyAttributes) return WasmResult.NotFound;
   switch (top) {
     case 'plugin_name': return rest.length ? WasmResult.NotFound : encodeUtf8(vm.opts.name);
     case 'plugin_root_id': return rest.length ? WasmResult.NotFound : encodeUtf8(vm.opts.rootId);

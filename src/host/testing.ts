@@ -68,6 +68,8 @@ export interface TestVMOptions {
   failOpen?: boolean;
   environment?: Record<string, string>;
   requestAttributesAfterHeaders?: boolean;
+  /** Model an older Envoy: node.*, cluster_name, … at the top level and no xds.* (default: current Envoy, xds.* only). */
+  legacyAttributes?: boolean;
   /** When true, advance() past a call's timeout delivers the timeout (as Envoy's async client would). Default false. */
   httpCallTimeouts?: boolean;
   httpCallTimeoutAs?: 'status504' | 'reset';
@@ -186,6 +188,7 @@ export class TestVM {
       env,
       store: opts.store ?? new SharedStore(),
       requestAttributesAfterHeaders: opts.requestAttributesAfterHeaders ?? false,
+      legacyAttributes: opts.legacyAttributes ?? false,
       httpCallTimeoutAs: opts.httpCallTimeoutAs ?? 'status504',
       canary: opts.canary ?? true,
     };

@@ -87,6 +87,8 @@ export interface VmOptions {
   store: SharedStore;
   role: 'canary' | 'worker';
   requestAttributesAfterHeaders: boolean;
+  /** Serve an older Envoy's top-level node.*, cluster_name, … instead of xds.* (removed in 1.33). */
+  legacyAttributes: boolean;
   httpCallTimeoutAs: 'status504' | 'reset';
 }
 

@@ -17,24 +17,38 @@ export interface MirrorStats {
   skipped_body_too_large: number;
   skipped_no_host: number;
   not_sampled: number;
+  /** Policies with cluster_header skipped because the request's header was absent or empty. */
+  no_cluster_header: number;
 }
 
 const DENOMINATORS = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 } as const;
 
 /**
- * Envoy samples with a "stable random" taken from the request id, so every hop
- * decides alike for one request: the UUID extension reads the last 8 hex digits
- * of a 36-character id (Envoy before UUIDv7 support read the first 8), and the
- * copy is made when that number modulo the denominator is below the numerator.
- * Without a usable id it falls back to a random number, as Envoy does.
+ * Envoy's router decides each mirror policy with
+ * `runtime.featureEnabled(key, default_value, callbacks->streamId())`, i.e.
+ * `stream_id % denominator < numerator`. The stream id is a random number the
+ * connection manager draws for every stream (`random_generator_.random()` in
+ * ActiveStream's constructor); it is not derived from x-request-id (only tracing
+ * and access-log sampling read the request id). So the decision is random per
+ * stream: nothing outside the proxy can predict which requests are mirrored.
+ * `random` is injectable for tests.
  */
-export function mirrorSampled(policy: MirrorPolicy, requestId: string | undefined): boolean {
+export function mirrorSampled(policy: MirrorPolicy, random: () => number = Math.random): boolean {
   const denominator = DENOMINATORS[policy.denominator];
   if (policy.numerator <= 0) return false;
   if (policy.numerator >= denominator) return true;
-  const tail = requestId !== undefined && requestId.length >= 36 ? requestId.slice(28, 36) : '';
-  const r = /^[0-9a-fA-F]{8}$/.test(tail) ? Number.parseInt(tail, 16) : Math.floor(Math.random() * 0x1_0000_0000);
-  return r % denominator < policy.numerator;
+  return Math.floor(random() * denominator) < policy.numerator;
+}
+
+/**
+ * The cluster a sampled policy mirrors to: its `cluster`, or the first value of its
+ * `cluster_header` in the headers as the filters left them; undefined (no copy) when
+ * that header is absent or empty, as Envoy's router does.
+ */
+export function mirrorCluster(policy: MirrorPolicy, headers: HeaderList): string | undefined {
+  if (policy.clusterHeader === undefined) return policy.cluster;
+  const v = getHeader(headers, policy.clusterHeader);
+  return v === undefined || v === '' ? undefined : v;
 }
 
 /** host:port → host-shadow:port, as Envoy's shadow writer does. */
@@ -53,6 +67,7 @@ export class MirrorCopy {
   constructor(
     private readonly clusters: ClusterManager,
     private readonly policy: MirrorPolicy,
+    private readonly cluster: string,
     private readonly headers: HeaderList,
     private readonly timeoutMs: number,
     private readonly stats: MirrorStats,
@@ -74,7 +89,7 @@ export class MirrorCopy {
       this.stats.skipped_body_too_large++;
       return;
     }
-    const cluster = this.clusters.get(this.policy.cluster);
+    const cluster = this.clusters.get(this.cluster);
     const host = cluster?.pick();
     if (!cluster || !host) {
       this.stats.skipped_no_host++;

@@ -16,7 +16,7 @@ import {
   setHeader,
   toRawHeaders,
 } from './headers.js';
-import { MirrorCopy, type MirrorStats, mirrorSampled } from './mirror.js';
+import { MirrorCopy, type MirrorStats, mirrorCluster, mirrorSampled } from './mirror.js';
 import { Pipeline, type Stage, type StreamEvent } from './pipeline.js';
 import { selectRoute } from './routing.js';
 import { ENVOY_TEXT, type UpstreamFailure, type UpstreamRequest, openUpstream, resetDetails } from './upstream.js';
@@ -275,13 +275,17 @@ export class ProxyStream {
     // The router copies the headers for mirrors here, after every filter ran.
     const isUpgrade = this.method === 'CONNECT' || this.req.headers.upgrade !== undefined;
     if (!isUpgrade) {
-      const requestId = getHeader(up, 'x-request-id');
       for (const policy of action.mirrorPolicies) {
-        if (!mirrorSampled(policy, requestId)) {
+        if (!mirrorSampled(policy)) {
           this.ctx.mirrorStats.not_sampled++;
           continue;
         }
-        this.mirrors.push(new MirrorCopy(this.ctx.clusters, policy, up.map(([k, v]) => [k, v]), action.timeoutMs, this.ctx.mirrorStats));
+        const cluster = mirrorCluster(policy, up);
+        if (cluster === undefined) {
+          this.ctx.mirrorStats.no_cluster_header++;
+          continue;
+        }
+        this.mirrors.push(new MirrorCopy(this.ctx.clusters, policy, cluster, up.map(([k, v]) => [k, v]), action.timeoutMs, this.ctx.mirrorStats));
       }
     }
 

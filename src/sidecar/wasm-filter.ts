@@ -44,7 +44,7 @@ export async function loadWasmFilter(config: WasmFilterConfig, env: SidecarEnvir
       env.log(`[${level}] wasm log ${pluginName}${vm === 'canary' ? ' (canary)' : ''}: ${message}`);
     },
     logLevel: env.logLevel,
-    // Bootstrap node attributes (Envoy serves node.* from the bootstrap's `node`).
+    // The bootstrap node: the host serves it as xds.node.* (current Envoy), or node.* when modelling an older one.
     properties: (path) => {
       if (path[0] !== 'node') return undefined;
       if (path.length === 2 && path[1] === 'id') return env.node.id;

@@ -135,6 +135,15 @@ test('records carry the node id the host reports as "source"', async () => {
   for (const r of recs) assert.equal(r.source, 'sidecar~10.1.2.3~model-v1.ns~ns.svc.cluster.local');
 });
 
+test('source comes from xds.node.id on current Envoy and from node.id on an older one', async () => {
+  for (const legacyAttributes of [false, true]) {
+    const vm = await startFilter({}, { legacyAttributes, properties: { 'node.id': `node-${legacyAttributes}` } });
+    exchange(vm, { headers: [['x-request-id', `src-${legacyAttributes}`]] });
+    const [rec] = flushRecords(vm);
+    assert.equal(rec!.source, `node-${legacyAttributes}`, legacyAttributes ? 'falls back on node.id' : 'reads xds.node.id');
+  }
+});
+
 test('without a node id there is no source field', async () => {
   const vm = await startFilter({});
   exchange(vm, { headers: [['x-request-id', 'src-2']] });

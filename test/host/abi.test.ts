@@ -140,9 +140,9 @@ test('properties: NUL-separated paths; a dotted string is NotFound; strings raw;
   const q = (s: string) => ({ fn: 'get_property' as const, args: [...path(s), OUT1, OUT2] });
   const reqOps = p.on('request_headers', [q('request.path'), { fn: 'get_property', args: [...p.data('request.path'), OUT1, OUT2] }, q('request.id'),
     q('request.time'), q('plugin_name'), q('plugin_root_id'), q('request.method'), q('request.host'), q('request.scheme'), q('request.url_path'),
-    q('source.address'), q('source.port'), q('request.protocol'), q('connection.mtls'), q('node.id'), q('request.headers.dup'), q('request.headers'), q('request.duration')]);
+    q('source.address'), q('source.port'), q('request.protocol'), q('connection.mtls'), q('xds.node.id'), q('request.headers.dup'), q('request.headers'), q('request.duration')]);
   const respOps = p.on('response_headers', [q('response.code'), q('upstream.address'), q('request.path'), q('request.time'), q('request.headers'),
-    q('request.size'), q('destination.address'), q('cluster_name')]);
+    q('request.size'), q('destination.address'), q('xds.cluster_name')]);
   const logOps = p.on('log', [q('request.duration'), q('request.path'), q('response.code')]);
   const rootOps = p.on('tick', [q('request.path'), q('plugin_name')]);
   const s = p.vm.stream({ downstreamAddress: '10.1.2.3:5555', upstreamAddress: '10.9.9.9:8080', localAddress: '10.0.0.1:15006', clusterName: 'outbound|80||api' });
@@ -499,6 +499,30 @@ test('WASI: random_get, clock_time_get (realtime, monotonic), fd_write to the lo
   assert.deepEqual(p.vm.logs.map((l) => [l.level, l.message]), [['info', 'to stdout'], ['error', 'to stdout']]);
 });
 
+test('xDS attributes: current Envoy serves xds.node.* (root contexts too), xds.cluster_name, xds.route_name, and no longer node.* or cluster_name; legacyAttributes models an older Envoy', async () => {
+  const text = (r: { code: number; text: string }) => (r.code === R.Ok ? r.text : r.code);
+  for (const legacy of [false, true]) {
+    const p = await Probe.start({ legacyAttributes: legacy, properties: { 'node.id': 'sidecar~9', 'node.cluster': 'c1' } });
+    const path = (s: string) => p.data(s.split('.').join('\0'));
+    const q = (s: string) => ({ fn: 'get_property' as const, args: [...path(s), OUT1, OUT2] });
+    const names = ['xds.node.id', 'xds.node.cluster', 'xds.cluster_name', 'xds.route_name', 'node.id', 'node.cluster', 'cluster_name', 'route_name', 'xds.node', 'xds.nope'];
+    const stream = p.on('response_headers', names.map(q));
+    const root = p.on('tick', [q('xds.node.id'), q('node.id'), q('xds.cluster_name')]);
+    const s = p.vm.stream({ clusterName: 'outbound|80||api', routeName: 'r1' });
+    s.sendRequestHeaders(REQ, { endOfStream: true });
+    s.sendResponseHeaders(RESP, { endOfStream: true });
+    p.vm.plugin!.tick();
+    const NF = R.NotFound;
+    if (!legacy) {
+      assert.deepEqual(stream.map(text), ['sidecar~9', 'c1', 'outbound|80||api', 'r1', NF, NF, NF, NF, NF, NF]);
+      assert.deepEqual(root.map(text), ['sidecar~9', NF, NF]);
+    } else {
+      assert.deepEqual(stream.map(text), [NF, NF, NF, NF, 'sidecar~9', 'c1', 'outbound|80||api', 'r1', NF, NF]);
+      assert.deepEqual(root.map(text), [NF, 'sidecar~9', NF]);
+    }
+  }
+});
+
 test('WASI clock_time_get: a wall-clock step moves clock 0 and proxy_get_current_time, not the monotonic clock 1; cputime clocks ENOTSUP', async () => {
   const p = await Probe.start({ nowMs: 1_000 });
   const r = p.on('request_headers', [
@@ -598,7 +622,7 @@ test('a missing header is Ok with an empty value for ABI 0.1.0, NotFound from 0.
 test('an exception thrown by the host while serving the module (here: the data plane\'s property source) traps the VM', async () => {
   const p = await Probe.start({ failOpen: true });
   p.vm.env.properties = () => { throw new Error('data plane bug'); };
-  p.on('request_headers', [{ fn: 'get_property', args: [...p.data('node\0id'), OUT1, OUT2] }]);
+  p.on('request_headers', [{ fn: 'get_property', args: [...p.data('xds\0node\0id'), OUT1, OUT2] }]);
   const s = p.vm.stream();
   assert.equal(s.sendRequestHeaders(REQ), 0, 'fail open');
   assert.equal(p.vm.failed, true);

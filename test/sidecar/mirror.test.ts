@@ -82,19 +82,51 @@ describe('Envoy mirroring', () => {
     assert.equal(shadow.requests.length, 20);
   });
 
-  it('samples by x-request-id: the same id always decides the same way, about the fraction overall', () => {
+  it('samples per stream at random, as Envoy\'s router (stream id, not x-request-id): an id does not decide', () => {
     const policy = { cluster: 'shadow', numerator: 25, denominator: 'HUNDRED' as const, disableShadowHostSuffixAppend: false };
     let yes = 0;
-    for (let i = 0; i < 4000; i++) {
-      const id = `${(i * 2654435761 % 0xffffffff).toString(16).padStart(8, '0')}-0000-4000-8000-${(i * 40503).toString(16).padStart(12, '0')}`;
-      const a = mirrorSampled(policy, id);
-      assert.equal(mirrorSampled(policy, id), a);
-      if (a) yes++;
-    }
+    for (let i = 0; i < 4000; i++) if (mirrorSampled(policy)) yes++;
     assert.ok(yes > 800 && yes < 1200, `sampled ${yes} of 4000 at 25%`);
-    // Envoy's stable random is the id's last 8 hex digits: 0x18 = 24 < 25, 0x63 = 99 is not.
-    assert.equal(mirrorSampled(policy, '7f000000-0000-4000-8000-000000000018'), true);
-    assert.equal(mirrorSampled(policy, '00000000-0000-4000-8000-000000000063'), false);
+    // stream_id % denominator < numerator, the random number scaled to the denominator.
+    assert.equal(mirrorSampled(policy, () => 0.2499), true);
+    assert.equal(mirrorSampled(policy, () => 0.25), false);
+    const million = { ...policy, numerator: 100_000, denominator: 'MILLION' as const };
+    assert.equal(mirrorSampled(million, () => 0.0999999), true);
+    assert.equal(mirrorSampled(million, () => 0.1), false);
+  });
+
+  it('cluster_header: the filter-set header names the mirror cluster; absent or empty means no copy', async () => {
+    const prod = await upstream();
+    const shadow = await upstream();
+    const routes = `
+              - match: { prefix: "/" }
+                route:
+                  cluster: production
+                  request_mirror_policies:
+                  - cluster_header: X-Mirror-To`;
+    const sc = await sidecar(bootstrap([listener({ routes })], [staticCluster('production', prod.port), staticCluster('shadow', shadow.port)]));
+    await send(sc.port, '/a', { headers: { 'x-mirror-to': 'shadow' } });
+    await send(sc.port, '/b');
+    await send(sc.port, '/c', { headers: { 'x-mirror-to': '' } });
+    await send(sc.port, '/d', { headers: { 'x-mirror-to': 'no-such-cluster' } });
+    await send(sc.port, '/e', { headers: { 'x-mirror-to': 'shadow' } });
+    await shadow.waitFor(2);
+    await until(() => sc.stats()['sidecar.mirror.no_cluster_header'] === 2 && sc.stats()['sidecar.mirror.skipped_no_host'] === 1);
+    assert.deepEqual(shadow.requests.map((r) => r.url), ['/a', '/e']);
+    assert.equal(prod.requests.length, 5);
+  });
+
+  it('a mirror policy needs exactly one of cluster and cluster_header', async () => {
+    const prod = await upstream();
+    const both = `
+              - match: { prefix: "/" }
+                route:
+                  cluster: production
+                  request_mirror_policies:
+                  - { cluster: production, cluster_header: x-m }`;
+    await assert.rejects(sidecar(bootstrap([listener({ routes: both })], [staticCluster('production', prod.port)])), /only one of cluster and cluster_header/);
+    const none = both.replace('{ cluster: production, cluster_header: x-m }', '{ disable_shadow_host_suffix_append: true }');
+    await assert.rejects(sidecar(bootstrap([listener({ routes: none })], [staticCluster('production', prod.port)])), /needs cluster or cluster_header/);
   });
 
   it('does not mirror a body over 1 MiB, and production still gets all of it', async () => {

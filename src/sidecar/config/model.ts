@@ -22,7 +22,10 @@ export interface ClusterConfig {
 export type Denominator = 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION';
 
 export interface MirrorPolicy {
+  /** The mirror cluster; empty when `clusterHeader` names it per request. */
   readonly cluster: string;
+  /** Envoy's `cluster_header` (lower-case): the request header whose value is the mirror cluster. */
+  readonly clusterHeader?: string;
   readonly numerator: number;
   readonly denominator: Denominator;
   readonly disableShadowHostSuffixAppend: boolean;

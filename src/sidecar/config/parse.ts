@@ -348,9 +348,15 @@ class BootstrapParser {
   }
 
   private mirrorPolicy(p: Node, clusters: Map<string, ClusterConfig>): MirrorPolicy {
-    const clusterNode = p.req('cluster');
-    const cluster = clusterNode.str();
-    if (!clusters.has(cluster)) clusterNode.fail(`unknown cluster "${cluster}"`);
+    // Envoy: exactly one of cluster and cluster_header (the header's value names the cluster per request).
+    const clusterNode = p.opt('cluster');
+    const headerNode = p.opt('cluster_header');
+    if (clusterNode && headerNode) headerNode.fail('only one of cluster and cluster_header can be specified');
+    if (!clusterNode && !headerNode) p.fail('needs cluster or cluster_header');
+    const cluster = clusterNode?.str() ?? '';
+    if (clusterNode && !clusters.has(cluster)) clusterNode.fail(`unknown cluster "${cluster}"`);
+    const clusterHeader = headerNode?.str().toLowerCase();
+    if (headerNode && !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(clusterHeader ?? '')) headerNode.fail('must be a header name');
     let numerator = 100;
     let denominator: Denominator = 'HUNDRED';
     const rf = p.opt('runtime_fraction');
@@ -366,7 +372,7 @@ class BootstrapParser {
     }
     const disableShadowHostSuffixAppend = p.opt('disable_shadow_host_suffix_append')?.bool() ?? false;
     p.done();
-    return { cluster, numerator, denominator, disableShadowHostSuffixAppend };
+    return { cluster, ...(clusterHeader !== undefined ? { clusterHeader } : {}), numerator, denominator, disableShadowHostSuffixAppend };
   }
 
   private httpFilter(f: Node): HttpFilterConfig | undefined {

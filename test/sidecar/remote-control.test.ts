@@ -1,0 +1,116 @@
+// Issue 11 end to end: steady traffic through the local sidecar (real filter) to a
+// real collector process; `shadowmesh pause` stops the shadow copies within two
+// batch answers (asserted in counts of copies), `shadowmesh resume` brings them
+// back, and production answers every request correctly throughout.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { type RunningSidecar, startSidecar } from '../../src/sidecar/index.js';
+import { execFile } from 'node:child_process';
+import { FILTER_WASM, REPO, type Upstream, hasFilter, send, spawnCli, startUpstream, tempDir, until, writeFile } from './helpers.js';
+
+const skip = hasFilter ? false : 'build/shadowmesh.wasm is missing (npm run build:wasm)';
+const FLUSH_MS = 250;
+
+/** The compiled CLI (`npm run build`), as a user runs it: starts faster than through tsx on a busy machine. */
+function shadowmesh(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [`${REPO}bin/shadowmesh.js`, ...args], { timeout: 60_000 }, (err, _stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr });
+    });
+  });
+}
+
+interface Answer { at: number; paused: boolean; copies: number }
+
+describe('remote pause and resume through the collector', { skip }, () => {
+  it('pause stops the copies within two batch answers, resume restores them, production untouched', async (t) => {
+    const tmp = tempDir();
+    const yaml = readFileSync(`${REPO}test/sidecar/fixtures/filter-driven-baseline.yaml`, 'utf8').replace('                      "baseline_cluster": "baseline",\n', '');
+    assert.ok(!yaml.includes('baseline_cluster'));
+    const prod = await startUpstream((r, res) => res.end(`prod:${r.body}`));
+    const copyTimes: number[] = [];
+    const shadow = await startUpstream((r, res) => {
+      copyTimes.push(Date.now());
+      res.end(`shadow:${r.body}`);
+    });
+    const collector = await spawnCli(['collector', '--port', '0', '--db', ':memory:']);
+    // Between the sidecar and the collector: forwards every batch and notes when each
+    // answer went back, whether it carried the pause, and how many copies the shadow had by then.
+    const answers: Answer[] = [];
+    const relay: Upstream = await startUpstream((r, res) => {
+      void (async () => {
+        const out = await fetch(`${collector.url}${r.url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: r.body });
+        const text = await out.text();
+        const control = (JSON.parse(text) as { control?: { sample_percent?: Record<string, number> } }).control;
+        answers.push({ at: Date.now(), paused: control?.sample_percent?.['*'] === 0, copies: shadow.requests.length });
+        res.writeHead(out.status, { 'content-type': 'application/json' });
+        res.end(text);
+      })();
+    });
+    let sc: RunningSidecar | undefined;
+    let stop = false;
+    let sent = 0;
+    const wrong: string[] = [];
+    try {
+      sc = await startSidecar({
+        envoyConfigPath: writeFile(tmp.dir, 'envoy.yaml', yaml), wasmPath: FILTER_WASM, listenAddress: '127.0.0.1',
+        listenerPorts: { ingress: 0 }, adminPort: 0, log: () => {},
+        resolve: { production: `127.0.0.1:${prod.port}`, shadow: `127.0.0.1:${shadow.port}`, collector: `127.0.0.1:${relay.port}` },
+      });
+      const port = sc.port;
+      // Steady traffic, one request at a time, bounded in count and time.
+      const traffic = (async () => {
+        const deadline = Date.now() + 150_000;
+        while (!stop && sent < 6000 && Date.now() < deadline) {
+          const body = `{"x":${sent}}`;
+          const r = await send(port, '/predict', { method: 'POST', body }).catch((e: Error) => ({ status: 0, body: e.message }));
+          sent++;
+          if (r.status !== 200 || r.body !== `prod:${body}`) wrong.push(`${r.status} ${r.body}`);
+          await new Promise((res) => setTimeout(res, 5));
+        }
+      })();
+
+      await until(() => shadow.requests.length >= 20, 10_000);
+      const pauseStart = Date.now();
+      const paused = await shadowmesh(['pause', '--url', collector.url]);
+      assert.equal(paused.code, 0, paused.stderr);
+      // The CLI has exited, so its PUT is done: every answer from here on carries the pause.
+      const pauseAt = Date.now();
+      // The second batch answer after the pause, and then more traffic and answers after it.
+      const after = (): Answer[] => answers.filter((a) => a.at >= pauseAt);
+      await until(() => after().length >= 2, 10_000).catch((e: Error) => {
+        throw new Error(`${e.message}: ${after().length} answers after the pause, ${answers.length} in all, ${sent} sent, ${shadow.requests.length} copies, ${wrong.slice(0, 3).join('; ')}`);
+      });
+      const second = after()[1]!;
+      assert.equal(second.paused, true, 'answers after the pause carry it');
+      const sentAtSecond = sent;
+      await until(() => sent >= sentAtSecond + 60 && after().length >= 6, 20_000);
+      const copiesWhilePaused = shadow.requests.length;
+      assert.equal(copiesWhilePaused, second.copies, `no copy after the second batch answer (${copiesWhilePaused - second.copies} came later)`);
+      const firstPaused = after().find((a) => a.paused)!;
+      const lastCopyAt = copyTimes[copyTimes.length - 1]!;
+      t.diagnostic(`pause: \`shadowmesh pause\` ran ${pauseAt - pauseStart} ms; the last copy arrived ${lastCopyAt - pauseStart} ms after it started ` +
+        `(${lastCopyAt - pauseAt} ms after it exited); answers after its exit at +${firstPaused.at - pauseAt} and +${second.at - pauseAt} ms ` +
+        `(flush interval ${FLUSH_MS} ms); copies stopped at ${second.copies}; ${sent - sentAtSecond} requests since, none copied`);
+
+      const resumeStart = Date.now();
+      const resumed = await shadowmesh(['resume', '--url', collector.url]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      await until(() => shadow.requests.length >= copiesWhilePaused + 10, 10_000);
+      t.diagnostic(`resume: the first copy arrived ${copyTimes[copiesWhilePaused]! - resumeStart} ms after \`shadowmesh resume\` started (it ran ${Date.now() - resumeStart} ms or less)`);
+      stop = true;
+      await traffic;
+      assert.deepEqual(wrong, [], 'production answered every request, unchanged');
+      assert.equal(prod.requests.length, sent);
+    } finally {
+      stop = true;
+      await sc?.close();
+      await relay.close();
+      await collector.stop();
+      await prod.close();
+      await shadow.close();
+      tmp.cleanup();
+    }
+  });
+});
