@@ -68,8 +68,9 @@ describe('envoy/istio', () => {
   });
 
   it('VirtualService mirrors to the v2 subset with a percentage', () => {
-    const [dr, vs] = docs('virtualservice.yaml');
-    assert.equal(dr!.kind, 'DestinationRule');
+    const [vs] = docs('virtualservice.yaml');
+    const dr = docs('models.yaml').find((d) => d.kind === 'DestinationRule');
+    assert.deepEqual(dr!.spec.subsets.map((s: { name: string }) => s.name), ['v1', 'v2']);
     assert.equal(vs!.spec.http[0].mirror.subset, 'v2');
     assert.equal(typeof vs!.spec.http[0].mirrorPercentage.value, 'number');
   });

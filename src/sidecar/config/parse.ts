@@ -404,7 +404,7 @@ class BootstrapParser {
     const pluginName = cfg.opt('name')?.str() ?? '';
     const rootId = cfg.opt('root_id')?.str() ?? '';
     const configuration = this.stringValue(cfg.opt('configuration'));
-    const failOpen = cfg.opt('fail_open')?.bool() ?? false;
+    const failOpen = this.failOpen(cfg);
     const vm = cfg.req('vm_config');
     const vmId = vm.opt('vm_id')?.str() ?? '';
     const runtime = vm.opt('runtime')?.str() ?? 'envoy.wasm.runtime.v8';
@@ -421,6 +421,21 @@ class BootstrapParser {
     vm.done();
     cfg.done();
     return { kind: 'wasm', pluginName, rootId, vmId, runtime, configuration, vmConfiguration, codePath, failOpen, yamlPath: cfg.path };
+  }
+
+  /**
+   * Envoy's failure_policy (current) or the deprecated fail_open: Envoy refuses a
+   * config that sets fail_open: true and a failure_policy. FAIL_RELOAD needs a VM
+   * reload the sidecar does not do, so it is refused rather than run as another policy.
+   */
+  private failOpen(cfg: Node): boolean {
+    const legacy = cfg.opt('fail_open')?.bool() ?? false;
+    const policyNode = cfg.opt('failure_policy');
+    if (!policyNode) return legacy;
+    const policy = policyNode.oneOf(['UNSPECIFIED', 'FAIL_CLOSED', 'FAIL_OPEN', 'FAIL_RELOAD']);
+    if (legacy && policy !== 'UNSPECIFIED') policyNode.fail('only one of fail_open or failure_policy can be set (as in Envoy); prefer failure_policy');
+    if (policy === 'FAIL_RELOAD') policyNode.fail('FAIL_RELOAD is not supported by the local sidecar (it does not reload a failed VM); use FAIL_OPEN or FAIL_CLOSED');
+    return legacy || policy === 'FAIL_OPEN';
   }
 
   /** google.protobuf.StringValue as Envoy writes it: {"@type": …StringValue, value: "…"}. */
