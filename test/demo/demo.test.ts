@@ -2,7 +2,7 @@
 // with examples/rules.yaml, the sidecar running build/shadowmesh.wasm, held-out
 // traffic, feedback and the report.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +118,29 @@ test('demo CLI: --once prints the report, keeps the --db file, exits 0', () => {
     assert.ok(existsSync(db), '--db keeps the database');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('demo CLI: without --once the stack keeps serving until SIGINT, which stops every process the demo started', async () => {
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--requests', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  demo.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exited = new Promise<number | null>((r) => demo.once('exit', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    demo.stdout.on('data', () => /models .*baseline http\S+\n/.test(out) && resolve());
+    void exited.then((code) => reject(new Error(`demo exited with ${code}: ${out}`)));
+  });
+  const urls = [...out.matchAll(/(?:sidecar|production|shadow|baseline)\s+(http:\/\/127\.0\.0\.1:\d+)/g)].map((m) => m[1]!);
+  assert.equal(urls.length, 4, out);
+  // Still serving after the report: the sidecar answers through production.
+  const sidecarUrl = /sidecar\s+(http:\/\/\S+)\/predict/.exec(out)![1]!;
+  const res = await fetch(`${sidecarUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"location":"Seattle","date":"2015-03-01","temp_max":11.1,"temp_min":4.4,"wind":3.2}' });
+  assert.equal(res.status, 200);
+  await res.text();
+  demo.kill('SIGINT');
+  assert.equal(await exited, 0);
+  for (const url of urls) {
+    await assert.rejects(fetch(`${url}/healthz`), /fetch failed/, `${url} is closed`);
   }
 });
 
