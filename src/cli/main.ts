@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { register as registerCollector } from '../collector/cli.js';
 import { register as registerDemo } from '../demo/cli.js';
 import { register as registerModel } from '../demo/model-cli.js';
+import { register as registerTraffic } from '../demo/traffic-cli.js';
 import { register as registerSidecar } from '../sidecar/cli.js';
 import { register as registerControl } from './control.js';
 import { register as registerVerdict } from './verdict.js';
@@ -21,6 +22,7 @@ registerDemo(program);
 registerModel(program);
 registerVerdict(program);
 registerControl(program);
+registerTraffic(program);
 reportUnknownOptionsFirst(program);
 
 await program.parseAsync(process.argv);

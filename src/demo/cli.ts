@@ -42,6 +42,7 @@ export function register(program: Command): void {
           'the stack keeps running; Ctrl-C stops every part of it:',
           `  sidecar    ${run.urls.sidecar}/predict${run.urls.admin ? `   (admin ${run.urls.admin}/stats)` : ''}`,
           `  collector  ${run.urls.collector}/v1/stats   ${run.urls.collector}/v1/verdict   ${run.urls.collector}/metrics`,
+          `  models     production ${run.urls.production}, shadow ${run.urls.shadow}${run.urls.baseline ? `, baseline ${run.urls.baseline}` : ''}`,
           '',
         ].join('\n'),
       );

@@ -85,16 +85,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoRun> {
   const baselineCluster = hasBaselineCluster(envoyConfig);
 
   try {
-    const model = async (version: string, name: string): Promise<Child> => {
-      const child = await startCli(['model', '--version', version, '--port', '0'], `model ${name}`);
-      closers.push(() => child.stop());
-      return child;
-    };
-    const [production, shadow, baseline] = await Promise.all([
-      model('v1', 'production'),
-      model('v2', 'shadow'),
-      baselineCluster ? model('v1', 'baseline') : Promise.resolve(null),
-    ]);
+    const model = (version: string, name: string): Promise<Child> => startCli(['model', '--version', version, '--port', '0'], `model ${name}`);
+    // All three start together; whichever started is stopped again even when another failed.
+    const started = await Promise.allSettled([model('v1', 'production'), model('v2', 'shadow'), baselineCluster ? model('v1', 'baseline') : Promise.resolve(null)]);
+    for (const r of started) if (r.status === 'fulfilled' && r.value) closers.push(r.value.stop);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [production, shadow, baseline] = started.map((r) => (r as PromiseFulfilledResult<Child | null>).value) as [Child, Child, Child | null];
 
     const collector = createCollector({ port: 0, db: dbPath, config: loadConfig(join(root, 'examples', 'rules.yaml')), joinWindowMs: 10_000 });
     const collectorUrl = await collector.listen();
@@ -127,9 +124,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoRun> {
     const feedback = await postFeedback(collectorUrl, labelled(traffic.requests, opts.labelEvery ?? 2));
     const stats = await settled(collectorUrl, { sides: traffic.ok, baseline: baselineCluster }, 20_000);
     const verdict = await getIfPresent<VerdictAnswer>(`${collectorUrl}/v1/verdict?route=${DEMO_ROUTE}`);
-    const page = await getJson<{ items: PairAnswer[] }>(`${collectorUrl}/v1/pairs?route=${DEMO_ROUTE}&mismatch=true&limit=20`);
-    // A label flip tells more than a shadow error; show one if there is one.
-    const mismatch = page.items.find((p) => p.diffs.length > 0) ?? page.items[0] ?? null;
+    const page = await getJson<{ items: PairAnswer[] }>(`${collectorUrl}/v1/pairs?route=${DEMO_ROUTE}&mismatch=true&limit=500`);
+    const mismatch = pickMismatch(page.items, new Set((stats.routes[DEMO_ROUTE]?.noise ?? []).map((n) => n.path)));
     const dashboard = (await fetch(`${collectorUrl}/`, { signal: AbortSignal.timeout(10_000) })).ok ? `${collectorUrl}/` : null;
     const db = { path: dbPath, kept };
     return {
@@ -148,6 +144,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoRun> {
     await close();
     throw err;
   }
+}
+
+/** A label flip tells more than a shadow error: show one if there is one, with its noise diffs left out. */
+function pickMismatch(items: PairAnswer[], noise: Set<string>): PairAnswer | null {
+  const real = items.map((p) => ({ ...p, diffs: p.diffs.filter((d) => !(d.kind === 'changed' && noise.has(d.path))) }));
+  return real.find((p) => p.diffs.some((d) => d.path === '/label' && d.kind === 'changed')) ?? real.find((p) => p.diffs.length > 0) ?? real[0] ?? null;
 }
 
 /** Whether the bootstrap has a `baseline` cluster for the filter's baseline copies. */

@@ -26,7 +26,7 @@ process.once('exit', () => {
 });
 
 /** Starts `shadowmesh ARGS…` and resolves once it prints `listening on URL`. */
-export function startCli(args: string[], name: string, timeoutMs = 20_000): Promise<Child> {
+export function startCli(args: string[], name: string, timeoutMs = 60_000): Promise<Child> {
   const [cmd, ...pre] = cliCommand();
   const child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);

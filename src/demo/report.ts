@@ -184,11 +184,10 @@ export function formatReport(input: ReportInput): string {
 
   if (input.mismatch) {
     const m = input.mismatch;
-    const d = m.diffs[0];
     out.push('');
     out.push(`one mismatching pair: ${m.id}`);
-    if (d) out.push(`  ${d.path} (${d.kind}): production ${json(d.production)}, shadow ${json(d.shadow)}`);
-    else out.push(`  status: production ${m.production?.status ?? '—'}, shadow ${m.shadow?.status ?? '—'}${m.shadow?.error ? ` (${m.shadow.error})` : ''}`);
+    for (const d of m.diffs.slice(0, 3)) out.push(`  ${d.path} (${d.kind}): production ${json(d.production)}, shadow ${json(d.shadow)}`);
+    if (m.diffs.length === 0) out.push(`  status: production ${m.production?.status ?? '—'}, shadow ${m.shadow?.status ?? '—'}${m.shadow?.error ? ` (${m.shadow.error})` : ''}`);
     out.push(`  curl -s ${input.collectorUrl}/v1/pairs/${m.id}`);
   }
   out.push('');

@@ -2,7 +2,7 @@
 // with examples/rules.yaml, the sidecar running build/shadowmesh.wasm, held-out
 // traffic, feedback and the report.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,13 @@ test('demo: production answers every caller, every request becomes a compared pa
     assert.equal(s.shadow_errors, Math.floor(REQUESTS / 200));
     assert.equal(s.production_errors, 0);
     assert.equal(s.status_match, REQUESTS - Math.floor(REQUESTS / 200));
-    if (run.baseline) assert.equal(s.baseline, REQUESTS);
+    // The baseline (v1 again) teaches the collector that served_at is noise.
+    assert.equal(run.baseline, true);
+    assert.equal(s.baseline, REQUESTS);
+    assert.deepEqual((s.noise ?? []).map((n) => n.path), ['/served_at']);
+    assert.equal(s.match_rate, 0, 'served_at differs on every call');
+    assert.ok(s.adjusted_match_rate! > 0.9, `once served_at is noise, most pairs match (${s.adjusted_match_rate})`);
+    assert.equal(run.feedback.accepted, REQUESTS / 2, 'every second request gets its true label');
 
     const r = run.report;
     assert.match(field(r, 'pairs'), new RegExp(`^${s.pairs}\\s`));
@@ -60,7 +66,9 @@ test('demo: production answers every caller, every request becomes a compared pa
       `PSI ${num(p.psi, 4)}, KS ${num(p.ks, 4)}; |score delta| mean ${num(p.score_delta.mean_abs, 4)}, p95 ${num(p.score_delta.p95_abs, 4)}, max ${num(p.score_delta.max_abs, 4)}`,
     );
     assert.ok(p.label_agreement! > 0.9 && p.label_agreement! < 1, `v1 and v2 agree on most days, not all (${p.label_agreement})`);
-    if (p.feedback) {
+    assert.ok(p.feedback, 'the labels reached the model metrics');
+    {
+      assert.ok(p.feedback.labelled > 0 && p.feedback.labelled <= REQUESTS / 2);
       assert.match(field(r, 'ground truth'), new RegExp(`^${p.feedback.labelled} labelled pairs: accuracy production ${pct(p.feedback.production_accuracy).replace('.', '\\.')}, shadow ${pct(p.feedback.shadow_accuracy).replace('.', '\\.')}$`));
       assert.equal(field(r, 'McNemar'), `p = ${num(p.feedback.mcnemar_p, 4)} → ${p.feedback.conclusion.replaceAll('_', ' ')}`);
     }
@@ -68,9 +76,9 @@ test('demo: production answers every caller, every request becomes a compared pa
     assert.match(r, new RegExp(`^latency p99\\s+${ms(s.latency_ms.production.p99)}\\s+${ms(s.latency_ms.shadow.p99)}$`, 'm'));
     assert.match(r, new RegExp(`^errors \\(0 or >= 500\\)\\s+${s.production_errors}\\s+${s.shadow_errors}$`, 'm'));
 
-    const vres = await fetch(`${run.urls.collector}/v1/verdict?route=${DEMO_ROUTE}`);
-    if (vres.status !== 404) {
-      const v = (await vres.json()) as VerdictAnswer;
+    {
+      const v = (await (await fetch(`${run.urls.collector}/v1/verdict?route=${DEMO_ROUTE}`)).json()) as VerdictAnswer;
+      assert.deepEqual(run.verdict?.decision, v.decision);
       assert.match(r, new RegExp(`^verdict: ${v.decision.toUpperCase()}$`, 'm'));
       for (const reason of v.reasons) {
         const ok = reason.ok === true ? 'ok' : reason.ok === false ? 'FAIL' : 'wait';
@@ -82,9 +90,10 @@ test('demo: production answers every caller, every request becomes a compared pa
     assert.ok(run.mismatch, 'v2 disagrees somewhere');
     const curl = new RegExp(`curl -s (\\S+/v1/pairs/([0-9a-f]{32}))$`, 'm').exec(r);
     assert.ok(curl, 'a ready curl line for one mismatch');
-    const pair = (await (await fetch(curl[1]!)).json()) as { id: string; match: boolean };
+    const pair = (await (await fetch(curl[1]!)).json()) as { id: string; match: boolean; diffs: { path: string; kind: string }[] };
     assert.equal(pair.id, curl[2]);
     assert.equal(pair.match, false);
+    assert.ok(pair.diffs.some((d) => d.path === '/label' && d.kind === 'changed'), 'the pair shown is a label flip');
     assert.match(r, new RegExp(`^database: ${run.db.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(temporary`, 'm'));
   } finally {
     await run.close();
@@ -109,6 +118,29 @@ test('demo CLI: --once prints the report, keeps the --db file, exits 0', () => {
     assert.ok(existsSync(db), '--db keeps the database');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('demo CLI: without --once the stack keeps serving until SIGINT, which stops every process the demo started', async () => {
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--requests', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  demo.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exited = new Promise<number | null>((r) => demo.once('exit', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    demo.stdout.on('data', () => /models .*baseline http\S+\n/.test(out) && resolve());
+    void exited.then((code) => reject(new Error(`demo exited with ${code}: ${out}`)));
+  });
+  const urls = [...out.matchAll(/(?:sidecar|production|shadow|baseline)\s+(http:\/\/127\.0\.0\.1:\d+)/g)].map((m) => m[1]!);
+  assert.equal(urls.length, 4, out);
+  // Still serving after the report: the sidecar answers through production.
+  const sidecarUrl = /sidecar\s+(http:\/\/\S+)\/predict/.exec(out)![1]!;
+  const res = await fetch(`${sidecarUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"location":"Seattle","date":"2015-03-01","temp_max":11.1,"temp_min":4.4,"wind":3.2}' });
+  assert.equal(res.status, 200);
+  await res.text();
+  demo.kill('SIGINT');
+  assert.equal(await exited, 0);
+  for (const url of urls) {
+    await assert.rejects(fetch(`${url}/healthz`), /fetch failed/, `${url} is closed`);
   }
 });
 
