@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { register as registerCollector } from '../collector/cli.js';
 import { register as registerDemo } from '../demo/cli.js';
 import { register as registerSidecar } from '../sidecar/cli.js';
+import { register as registerControl } from './control.js';
+import { register as registerVerdict } from './verdict.js';
 
 const program = new Command();
 program
@@ -14,5 +16,7 @@ program
 registerCollector(program);
 registerSidecar(program);
 registerDemo(program);
+registerVerdict(program);
+registerControl(program);
 
 await program.parseAsync(process.argv);

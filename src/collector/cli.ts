@@ -24,8 +24,21 @@ interface CollectorFlags {
   joinWindowMs: number;
   maxBodyBytes: number;
   maxPending: number;
+  maxRoutes: number;
   sync: 'normal' | 'full';
+  alertWebhook: string[];
   logLevel: LogLevel;
+}
+
+function webhookUrl(value: string, previous: string[]): string[] {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be an http:// or https:// URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError('must be an http:// or https:// URL');
+  return [...previous, value];
 }
 
 export function register(program: Command): void {
@@ -41,7 +54,9 @@ export function register(program: Command): void {
     .option('--join-window-ms <ms>', 'how long a side waits for its partner before it counts as unmatched', integer(1), DEFAULTS.joinWindowMs)
     .option('--max-body-bytes <n>', 'largest accepted request body', integer(1), DEFAULTS.maxBodyBytes)
     .option('--max-pending <n>', 'pending sides kept in memory; more wait in SQLite only', integer(0), DEFAULTS.maxPending)
+    .option('--max-routes <n>', 'distinct routes kept; a record of a new route beyond this is rejected', integer(1), DEFAULTS.maxRoutes)
     .addOption(new Option('--sync <mode>', 'SQLite synchronous mode: normal survives a process crash, full also a power loss').choices(['normal', 'full']).default('normal'))
+    .option('--alert-webhook <url>', 'POST a Slack-compatible message here when a verdict changes (repeatable)', webhookUrl, [])
     .addOption(new Option('--log-level <level>', 'structured log (JSON lines on stderr) from this level up').choices(LOG_LEVELS).default('info'))
     .action(async (flags: CollectorFlags) => {
       const log = collectorLogger(flags.logLevel);
@@ -68,7 +83,9 @@ export function register(program: Command): void {
           joinWindowMs: flags.joinWindowMs,
           maxBodyBytes: flags.maxBodyBytes,
           maxPending: flags.maxPending,
+          maxRoutes: flags.maxRoutes,
           synchronous: flags.sync,
+          alertWebhooks: flags.alertWebhook,
           logger: log,
         });
       } catch (err) {

@@ -15,11 +15,21 @@ export interface PredictionRule {
   score?: string;
 }
 
+/** How noise is learned from baseline triples (contract §4.1). */
+export interface NoiseRule {
+  min_triples: number;
+  min_rate: number;
+  relative: number;
+  absolute: number;
+}
+
 export interface RouteRules {
   ignore: string[];
   numeric_tolerance: NumericTolerance;
   compare_headers: string[];
   prediction?: PredictionRule;
+  /** Always set by rulesFor(); optional so rules built by hand need not name it. */
+  noise?: NoiseRule;
 }
 
 export interface VerdictCriteria {
@@ -28,9 +38,11 @@ export interface VerdictCriteria {
   max_error_rate_delta?: number;
   max_latency_p99_ratio?: number;
   confidence?: number;
+  min_join_rate?: number;
+  sequential?: boolean;
 }
 
-type PartialRouteRules = Partial<RouteRules>;
+type PartialRouteRules = Partial<Omit<RouteRules, 'noise'>> & { noise?: Partial<NoiseRule> };
 
 export interface CollectorConfigFile {
   routes?: Record<string, PartialRouteRules>;
@@ -64,6 +76,16 @@ const configSchema = {
             additionalProperties: false,
             properties: { label: pointer, score: pointer },
           },
+          noise: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              min_triples: { type: 'integer', minimum: 1 },
+              min_rate: { type: 'number', minimum: 0, maximum: 1 },
+              relative: nonNegative,
+              absolute: { type: 'number', minimum: 0, maximum: 1 },
+            },
+          },
         },
       },
     },
@@ -76,6 +98,8 @@ const configSchema = {
         max_error_rate_delta: { type: 'number' },
         max_latency_p99_ratio: { type: 'number', exclusiveMinimum: 0 },
         confidence: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+        min_join_rate: { type: 'number', minimum: 0, maximum: 1 },
+        sequential: { type: 'boolean' },
       },
     },
   },
@@ -83,7 +107,9 @@ const configSchema = {
 
 const validateConfig = newAjv().compile<CollectorConfigFile>(configSchema);
 
-const DEFAULT_RULES: RouteRules = {
+export const DEFAULT_NOISE: NoiseRule = { min_triples: 20, min_rate: 0.05, relative: 0.2, absolute: 0.0003 };
+
+const DEFAULT_RULES: Omit<RouteRules, 'noise'> = {
   ignore: [],
   numeric_tolerance: { abs: 0, rel: 0 },
   compare_headers: [],
@@ -100,7 +126,9 @@ export class CollectorConfig {
     if (!rules) {
       const star = this.file.routes?.['*'] ?? {};
       const own = this.file.routes?.[route] ?? {};
-      const merged: RouteRules = { ...DEFAULT_RULES, ...star, ...own };
+      const merged = { ...DEFAULT_RULES, ...star, ...own } as RouteRules;
+      // Unset noise keys keep their defaults; a route's keys override `*`'s one by one.
+      merged.noise = { ...DEFAULT_NOISE, ...star.noise, ...own.noise };
       // A partial tolerance still means "the other bound is 0".
       const tol: Partial<NumericTolerance> = merged.numeric_tolerance;
       merged.numeric_tolerance = { abs: tol.abs ?? 0, rel: tol.rel ?? 0 };

@@ -5,10 +5,18 @@ import { CollectorConfig } from './config.js';
 import { registerAuthHooks } from './api/auth-hooks.js';
 import { registerEarlyAnswerDrain } from './api/early-answer.js';
 import { registerHealthRoutes } from './api/health.js';
+import { registerMetricsRoutes } from './api/metrics.js';
+import { registerDashboardRoutes } from './dashboard/dashboard-routes.js';
 import { registerPairRoutes } from './api/pairs.js';
 import { registerRecordRoutes } from './api/records.js';
-import { registerStatsRoutes } from './api/stats.js';
+import { attachDecisionFeatures } from './decision-features.js';
+import type { StatsBuilder } from './stats/stats-builder.js';
+import type { RemoteControl } from './control/remote-control.js';
+import type { VerdictKeeper } from './verdict/verdict-keeper.js';
+import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
 import { Joiner } from './join/joiner.js';
+import { CollectorMetrics } from './metrics/collector-metrics.js';
+import { scrapeState } from './metrics/scrape-state.js';
 import { Repository, type Synchronous } from './store/repository.js';
 import { internalErrorFields, silentLogger, type CollectorLogger } from './log.js';
 
@@ -19,6 +27,7 @@ export const DEFAULTS = {
   joinWindowMs: 30_000,
   maxBodyBytes: 8 * 1024 * 1024,
   maxPending: 100_000,
+  maxRoutes: DEFAULT_MAX_ROUTES,
   synchronous: 'normal' as Synchronous,
 };
 
@@ -32,7 +41,10 @@ export interface CollectorOptions {
   joinWindowMs?: number;
   maxBodyBytes?: number;
   maxPending?: number;
+  maxRoutes?: number;
   synchronous?: Synchronous;
+  /** POSTed on every decision change (contract §3.1). */
+  alertWebhooks?: string[];
   /** Structured log (internal errors with the request id); silent when absent. */
   logger?: CollectorLogger;
 }
@@ -41,6 +53,13 @@ export interface Collector {
   app: FastifyInstance;
   repo: Repository;
   joiner: Joiner;
+  /** Builds S (GET /v1/stats) with noise, join rate and feedback. */
+  stats: StatsBuilder;
+  /** verdict(route?) → the current verdict; webhookFailures; lastDecisions(). */
+  verdicts: VerdictKeeper;
+  /** `control.current`: what POST /v1/records answers carry. */
+  control: RemoteControl;
+  metrics: CollectorMetrics;
   /** Listens and answers the base URL, e.g. http://127.0.0.1:8700. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -50,7 +69,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const config = options.config ?? new CollectorConfig();
   const repo = new Repository(o.db, o.synchronous);
-  const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending });
+  const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats, verdicts: decisions.verdicts, control: decisions.control }) });
+  const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending, maxRoutes: o.maxRoutes, sides: metrics.latency });
 
   const app = Fastify({
     // Typed as Fastify's logger so the app keeps its default type; a pino logger is one.
@@ -80,8 +100,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
   registerRecordRoutes(app, joiner);
-  registerStatsRoutes(app, joiner, repo, config);
+  const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
   registerPairRoutes(app, repo);
+  registerMetricsRoutes(app, metrics);
+  registerDashboardRoutes(app, { readToken: o.readToken });
 
   // Ends windows even when nobody ingests or asks, to free the pending cache.
   const ticker = setInterval(() => joiner.tick(), 1000);
@@ -92,6 +114,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     app,
     repo,
     joiner,
+    stats: decisions.stats,
+    verdicts: decisions.verdicts,
+    control: decisions.control,
+    metrics,
     async listen() {
       await app.listen({ host: o.host, port: o.port });
       const addr = app.server.address() as AddressInfo;
@@ -102,6 +128,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
+      decisions.close();
       await app.close();
       await repo.close();
     },

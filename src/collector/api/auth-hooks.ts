@@ -17,7 +17,8 @@ export function registerAuthHooks(app: FastifyInstance, opts: AuthOptions): void
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?', 1)[0]!;
     const needs =
-      req.method === 'POST' ? write : req.method === 'GET' || req.method === 'HEAD' ? (path === '/' || path.startsWith('/v1/') ? read : null) : null;
+      // GET / checks the read token itself (dashboard-routes.ts): its 401 carries the page that asks for it.
+      req.method === 'POST' ? write : req.method === 'GET' || req.method === 'HEAD' ? (path.startsWith('/v1/') ? read : null) : null;
     if (needs && !needs(req.headers.authorization)) {
       // The body was not read; closing the connection spares the client sending it.
       return reply.code(401).header('www-authenticate', 'Bearer').header('connection', 'close').send({ error: 'missing or wrong bearer token' });

@@ -4,14 +4,15 @@
 // rebuilt from the database (rebuild()), which is what a restart does.
 import type { CollectorConfig } from '../config.js';
 import { comparePair } from '../compare/compare-pair.js';
-import { predictionSample } from '../compare/prediction.js';
+import { predictionSample, type PredictionSample } from '../compare/prediction.js';
 import { recordError } from '../ingest/record-schema.js';
 import { storableJson } from '../ingest/storable.js';
 import type { BodyItem } from '../ingest/body.js';
+import { RouteCap } from '../ingest/route-cap.js';
 import { isStorageError, type Repository } from '../store/repository.js';
 import { fieldPaths } from '../stats/route-stats.js';
 import { StatsBook } from '../stats/stats-book.js';
-import type { Diff, IngestError, IngestInternalError, IngestResult, Role, ShadowRecord } from '../types.js';
+import type { Comparison, Diff, IngestError, IngestInternalError, IngestResult, Role, ShadowRecord } from '../types.js';
 import { PendingCache } from './pending-cache.js';
 import { JoinWindow } from './window.js';
 
@@ -20,12 +21,43 @@ export interface JoinerOptions {
   maxPending: number;
   /** Milliseconds since the epoch; injectable for tests of the in-process API. */
   clock?: () => number;
+  /** Distinct routes kept (--max-routes); unlimited when absent. */
+  maxRoutes?: number;
+  /** Sees every stored side, live and when rebuilding (the latency histograms of /metrics). */
+  sides?: SideObserver;
+}
+
+export interface SideObserver {
+  /** The aggregates are about to be recounted from the database. */
+  reset(): void;
+  side(route: string, role: Role, latencyMs: number): void;
+}
+
+/** What later stages (feedback, noise) hear about, inside the batch's transaction. */
+export interface PairEvent {
+  id: string;
+  pairSeq: number;
+  production: ShadowRecord;
+  shadow: ShadowRecord;
+  comparison: Comparison;
+  sample: PredictionSample | null;
+}
+
+export interface JoinListener {
+  /** A production/shadow pair was made and stored. */
+  pair?(e: PairEvent): void;
+  /** A new baseline side was stored. */
+  baseline?(r: ShadowRecord): void;
+  /** The joiner rebuilt its state from the database (after a rolled-back batch). */
+  rebuilt?(): void;
 }
 
 const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'production');
 
 export class Joiner {
   readonly stats = new StatsBook();
+  readonly routeCap: RouteCap;
+  readonly listeners: JoinListener[] = [];
   private readonly window: JoinWindow;
   private readonly cache: PendingCache;
   private readonly clock: () => number;
@@ -41,6 +73,7 @@ export class Joiner {
     this.window = new JoinWindow(opts.joinWindowMs);
     this.cache = new PendingCache(opts.maxPending);
     this.clock = opts.clock ?? Date.now;
+    this.routeCap = new RouteCap(opts.maxRoutes ?? Infinity, this.stats.routes);
     this.rebuild();
   }
 
@@ -68,7 +101,9 @@ export class Joiner {
         continue;
       }
       const stored = storableJson(item.value as ShadowRecord);
+      const capped = 'error' in stored ? null : this.routeCap.check((item.value as ShadowRecord).route);
       if ('error' in stored) errors.push({ index: item.index, error: stored.error });
+      else if (capped !== null) errors.push({ index: item.index, error: capped });
       else valid.push({ index: item.index, record: item.value as ShadowRecord, json: stored.json });
     }
     const internal: IngestInternalError[] = [];
@@ -116,7 +151,11 @@ export class Joiner {
     if (seq === null) return; // duplicate
     const own = this.stats.route(r.route);
     own.countSide(r.role, r.status, r.latency_ms);
-    if (r.role === 'baseline') return;
+    this.opts.sides?.side(r.route, r.role, r.latency_ms);
+    if (r.role === 'baseline') {
+      for (const l of this.listeners) l.baseline?.(r);
+      return;
+    }
 
     const partnerRole = partnerOf(r.role);
     const cached = this.cache.take(r.id);
@@ -156,24 +195,28 @@ export class Joiner {
     });
     const routeStats = this.stats.route(production.route);
     routeStats.countPair(c, late, fieldPaths(c.diffs));
+    let sample: PredictionSample | null = null;
     if (rules.prediction) {
-      const sample = predictionSample(rules.prediction, production, shadow);
+      sample = predictionSample(rules.prediction, production, shadow);
       if (sample) {
         this.repo.insertPrediction(pairSeq, production.route, sample);
         routeStats.predictionStats().add(sample);
       }
     }
+    for (const l of this.listeners) l.pair?.({ id: r.id, pairSeq, production, shadow, comparison: c, sample });
   }
 
   /** Recomputes every aggregate and the pending state from the database. */
   rebuild(): void {
     this.repo.reloadIds();
     this.stats.clear();
+    this.opts.sides?.reset();
     this.window.clear();
     this.cache.clear();
     this.lone = 0;
     for (const row of this.repo.scanRecords()) {
       this.stats.route(row.route).countSide(row.role, row.status, row.latency_ms);
+      this.opts.sides?.side(row.route, row.role, row.latency_ms);
     }
     for (const p of this.repo.scanPairs()) {
       const c = { statusMatch: p.status_match === 1, bodyMatch: p.body_match === 1, match: p.match === 1 };
@@ -192,6 +235,7 @@ export class Joiner {
       }
       if (lone.arrival_ms > this.lastNow) this.lastNow = lone.arrival_ms;
     }
+    for (const l of this.listeners) l.rebuilt?.();
   }
 
   /** For /healthz and the memory bench: how much join state is held in memory. */

@@ -2,6 +2,7 @@
 // distribution shift (psi, ks), which needs the samples and is computed from the
 // database on the reader thread.
 import type { PredictionSample } from '../compare/prediction.js';
+import type { FeedbackSnapshot } from '../feedback/feedback-book.js';
 import { LatencySketch } from './sketch.js';
 
 export interface PredictionSnapshot {
@@ -11,8 +12,8 @@ export interface PredictionSnapshot {
   score_delta: { mean_abs: number | null; p95_abs: number | null; max_abs: number | null };
   psi: number | null;
   ks: number | null;
-  /** Ground-truth comparison; null until labels arrive (POST /v1/feedback is not built yet). */
-  feedback: null;
+  /** Ground-truth comparison (POST /v1/feedback); null until a label is known. */
+  feedback: FeedbackSnapshot | null;
 }
 
 export class PredictionStats {
@@ -47,7 +48,7 @@ export class PredictionStats {
     }
   }
 
-  snapshot(shift: { psi: number | null; ks: number | null }): PredictionSnapshot {
+  snapshot(shift: { psi: number | null; ks: number | null }, feedback: FeedbackSnapshot | null = null): PredictionSnapshot {
     const confusion: Record<string, Record<string, number>> = {};
     for (const [p, row] of [...this.confusion].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
       confusion[p] = Object.fromEntries([...row].sort((x, y) => (x[0] < y[0] ? -1 : 1)));
@@ -63,7 +64,7 @@ export class PredictionStats {
       },
       psi: shift.psi,
       ks: shift.ks,
-      feedback: null,
+      feedback,
     };
   }
 }

@@ -126,8 +126,10 @@ export class RouteStats {
     for (const [path, n] of o.fields) this.fields.set(path, (this.fields.get(path) ?? 0) + n);
   }
 
-  snapshot(): RouteStatsSnapshot {
+  /** `hideField`: paths left out of `fields` (the route's noise paths). */
+  snapshot(hideField?: (path: string) => boolean): RouteStatsSnapshot {
     const fields = [...this.fields]
+      .filter(([path]) => !hideField?.(path))
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .slice(0, MAX_FIELDS)
       .map(([path, diffs]) => ({ path, diffs }));

@@ -11,6 +11,10 @@ import type { DistributionShift } from '../stats/score-distributions.js';
 import type { PairPage, PairPageQuery } from './pair-pages.js';
 import type { Role } from '../types.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { DECISION_TABLES_SQL } from './decision-tables.js';
+import { DecisionStore } from './decision-store.js';
+import { FeedbackStore } from './feedback-store.js';
+import { NoiseStore } from './noise-store.js';
 import { addMissingColumns } from './added-columns.js';
 
 export type Synchronous = 'normal' | 'full';
@@ -85,6 +89,10 @@ export class Repository {
   private readonly ids: IdIndex;
   private readonly reader: ReaderThread;
   private readonly stmt;
+  /** Ground-truth labels, noise triples, last decisions and control (decision-tables.ts). */
+  readonly feedback: FeedbackStore;
+  readonly noise: NoiseStore;
+  readonly decisions: DecisionStore;
 
   constructor(file: string, synchronous: Synchronous = 'normal', idFlushAt?: number) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -110,6 +118,7 @@ export class Repository {
       throw new SchemaError(`${file}: database has schema version ${found}, this collector uses ${SCHEMA_VERSION}; use another --db file`);
     }
     this.db.exec(SCHEMA_SQL);
+    this.db.exec(DECISION_TABLES_SQL);
     addMissingColumns(this.db);
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, createRequire(import.meta.url).resolve('better-sqlite3'));
@@ -143,6 +152,9 @@ export class Repository {
       ),
     };
     this.ids = new IdIndex(db, idFlushAt);
+    this.feedback = new FeedbackStore(db);
+    this.noise = new NoiseStore(db);
+    this.decisions = new DecisionStore(db);
     this.reader = new ReaderThread(file, db);
   }
 

@@ -1,0 +1,54 @@
+// The remote control of sampling (contract §1 "Remote control", §3.1): what every
+// POST /v1/records answer carries as `control`. Filters only ever lower their
+// sampling to it, so a collector cannot raise traffic above the plugin config.
+import { describeAjvError, newAjv } from '../ingest/ajv.js';
+import type { DecisionStore } from '../store/decision-store.js';
+
+export interface ControlObject {
+  /** Route name or "*" → percent 0–100. */
+  sample_percent?: Record<string, number>;
+}
+
+const controlSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    sample_percent: {
+      type: 'object',
+      propertyNames: { minLength: 1 },
+      additionalProperties: { type: 'number', minimum: 0, maximum: 100 },
+    },
+  },
+} as const;
+
+const validate = newAjv().compile<ControlObject>(controlSchema);
+
+export class ControlError extends Error {}
+
+export class RemoteControl {
+  private value: ControlObject = {};
+
+  constructor(private readonly store: DecisionStore) {
+    const saved = store.control();
+    if (saved !== undefined) this.value = JSON.parse(saved) as ControlObject;
+  }
+
+  /** The current setting; `{}` when nothing is set. */
+  get current(): ControlObject {
+    return structuredClone(this.value);
+  }
+
+  get isEmpty(): boolean {
+    return this.value.sample_percent === undefined;
+  }
+
+  /** Replaces the setting (`{}` clears it), durably; throws ControlError when invalid. */
+  set(input: unknown): ControlObject {
+    if (!validate(input)) throw new ControlError(describeAjvError(validate.errors));
+    const sp = input.sample_percent;
+    const next: ControlObject = sp && Object.keys(sp).length > 0 ? { sample_percent: { ...sp } } : {};
+    this.store.saveControl(JSON.stringify(next));
+    this.value = next;
+    return this.current;
+  }
+}
