@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mirrorSampled, shadowAuthority } from '../../src/sidecar/mirror.js';
-import type { MirrorPolicy } from '../../src/sidecar/config/model.js';
 import { recordingLoader } from './recording-filter.js';
 import { EMPTY_WASM, bootstrap, listener, send, startUpstream, staticCluster, testScope, until, wasmFilter, writeFile } from './helpers.js';
 
