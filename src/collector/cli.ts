@@ -61,6 +61,14 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'structured log (JSON lines on stderr) from this level up').choices(LOG_LEVELS).default('info'))
     .action(async (flags: CollectorFlags) => {
       const log = collectorLogger(flags.logLevel);
+      if (/^postgres(ql)?:\/\//i.test(flags.db)) {
+        // Not yet built: refusing beats creating a SQLite file named after the URL
+        // (with any password in it). The URL itself is never echoed.
+        const problem = '--db postgres://…: the PostgreSQL store is not in this version yet; use a SQLite file (the default) or :memory:';
+        log.fatal({ problem }, 'config problem');
+        process.stderr.write(`shadowmesh collector: ${problem}\n`);
+        process.exit(2);
+      }
       let config;
       try {
         config = loadConfig(flags.config);

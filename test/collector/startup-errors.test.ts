@@ -1,12 +1,15 @@
 // Start-up mistakes a new user makes, against the real CLI: each is one line on
 // stderr that says what to do, with the documented exit code, and no stack trace.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { runCollectorToExit, tempDir } from './helpers.js';
+
+const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The lines meant for a person: the structured log (JSON lines, also on stderr) aside. */
 function lines(s: string): string[] {
@@ -39,4 +42,12 @@ test('a YAML syntax error: one line naming the file, line and column, exit 2', a
     assert.equal(out.length, 1, `${name}: ${r.stderr}`);
     assert.match(out[0]!, new RegExp(`^shadowmesh collector: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${at}: invalid YAML: \\S`), name);
   }
+});
+
+test('a postgres:// database is refused with exit 2 (no file named after the URL, no password echoed)', async () => {
+  const r = await runCollectorToExit(['--db', 'postgres://user:s3cret@127.0.0.1:1/db']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(lines(r.stderr), ['shadowmesh collector: --db postgres://…: the PostgreSQL store is not in this version yet; use a SQLite file (the default) or :memory:']);
+  assert.doesNotMatch(r.stderr, /s3cret/);
+  assert.equal(existsSync(join(ROOT_DIR, 'postgres:')), false);
 });
