@@ -41,7 +41,7 @@ export function startCollector(args: string[], t?: { after: (fn: () => Promise<u
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       rej(new Error(`collector did not start in time; stderr: ${err}`));
-    }, 20_000);
+    }, 60_000);
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
@@ -84,7 +84,7 @@ export function runCollectorToExit(args: string[]): Promise<{ code: number | nul
   });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
   return exited(proc).then((code) => {
     clearTimeout(timer);
     return { code, stderr: err };

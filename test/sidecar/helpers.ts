@@ -247,7 +247,7 @@ export async function spawnCli(args: string[], pattern = /listening on (http:\/\
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" from ${args[0]}: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no "listening on" from ${args[0]}: ${out}`)), 60_000);
     const onData = (d: Buffer): void => {
       out += d.toString();
       const m = pattern.exec(out);
@@ -285,7 +285,7 @@ export function runCli(args: string[]): Promise<{ code: number | null; stdout: s
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
