@@ -110,7 +110,8 @@ export class ShadowRoot extends RootContext {
 
   onTick(): void {
     this.reporter.flush();
-    this.reporter.poll();
+    // A root being removed only finishes its work; it has no control to hear.
+    if (!this.drain.active) this.reporter.poll();
     pushMetrics();
     if (this.drain.active) this.drain.step(this.idle());
     // The log level may change at run time; asking every 16 ticks is often enough.
