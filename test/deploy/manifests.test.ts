@@ -56,10 +56,11 @@ interface Located {
 }
 const ALL: Located[] = FILES.flatMap((file) => yamlDocs(file).map((doc) => ({ file, doc })));
 const typeOf = (d: Manifest): string => `${d.apiVersion}/${d.kind}`;
-const named = (kind: string, name: string): Manifest => {
-  const found = ALL.find((x) => x.doc.kind === kind && x.doc.metadata?.name === name);
-  assert.ok(found, `${kind} ${name} is shipped`);
-  return found!.doc;
+/** The one manifest of that kind and name (in that file, when alternatives share a name). */
+const named = (kind: string, name: string, file?: string): Manifest => {
+  const found = ALL.filter((x) => x.doc.kind === kind && x.doc.metadata?.name === name && (!file || x.file === `envoy/istio/${file}`));
+  assert.equal(found.length, 1, `${kind} ${name}${file ? ` in ${file}` : ''} is shipped once`);
+  return found[0]!.doc;
 };
 const ofKind = (kind: string): Manifest[] => ALL.filter((x) => x.doc.kind === kind).map((x) => x.doc);
 
@@ -132,9 +133,10 @@ describe('embedded plugin configurations, through the filter\'s proxy_on_configu
       await assertAccepted(`${file} ${doc.metadata.name}`, JSON.stringify(doc.spec.pluginConfig), clustersOf(doc.spec.pluginConfig));
     });
   }
-  for (const { file, doc } of ALL.filter((x) => x.doc.kind === 'EnvoyFilter')) {
+  const wasmPatches = (doc: Manifest): Manifest[] => (doc.spec.configPatches as Manifest[]).filter((p) => p.applyTo === 'HTTP_FILTER');
+  for (const { file, doc } of ALL.filter((x) => x.doc.kind === 'EnvoyFilter' && wasmPatches(x.doc).length > 0)) {
     it(`${file}: EnvoyFilter ${doc.metadata.name}`, { skip: needsFilter }, async () => {
-      for (const patch of doc.spec.configPatches as Manifest[]) {
+      for (const patch of wasmPatches(doc)) {
         const config = patch.patch.value.typed_config.config;
         assert.equal(config.configuration['@type'], 'type.googleapis.com/google.protobuf.StringValue');
         assert.equal(config.failure_policy, 'FAIL_OPEN');
@@ -147,14 +149,14 @@ describe('embedded plugin configurations, through the filter\'s proxy_on_configu
 });
 
 function clustersOf(cfg: Manifest): string[] {
-  return ['shadow_cluster', 'baseline_cluster', 'collector_cluster'].map((k) => cfg[k]).filter((v): v is string => typeof v === 'string');
+  return ['shadow_cluster', 'baseline_cluster', 'collector_cluster', 'mesh_mirror_cluster'].map((k) => cfg[k]).filter((v): v is string => typeof v === 'string');
 }
 
-/** "outbound|PORT||NAME.NAMESPACE.svc.cluster.local" → the Service and port it means. */
-function serviceBehind(cluster: string): { name: string; namespace: string; port: number } {
-  const m = /^outbound\|(\d+)\|\|([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/.exec(cluster);
+/** "outbound|PORT|SUBSET|NAME.NAMESPACE.svc.cluster.local" → the Service, port and subset it means. */
+function serviceBehind(cluster: string): { name: string; namespace: string; port: number; subset: string } {
+  const m = /^outbound\|(\d+)\|([a-z0-9-]*)\|([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/.exec(cluster);
   assert.ok(m, `${cluster} is an Istio outbound cluster name`);
-  return { port: Number(m![1]), name: m![2]!, namespace: m![3]! };
+  return { port: Number(m![1]), subset: m![2]!, name: m![3]!, namespace: m![4]! };
 }
 
 describe('the manifests fit together', () => {
@@ -164,14 +166,18 @@ describe('the manifests fit together', () => {
   it('every cluster a plugin configuration names is a shipped Service and port', () => {
     const configs = [
       ...ofKind('WasmPlugin').map((w) => w.spec.pluginConfig as Manifest),
-      ...ofKind('EnvoyFilter').flatMap((e) => (e.spec.configPatches as Manifest[]).map((p) => JSON.parse(p.patch.value.typed_config.config.configuration.value) as Manifest)),
+      ...ofKind('EnvoyFilter').flatMap((e) => (e.spec.configPatches as Manifest[]).filter((p) => p.applyTo === 'HTTP_FILTER').map((p) => JSON.parse(p.patch.value.typed_config.config.configuration.value) as Manifest)),
     ];
     for (const cfg of configs) {
       for (const cluster of clustersOf(cfg)) {
-        const { name, namespace, port } = serviceBehind(cluster);
+        const { name, namespace, port, subset } = serviceBehind(cluster);
         const svc = ofKind('Service').find((s) => s.metadata.name === name && s.metadata.namespace === namespace);
         assert.ok(svc, `Service ${namespace}/${name} for ${cluster}`);
         assert.ok((svc!.spec.ports as Manifest[]).some((p) => p.port === port), `${cluster}: port ${port}`);
+        if (subset) {
+          const dr = ofKind('DestinationRule').find((d) => d.spec.host === `${name}.${namespace}.svc.cluster.local`);
+          assert.ok((dr?.spec.subsets as Manifest[] | undefined)?.some((x) => x.name === subset), `${cluster}: subset ${subset} is in a DestinationRule`);
+        }
       }
     }
   });
@@ -195,20 +201,41 @@ describe('the manifests fit together', () => {
   });
 
   it('mesh-mirror: the VirtualService mirrors to a DestinationRule subset, the shadow-side WasmPlugin runs on exactly those pods', () => {
-    const vs = ALL.find((x) => x.file.endsWith('/virtualservice.yaml'))!.doc;
+    const vs = named('VirtualService', 'model', 'virtualservice.yaml');
     const dr = named('DestinationRule', 'model');
     const subset = (dr.spec.subsets as Manifest[]).find((s) => s.name === vs.spec.http[0].mirror.subset);
     assert.ok(subset, 'mirror subset exists');
-    assert.ok(vs.spec.http[0].mirrorPercentage.value > 0 && vs.spec.http[0].mirrorPercentage.value <= 100);
+    // Envoy picks a mirror percentage at random per stream: only 100% lets every recorded production side pair.
+    assert.equal(vs.spec.http[0].mirrorPercentage.value, 100);
+    assert.equal(named('WasmPlugin', 'shadowmesh-callers', 'wasmplugin-mirror.yaml').spec.pluginConfig.sample_percent ?? 100, 100);
     const mirrored = deployments.filter((d) => matches({ ...named('Service', 'model').spec.selector, ...subset!.labels }, d.spec.template.metadata.labels));
     assert.deepEqual(mirrored.map((d) => d.metadata.name), ['model-v2']);
-    const shadowSide = named('WasmPlugin', 'shadowmesh-shadow');
+    const shadowSide = named('WasmPlugin', 'shadowmesh-shadow', 'wasmplugin-mirror.yaml');
     assert.ok(matches(shadowSide.spec.selector.matchLabels, podLabels('model-v2')));
     assert.equal(shadowSide.spec.pluginConfig.role, 'shadow');
-    assert.equal(named('WasmPlugin', 'shadowmesh-callers').spec.pluginConfig.shadow_cluster, undefined, 'callers only tag and record');
+    assert.equal(named('WasmPlugin', 'shadowmesh-callers', 'wasmplugin-mirror.yaml').spec.pluginConfig.shadow_cluster, undefined, 'callers only tag and record');
     for (const [name, mode] of [['shadowmesh-callers', 'CLIENT'], ['shadowmesh-shadow', 'SERVER']] as const) {
-      assert.equal(named('WasmPlugin', name).spec.match[0].mode, mode);
+      assert.equal(named('WasmPlugin', name, 'wasmplugin-mirror.yaml').spec.match[0].mode, mode);
     }
+  });
+
+  it('sampled mesh-mirror: Envoy mirrors exactly what the callers\' filter marks, on the VirtualService\'s route', () => {
+    const vs = named('VirtualService', 'model', 'mesh-mirror-sampled.yaml');
+    assert.equal(vs.spec.http[0].mirror, undefined, 'no random mirror beside the filter\'s');
+    assert.equal(vs.spec.http[0].mirrorPercentage, undefined);
+    const ef = named('EnvoyFilter', 'shadowmesh-mirror', 'mesh-mirror-sampled.yaml');
+    const callers = named('WasmPlugin', 'shadowmesh-callers', 'mesh-mirror-sampled.yaml');
+    const patch = ef.spec.configPatches[0];
+    assert.equal(patch.applyTo, 'HTTP_ROUTE');
+    assert.equal(patch.match.context, 'SIDECAR_OUTBOUND');
+    const svc = named('Service', 'model');
+    assert.equal(patch.match.routeConfiguration.vhost.name, `${vs.spec.hosts[0]}:${svc.spec.ports[0].port}`, 'Istio names the outbound vhost host:port');
+    assert.equal(patch.match.routeConfiguration.vhost.route.name, vs.spec.http[0].name);
+    assert.equal(patch.patch.operation, 'MERGE');
+    assert.deepEqual(patch.patch.value.route.request_mirror_policies, [{ cluster_header: callers.spec.pluginConfig.mesh_mirror_cluster_header }]);
+    assert.deepEqual(ef.spec.workloadSelector.labels, callers.spec.selector.matchLabels, 'the route is patched where the filter runs');
+    assert.ok(callers.spec.pluginConfig.sample_percent < 100);
+    assert.equal(serviceBehind(callers.spec.pluginConfig.mesh_mirror_cluster).subset, 'v2');
   });
 
   it('WasmPlugins pull an OCI image and fail open (Istio\'s current failStrategy values)', () => {
