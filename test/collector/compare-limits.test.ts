@@ -95,3 +95,35 @@ test('stats fields: at most 50 paths, most diffs first, ties by path', () => {
   assert.deepEqual(fields[49], { path: '/f10', diffs: 11 });
   assert.deepEqual([...fieldPaths([{ path: 'header:x', kind: 'changed' }, { path: '', kind: 'body' }, { path: '/a', kind: 'added' }])], ['/a']);
 });
+
+test('every JSON type compares by value, and arrays are not objects', () => {
+  assert.deepEqual(cmp({ a: 'x' }, { a: 'y' }).diffs, [{ path: '/a', kind: 'changed', production: 'x', shadow: 'y' }]);
+  assert.equal(cmp({ a: 'x' }, { a: 'y' }).match, false);
+  assert.equal(cmp({ a: true }, { a: false }).match, false);
+  assert.equal(cmp({ a: 'x', b: null, c: true }, { a: 'x', b: null, c: true }).match, true);
+  // [] and {} are different JSON types, even when both are empty or keyed alike.
+  assert.deepEqual(cmp({ a: [] }, { a: {} }).diffs.map((d) => [d.path, d.kind]), [['/a', 'type']]);
+  assert.equal(cmp([1], { 0: 1 }).match, false);
+});
+
+test('array elements beyond the shorter side are added or removed; a removed key is a mismatch', () => {
+  const added = cmp([1], [1, 2, 3]);
+  assert.equal(added.match, false);
+  assert.deepEqual(added.diffs, [{ path: '/1', kind: 'added', shadow: 2 }, { path: '/2', kind: 'added', shadow: 3 }]);
+  const removed = cmp({ l: [1, 2] }, { l: [1] });
+  assert.equal(removed.match, false);
+  assert.deepEqual(removed.diffs, [{ path: '/l/1', kind: 'removed', production: 2 }]);
+  const key = cmp({ a: 1, b: 2 }, { a: 1 });
+  assert.equal(key.match, false);
+  assert.deepEqual(key.diffs, [{ path: '/b', kind: 'removed', production: 2 }]);
+});
+
+test('tolerance: the rounding slack scales with the magnitude (large and small numbers)', () => {
+  // 1000000.3 − 1e6 is 0.30000000004656613: a tie at abs 0.3 only with slack ∝ magnitude.
+  assert.ok(1000000.3 - 1e6 > 0.3);
+  assert.equal(numbersEqual(1e6, 1000000.3, { abs: 0.3, rel: 0 }), true);
+  assert.equal(numbersEqual(1e8, 100000000.01, { abs: 0.01, rel: 0 }), true);
+  // Near 1e-6 the slack is tiny: 5e-10 apart is far past an abs bound of 1e-12.
+  assert.equal(numbersEqual(1e-6, 1.0005e-6, { abs: 1e-12, rel: 0 }), false);
+  assert.equal(numbersEqual(1e-6, 1.0005e-6, { abs: 0, rel: 1e-6 }), false);
+});

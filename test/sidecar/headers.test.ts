@@ -58,3 +58,16 @@ test('a request has no body only without transfer-encoding and with no or zero c
   assert.equal(requestHasNoBody(req({ 'transfer-encoding': 'chunked' })), false);
   assert.equal(requestHasNoBody(req({ 'transfer-encoding': 'chunked', 'content-length': '0' })), false);
 });
+
+test('only the Connection header lists names to drop; other values are not read as lists', () => {
+  assert.deepEqual(endToEndHeaders(['x-list', 'x-b, x-c', 'x-b', '1', 'x-c', '2']), [['x-list', 'x-b, x-c'], ['x-b', '1'], ['x-c', '2']]);
+});
+
+test('removeHeader removes the name wherever it is, the first entry included', () => {
+  const h: HeaderList = [['a', '1'], ['b', '2'], ['a', '3']];
+  removeHeader(h, 'a');
+  assert.deepEqual(h, [['b', '2']]);
+  const one: HeaderList = [['x', '1']];
+  removeHeader(one, 'x');
+  assert.deepEqual(one, []);
+});

@@ -64,6 +64,11 @@ export class JoinWindow {
     return this.byKey.size;
   }
 
+  /** Queue slots held, expired ones not yet compacted away included (memory bound). */
+  get queueSlots(): number {
+    return this.queue.length;
+  }
+
   clear(): void {
     this.queue = [];
     this.head = 0;
