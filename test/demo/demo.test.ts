@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEMO_ROUTE, runDemo } from '../../src/demo/demo.js';
-import { ms, num, pct, type StatsAnswer, type VerdictAnswer } from '../../src/demo/report.js';
+import { formatObserved, ms, num, pct, type StatsAnswer, type VerdictAnswer } from '../../src/demo/report.js';
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const REQUESTS = 600;
 
@@ -82,7 +84,8 @@ test('demo: production answers every caller, every request becomes a compared pa
       assert.match(r, new RegExp(`^verdict: ${v.decision.toUpperCase()}$`, 'm'));
       for (const reason of v.reasons) {
         const ok = reason.ok === true ? 'ok' : reason.ok === false ? 'FAIL' : 'wait';
-        assert.match(r, new RegExp(`^\\s+${ok}\\s+${reason.criterion}\\s`, 'm'), `verdict reason ${reason.criterion}`);
+        const row = `^\\s+${ok}\\s+${reason.criterion}\\s+${esc(formatObserved(reason.observed))}\\s+${esc(formatObserved(reason.threshold))}\\s+${reason.n ?? ''}`;
+        assert.match(r, new RegExp(row, 'm'), `verdict reason ${reason.criterion}: ${JSON.stringify(reason)}`);
       }
     }
 
