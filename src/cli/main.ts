@@ -8,6 +8,7 @@ import { register as registerTraffic } from '../demo/traffic-cli.js';
 import { register as registerSidecar } from '../sidecar/cli.js';
 import { register as registerControl } from './control.js';
 import { register as registerVerdict } from './verdict.js';
+import { reportUnknownOptionsFirst } from './unknown-first.js';
 
 const program = new Command();
 program
@@ -22,5 +23,6 @@ registerModel(program);
 registerVerdict(program);
 registerControl(program);
 registerTraffic(program);
+reportUnknownOptionsFirst(program);
 
 await program.parseAsync(process.argv);

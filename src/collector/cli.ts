@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { createCollector, DEFAULTS } from './server.js';
+import { describeListenError } from './listen-error.js';
 import { SchemaError } from './store/repository.js';
 import { collectorLogger, internalErrorFields, loggableDb, LOG_LEVELS, type LogLevel } from './log.js';
 
@@ -100,13 +101,15 @@ export function register(program: Command): void {
         log.fatal(internalErrorFields(err), 'internal error at start');
         throw err;
       }
-      let url;
+      let url: string;
       try {
         url = await collector.listen();
       } catch (err) {
         log.fatal({ problem: (err as Error).message, host: flags.host, port: flags.port }, 'config problem');
-        process.stderr.write(`shadowmesh collector: cannot listen on ${flags.host}:${flags.port}: ${(err as Error).message}\n`);
-        process.exit(2);
+        // A taken port is a plain operator mistake: one line, not a stack trace.
+        process.stderr.write(`shadowmesh collector: ${describeListenError(err, flags.host, flags.port)}\n`);
+        await collector.close().catch(() => {});
+        process.exit(1);
       }
       // Handlers first: whoever reads the line below may signal at once.
       let stopping = false;

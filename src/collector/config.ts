@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describeAjvError, newAjv } from './ingest/ajv.js';
+import { describeYamlError } from './yaml-error.js';
 
 export interface NumericTolerance {
   abs: number;
@@ -154,7 +155,7 @@ export function parseConfig(text: string, source = 'config'): CollectorConfig {
     // YAML 1.2 is a superset of JSON, so one parser reads both.
     data = parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`${source}: cannot parse: ${(err as Error).message}`);
+    throw new ConfigError(describeYamlError(err, source));
   }
   if (data === null || data === undefined) data = {};
   if (!validateConfig(data)) {

@@ -6,6 +6,17 @@ import { type SidecarLogLevel, startSidecar } from './index.js';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'] as const;
 
+// A laptop run must not expose the listener or the unauthenticated admin to the
+// network just because the bootstrap (written for a container) says 0.0.0.0.
+const DEFAULT_LISTEN_ADDRESS = '127.0.0.1';
+
+/** undefined: keep the YAML's addresses. */
+function chooseListenAddress(opts: Pick<SidecarCliOptions, 'listenAddress' | 'listenAll'>): string | undefined {
+  if (opts.listenAll && opts.listenAddress !== undefined) throw new ConfigError('--listen-all', 'cannot be combined with --listen-address');
+  if (opts.listenAll) return undefined;
+  return opts.listenAddress ?? DEFAULT_LISTEN_ADDRESS;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -30,6 +41,7 @@ interface SidecarCliOptions {
   listen: string[];
   port?: string;
   listenAddress?: string;
+  listenAll?: boolean;
   adminPort?: string;
   wasm?: string;
   nodeId?: string;
@@ -46,7 +58,8 @@ export function register(program: Command): void {
     .option('--resolve <cluster=host:port>', 'replace a cluster\'s endpoints (repeatable), e.g. production=127.0.0.1:8001', collect, [])
     .option('--listen <listener=port>', 'listen on another port; listener by name or index (repeatable), 0 = any free port', collect, [])
     .option('--port <port>', 'port of the first listener (same as --listen 0=PORT)')
-    .option('--listen-address <addr>', 'address all listeners and the admin bind to, instead of the YAML\'s')
+    .option('--listen-address <addr>', `address all listeners and the admin bind to (default ${DEFAULT_LISTEN_ADDRESS})`)
+    .option('--listen-all', 'bind the addresses the YAML names (0.0.0.0 in ours: every interface, admin included)')
     .option('--admin-port <port>', 'admin port (only when the YAML has an admin section)')
     .option('--wasm <path>', 'use this .wasm for every wasm filter instead of vm_config.code.local.filename')
     .option('--node-id <id>', 'node.id (Envoy\'s --service-node), read by the filter as the records\' source')
@@ -67,11 +80,12 @@ export function register(program: Command): void {
         const listenerPorts: Record<string, number> = {};
         for (const [name, p] of pairs(opts.listen, '--listen')) listenerPorts[name] = parsePort(p, `--listen ${name}`);
         if (opts.port !== undefined) listenerPorts['0'] = parsePort(opts.port, '--port');
+        const listenAddress = chooseListenAddress(opts);
         const sidecar = await startSidecar({
           envoyConfigPath: opts.envoyConfig,
           resolve,
           listenerPorts,
-          ...(opts.listenAddress !== undefined ? { listenAddress: opts.listenAddress } : {}),
+          ...(listenAddress !== undefined ? { listenAddress } : {}),
           ...(opts.adminPort !== undefined ? { adminPort: parsePort(opts.adminPort, '--admin-port') } : {}),
           ...(opts.wasm !== undefined ? { wasmPath: opts.wasm } : {}),
           ...(opts.nodeId !== undefined ? { nodeId: opts.nodeId } : {}),
@@ -79,7 +93,10 @@ export function register(program: Command): void {
           httpCallConnectFailureAs: opts.httpCallConnectFailure as 'response' | 'reset',
           httpCallTimeoutAs: opts.httpCallTimeout as 'response' | 'reset',
         });
-        for (const l of sidecar.listeners) process.stdout.write(`listening on ${l.url} (listener ${l.name})\n`);
+        for (const l of sidecar.listeners) {
+          const wildcard = l.address === '0.0.0.0' || l.address === '::';
+          process.stdout.write(`listening on ${l.url} (listener ${l.name}${wildcard ? `, bound to ${l.address}: every interface` : ''})\n`);
+        }
         if (sidecar.adminPort !== undefined) process.stdout.write(`admin on http://${sidecar.config.admin!.address}:${sidecar.adminPort}\n`);
         const stop = (): void => {
           void sidecar.close().then(() => process.exit(0));

@@ -139,7 +139,10 @@ test('route rules: a route entry overrides * key by key', () => {
       routes: { '*': { ignore: ['/meta'], numeric_tolerance: { abs: 0.5 } }, predict: { compare_headers: ['Content-Type'] } },
     }),
   );
-  assert.deepEqual(cfg.rulesFor('predict'), { ignore: ['/meta'], numeric_tolerance: { abs: 0.5, rel: 0 }, compare_headers: ['content-type'] });
+  assert.deepEqual(cfg.rulesFor('predict'), {
+    ignore: ['/meta'], numeric_tolerance: { abs: 0.5, rel: 0 }, compare_headers: ['content-type'],
+    noise: { min_triples: 20, min_rate: 0.05, relative: 0.2, absolute: 0.0003 },
+  });
   assert.deepEqual(cfg.rulesFor('other').compare_headers, []);
   const own = parseConfig('routes:\n  "*": {ignore: ["/a"]}\n  x: {ignore: ["/b"]}\n');
   assert.deepEqual(own.rulesFor('x').ignore, ['/b']);

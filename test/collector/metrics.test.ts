@@ -312,4 +312,12 @@ test('metrics: rejections by reason; --max-routes keeps the route and series cou
   const failures = failing.value('shadowmesh_webhook_failures_total')!;
   assert.ok(failures >= 2 && failures <= hooks, `${failures} failures, ${hooks} requests`);
   assert.equal(await c.stop(), 0);
+
+  // Restarted with a lower cap: the stored routes stay known, no new one gets in.
+  const again = await startCollector(['--db', join(dir, 'c.db'), '--max-routes', '2', '--token', 'w'], t);
+  const mixed = await post(again.url, [rec({ id: 'a2', role: 'shadow', route: 'r3' }), rec({ id: 'n1', role: 'production', route: 'r4' })], opts);
+  assert.equal(mixed.json.accepted, 1);
+  assert.deepEqual(mixed.json.errors.map((e: { index: number }) => e.index), [1]);
+  assert.equal((await scrape(again.url)).value('shadowmesh_pairs_total', { route: 'r3' }), 1);
+  assert.equal(await again.stop(), 0);
 });

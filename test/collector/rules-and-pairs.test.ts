@@ -95,7 +95,7 @@ test('bad config files (and a file that is not a database) stop the start with e
     ['wrong-type.json', '{"routes": {"*": {"numeric_tolerance": {"abs": "0.1"}}}}', /numeric_tolerance\/abs.*number/],
     ['bad-pointer.json', '{"routes": {"*": {"ignore": ["meta"]}}}', /ignore\/0/],
     ['bad-verdict.json', '{"verdict": {"confidence": 2}}', /confidence/],
-    ['not-yaml.yaml', 'routes: [unclosed', /cannot parse/],
+    ['not-yaml.yaml', 'routes: [unclosed', /not-yaml\.yaml: line 1, column \d+: invalid YAML/],
     ['not-object.json', '[1,2]', /must be object/],
   ];
   for (const [name, text, message] of cases) {

@@ -108,7 +108,13 @@ describe('headers', () => {
       res.setHeader('connection', 'keep-alive, x-hop');
       res.setHeader('x-hop', 'per-connection');
       res.setHeader('x-kept', 'yes');
-      res.end(r.headers['x-request-id'] as string);
+      res.setHeader('keep-alive', 'timeout=7');
+      res.setHeader('proxy-connection', 'keep-alive');
+      res.setHeader('te', 'trailers');
+      res.setHeader('trailer', 'x-never');
+      // write() first: chunked, the only framing node allows a Trailer header with.
+      res.write(r.headers['x-request-id'] as string);
+      res.end();
     });
     sc = await sidecar(bootstrap([listener({ routes: '\n              - match: { prefix: "/" }\n                route: { cluster: production }' })], [staticCluster('production', prod.port)]));
   });
@@ -126,9 +132,20 @@ describe('headers', () => {
   });
 
   it('drops hop-by-hop headers in both directions and keeps the rest', async () => {
-    const r = await send(sc.port, '/', { headers: { connection: 'x-secret', 'x-secret': 's', 'keep-alive': 'timeout=5', 'x-end': 'e' } });
+    const hop = { 'keep-alive': 'timeout=5', 'proxy-connection': 'keep-alive', te: 'trailers', trailer: 'x-t' };
+    const r = await send(sc.port, '/', { method: 'POST', body: 'b', headers: { connection: 'x-secret', 'x-secret': 's', ...hop, 'x-end': 'e', 'transfer-encoding': 'chunked' } });
     const seen = prod.requests.at(-1)!;
     assert.equal(seen.headers['x-secret'], undefined);
+    const fromUpstream: Record<string, string> = { 'keep-alive': 'timeout=7', 'proxy-connection': 'keep-alive', te: 'trailers', trailer: 'x-never' };
+    for (const name of Object.keys(hop)) {
+      assert.equal(seen.headers[name], undefined, `${name} reached the upstream`);
+      // The sidecar's own server may announce its own keep-alive; never the upstream's.
+      if (name === 'keep-alive') assert.notEqual(r.headers[name], fromUpstream[name], 'the upstream\'s keep-alive reached the client');
+      else assert.equal(r.headers[name], undefined, `${name} reached the client`);
+    }
+    // Node's own connection header on each hop is its own, never the other side's.
+    assert.notEqual(seen.headers.connection, 'x-secret');
+    assert.notEqual(r.headers.connection, 'keep-alive, x-hop');
     assert.equal(seen.headers['x-end'], 'e');
     assert.equal(seen.headers['x-forwarded-proto'], 'http');
     assert.equal(r.headers['x-hop'], undefined);
