@@ -1,6 +1,6 @@
 import { ByteBuf } from "../abi/bytes";
 import { writeJsonString } from "../filter/json";
-import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "../filter/record";
+import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_BASELINE, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "../filter/record";
 
 function buf(s: string): ByteBuf {
   const b = new ByteBuf();
@@ -33,6 +33,13 @@ function prefix(): ByteBuf {
 describe("records", () => {
   it("writes the shared prefix", () => {
     expect(text(prefix())).toBe("{\"v\":1,\"id\":\"abc-1\",\"route\":\"predict\",\"method\":\"POST\",\"path\":\"/p?q=\\\"1\\\"\",\"ts_ms\":1700000000123");
+  });
+
+  it("writes a baseline record (a second production copy)", () => {
+    const out = new ByteBuf();
+    writeRecord(out, prefix(), ROLE_FIELD_BASELINE, 200, null, 2500000, null, null, buf("{\"s\":1}"), false);
+    expect(text(out)).toBe("{\"v\":1,\"id\":\"abc-1\",\"route\":\"predict\",\"method\":\"POST\",\"path\":\"/p?q=\\\"1\\\"\",\"ts_ms\":1700000000123" +
+      ",\"role\":\"baseline\",\"status\":200,\"latency_ms\":2.5,\"response_body\":\"{\\\"s\\\":1}\"}");
   });
 
   it("writes a production record with utf8 bodies", () => {

@@ -5,7 +5,7 @@ import {
   proxy_log, proxy_get_log_level, proxy_get_status, proxy_get_property, proxy_get_header_map_pairs,
   proxy_replace_header_map_value, proxy_get_buffer_bytes, proxy_http_call, proxy_set_tick_period_milliseconds,
   proxy_get_current_time_nanoseconds, proxy_define_metric, proxy_increment_metric, wasi_random_get,
-  wasi_clock_time_get,
+  wasi_clock_time_get, proxy_done,
 } from "./imports";
 import { OUT_PTR, OUT_SIZE, OUT_U64 } from "./memory";
 import { ByteBuf } from "./bytes";
@@ -161,6 +161,11 @@ export function monoNanos(): u64 {
   store<u64>(OUT_U64, 0);
   if (wasi_clock_time_get(WASI_CLOCK_MONOTONIC, 1, OUT_U64) != 0) return nowNanos();
   return load<u64>(OUT_U64);
+}
+
+/** Tells the host a root whose proxy_on_done answered false has finished (it is then deleted). */
+export function proxyDone(): i32 {
+  return proxy_done();
 }
 
 /** Defines a counter; returns its id, or -1 when the host refused. */

@@ -48,3 +48,6 @@ export declare function wasi_random_get(buf: usize, len: usize): i32;
 // @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "clock_time_get")
 export declare function wasi_clock_time_get(id: u32, precision: u64, timePtr: usize): i32;
+// @ts-ignore: decorator
+@external("env", "proxy_done")
+export declare function proxy_done(): i32;

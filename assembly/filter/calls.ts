@@ -6,6 +6,8 @@ import { ByteBuf } from "../abi/bytes";
 export class PendingCall {
   /** Records in a collector batch; -1 for a shadow copy. */
   records: i32 = -1;
+  /** The root context that made the call (calls belong to their root). */
+  root: u32 = 0;
   /** For a copy: which target it went to (COPY_SHADOW, COPY_BASELINE in copies.ts). */
   target: i32 = 0;
   prefix: ByteBuf = new ByteBuf();
@@ -17,7 +19,7 @@ const free: PendingCall[] = [];
 const POOL_MAX: i32 = 256;
 const KEEP_BYTES: i32 = 4096;
 
-export function trackCall(token: u32): PendingCall {
+export function trackCall(token: u32, root: u32): PendingCall {
   let c: PendingCall;
   if (free.length > 0) {
     c = unchecked(free[free.length - 1]);
@@ -26,6 +28,7 @@ export function trackCall(token: u32): PendingCall {
     c = new PendingCall();
   }
   c.records = -1;
+  c.root = root;
   c.target = 0;
   c.startNs = 0;
   c.prefix.clear();
@@ -39,6 +42,18 @@ export function takeCall(token: u32): PendingCall | null {
   const c = calls.get(token);
   calls.delete(token);
   return c;
+}
+
+/** Forgets every call of a deleted root: the host cancels them without an answer. */
+export function dropCalls(root: u32): void {
+  const tokens = calls.keys();
+  for (let i = 0; i < tokens.length; i++) {
+    const t = unchecked(tokens[i]);
+    const c = calls.get(t);
+    if (c.root != root) continue;
+    calls.delete(t);
+    recycleCall(c);
+  }
 }
 
 export function recycleCall(c: PendingCall): void {

@@ -85,7 +85,7 @@ export function sendCopy(kind: i32, cfg: Config, headers: ByteBuf, body: ByteBuf
     const r = httpCall(t.cluster!, headers.ptr, headers.len, body.ptr, body.len, cfg.shadowTimeoutMs);
     if (r == RESULT_OK) {
       // The answer comes to the root later; remember what its record needs.
-      const call = trackCall(lastToken);
+      const call = trackCall(lastToken, reporter.rootId);
       call.target = kind;
       call.prefix.from(prefix);
       call.startNs = startNs;

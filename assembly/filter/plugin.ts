@@ -20,8 +20,9 @@ import {
 import { buildMirrorHeaders, inList } from "./mirror";
 import { addHeader, beginHeaders, endHeaders, writePrefix, writeRecord, writeSource, ROLE_FIELD_PRODUCTION, ROLE_FIELD_SHADOW } from "./record";
 import { COPY_BASELINE, COPY_SHADOW, baselineTarget, configureCopies, copyTarget, sendCopy, shadowTarget } from "./copies";
-import { Reporter } from "./reporter";
-import { PendingCall, recycleCall, takeCall } from "./calls";
+import { COLLECTOR_TIMEOUT_MS, Reporter } from "./reporter";
+import { PendingCall, dropCalls, recycleCall, takeCall } from "./calls";
+import { Drain } from "./drain";
 import { ROUTE_ALL, ROUTE_NONE, isShadowAuthority, matchRoute, parseStatus, pathWithoutQuery } from "./route";
 import { isSampled } from "./sampling";
 import { resetControl, sampleThreshold } from "./control";
@@ -74,6 +75,8 @@ export class ShadowRoot extends RootContext {
   source: ByteBuf = new ByteBuf();
   freeStreams: ShadowStream[] = [];
   ticks: u32 = 0;
+  /** Set once Envoy removes this root (proxy_on_done answered false). */
+  drain: Drain = new Drain();
 
   onConfigure(configSize: u32): bool {
     refreshLogLevel();
@@ -96,6 +99,7 @@ export class ShadowRoot extends RootContext {
       if (getProperty(P_NODE_ID, message) != RESULT_OK) message.clear();
     }
     writeSource(this.source, message.ptr, message.len);
+    this.reporter.rootId = this.id;
     this.reporter.configure(cfg, outPairs);
     configureCopies(cfg);
     resetControl(cfg);
@@ -106,16 +110,34 @@ export class ShadowRoot extends RootContext {
 
   onTick(): void {
     this.reporter.flush();
-    this.reporter.poll();
+    // A root being removed only finishes its work; it has no control to hear.
+    if (!this.drain.active) this.reporter.poll();
     pushMetrics();
+    if (this.drain.active) this.drain.step(this.idle());
     // The log level may change at run time; asking every 16 ticks is often enough.
     if ((++this.ticks & 15) == 0) refreshLogLevel();
   }
 
+  /** Nothing queued, no batch or copy waiting for an answer. */
+  idle(): bool {
+    return this.reporter.count == 0 && this.reporter.inflight == 0 &&
+      copyTarget(COPY_SHADOW).inFlight == 0 && copyTarget(COPY_BASELINE).inFlight == 0;
+  }
+
+  /** Removed by the host: done at once only if nothing would be lost (see drain.ts). */
   onDone(): bool {
     this.reporter.flush();
     pushMetrics();
-    return true;
+    const cfg = this.cfg;
+    if (cfg === null || this.idle()) return true;
+    this.drain.start(cfg.shadowTimeoutMs, COLLECTOR_TIMEOUT_MS);
+    // Ticks check the deadline and flush what late streams record: keep them frequent.
+    if (cfg.flushIntervalMs > 1000) setTickPeriod(1000);
+    return false;
+  }
+
+  onDelete(): void {
+    dropCalls(this.id);
   }
 
   newStream(id: u32): StreamContext {
@@ -147,6 +169,12 @@ export class ShadowRoot extends RootContext {
       this.copyAnswered(call, headers, bodySize, trailers);
     }
     recycleCall(call);
+    if (this.drain.active) {
+      // While removed, send the copy's record now rather than at the next tick.
+      this.reporter.flush();
+      pushMetrics();
+      this.drain.step(this.idle());
+    }
   }
 
   /** The answer to a shadow or baseline copy becomes that side's record. */

@@ -42,6 +42,7 @@ export class Reporter {
   maxRecords: i32 = 64;
   maxBytes: i32 = 1048576;
   maxQueued: i32 = 4096;
+  rootId: u32 = 0;
   cfg: Config | null = null;
 
   configure(cfg: Config, scratch: PairTable): void {
@@ -86,7 +87,7 @@ export class Reporter {
     this.batch.byte(93);
     const r = httpCall(this.cluster, this.headers.ptr, this.headers.len, this.batch.ptr, this.batch.len, COLLECTOR_TIMEOUT_MS);
     if (r == RESULT_OK) {
-      trackCall(lastToken).records = this.count;
+      trackCall(lastToken, this.rootId).records = this.count;
       this.inflight += this.count;
       this.calls++;
     } else {
@@ -110,7 +111,7 @@ export class Reporter {
     this.batch.byte(91);
     this.batch.byte(93);
     if (httpCall(this.cluster, this.headers.ptr, this.headers.len, this.batch.ptr, this.batch.len, COLLECTOR_TIMEOUT_MS) == RESULT_OK) {
-      trackCall(lastToken).records = 0;
+      trackCall(lastToken, this.rootId).records = 0;
       this.calls++;
     }
     this.batch.clear();

@@ -605,7 +605,11 @@ export function buildImports(vm: Vm, abi: AbiVersion, state: ImportState): { env
     proxy_done(): number {
       vm.hostCalls++;
       if (vm.restricted) restrictedTrap('env.proxy_done');
-      return R.NotFound;
+      // WasmBase::done: only a root whose on_done said "not yet"; it is deleted after this call.
+      if (!vm.pendingDone || vm.ctx().root !== vm.rootCtx) return R.NotFound;
+      vm.pendingDone = false;
+      vm.defer(() => vm.finishShutdown(true));
+      return R.Ok;
     },
     proxy_call_foreign_function(): number {
       vm.hostCalls++;

@@ -197,13 +197,18 @@ export class PluginHost {
   get tickPeriodMs(): number { return this.vm.rootCtx.tickPeriodMs; }
   /** Outbound calls not answered yet. */
   get pendingHttpCalls(): number { return this.vm.rootCtx.calls.size; }
+  /** The root context is gone: no callback runs any more. */
   get closed(): boolean { return this.vm.closed; }
+  /** close() was called and the root's on_done answered false: waiting for proxy_done. */
+  get closing(): boolean { return this.vm.pendingDone; }
+  /** Resolves when the root context is gone (after close() and, if delayed, proxy_done; or kill()). */
+  get done(): Promise<void> { return this.vm.gone; }
   /** The worker VM's exports (memory included), for host tests and debugging. */
   get moduleExports(): WebAssembly.Exports { return this.vm.instance.exports; }
 
   /** A new HTTP stream; its context id is taken now, the in-VM context is created lazily. */
   newStream(info: StreamInfo = {}): HttpStream {
-    if (this.vm.closed) throw new Error('plugin host is closed');
+    if (this.vm.closed || this.vm.pendingDone) throw new Error('plugin host is closed');
     const ctx = this.vm.newContext(this.vm.rootCtx);
     return new HttpStreamImpl(this.vm, ctx, newStreamInfo(info, this.vm.opts.env.clock));
   }
@@ -222,17 +227,32 @@ export class PluginHost {
     return this.vm.metricSnapshot().get(name)?.value;
   }
 
-  /** Root context on_done → on_delete, then timers and outbound calls are cancelled. */
-  close(): void {
+  /**
+   * The plugin is removed (Envoy's WasmBase::startShutdown, on plugin or VM replacement): the
+   * root's proxy_on_done runs; true → proxy_on_delete, then timers and outstanding calls are
+   * cancelled with no callback. False → the root stays alive — ticks, call answers and streams
+   * already running still reach it, new streams are refused — until the module calls
+   * proxy_done, after which the same deletion follows. Returns whether the root is gone now.
+   */
+  close(): boolean {
     const vm = this.vm;
-    if (vm.closed) return;
-    if (!vm.failed) {
-      vm.call(vm.rootCtx, 'proxy_on_done');
-      vm.call(vm.rootCtx, 'proxy_on_delete');
+    if (vm.closed || vm.pendingDone) return vm.closed;
+    if (vm.failed) {
+      vm.finishShutdown(false);
+      return true;
     }
-    vm.closed = true;
-    vm.cancelAll();
-    vm.opts.store.forgetOwner(vm);
+    const r = vm.call(vm.rootCtx, 'proxy_on_done');
+    if (r === 0 && !vm.failed) {
+      vm.pendingDone = true;
+      return false;
+    }
+    vm.finishShutdown(true);
+    return true;
+  }
+
+  /** The VM is destroyed (Envoy drops it): no callback; timers and outstanding calls are cancelled. */
+  kill(): void {
+    this.vm.finishShutdown(false);
   }
 }
 

@@ -304,9 +304,27 @@ export class TestVM {
   metric(name: string): number | undefined { return this.host?.metric(name); }
   get metrics(): Map<string, MetricValue> { return this.host?.metrics() ?? new Map(); }
 
-  /** Root context on_done → on_delete; pending calls and timers are cancelled. */
-  close(): void {
-    this.host?.close();
+  /**
+   * Removes the plugin as Envoy does: root on_done; true → on_delete and pending calls and
+   * timers are cancelled; false → the root stays until the module calls proxy_done (ticks and
+   * answers still reach it). Returns whether the root is gone now (see plugin.done).
+   */
+  close(): boolean {
+    const gone = this.host?.close() ?? true;
+    if (gone) this.dropPending();
+    return gone;
+  }
+
+  /** The VM is destroyed without callbacks (Envoy dropping it): calls and timers are cancelled. */
+  kill(): void {
+    this.host?.kill();
+    this.dropPending();
+  }
+
+  /** Whether the root context is gone (closed, or deleted after a delayed proxy_done). */
+  get closed(): boolean { return this.host?.closed ?? true; }
+
+  private dropPending(): void {
     for (const p of this.pending) p.state = 'cancelled';
     this.pending.length = 0;
   }

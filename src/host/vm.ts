@@ -110,6 +110,14 @@ export class Vm {
   /** True while _initialize/_start runs: only Envoy's restricted set of imports may be called. */
   restricted = false;
   closed = false;
+  /**
+   * The root's proxy_on_done answered false: like a root in proxy-wasm-cpp-host's pending_done_,
+   * it keeps its timers, call answers and live streams until the module calls proxy_done.
+   */
+  pendingDone = false;
+  private finished: (() => void) | null = null;
+  /** Resolves once the root context is gone (deleted, or the VM destroyed). */
+  readonly gone: Promise<void> = new Promise((resolve) => { this.finished = resolve; });
   /** Set by send_local_response: the current callback's result becomes a stop. */
   stopNext = false;
   /** Whether the last callback asked to stop (send_local_response during it). */
@@ -306,6 +314,22 @@ export class Vm {
   log(level: number, message: string): void {
     if (level < this.logThreshold()) return;
     this.opts.env.log(LOG_LEVELS[level]!, message, this.opts.name, this.opts.role);
+  }
+
+  /**
+   * The root goes away (WasmBase::finishShutdown, then ~Context): proxy_on_delete (unless the VM
+   * failed, or it is destroyed without callbacks), then timers and outstanding calls are
+   * cancelled without any callback.
+   */
+  finishShutdown(callDelete: boolean): void {
+    if (this.closed) return;
+    this.pendingDone = false;
+    if (callDelete && !this.failed) this.call(this.rootCtx, 'proxy_on_delete');
+    this.closed = true;
+    this.cancelAll();
+    this.opts.store.forgetOwner(this);
+    this.finished?.();
+    this.finished = null;
   }
 
   /** Cancels timers and outbound calls: the VM (or its root context) is going away. */

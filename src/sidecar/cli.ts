@@ -103,6 +103,13 @@ export function register(program: Command): void {
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        // SIGHUP re-reads the bootstrap and replaces the wasm plugins (delayed done for the old ones).
+        process.on('SIGHUP', () => {
+          sidecar.reload().then(
+            () => process.stdout.write('sidecar: configuration reloaded\n'),
+            (err: unknown) => process.stderr.write(`shadowmesh sidecar: reload rejected: ${(err as Error).message}\n`),
+          );
+        });
       } catch (err) {
         if (err instanceof ConfigError) {
           process.stderr.write(`shadowmesh sidecar: ${err.message}\n`);

@@ -13,6 +13,7 @@ import type { MirrorStats } from './mirror.js';
 import { type ListenerContext, type ListenerStats, handleRequest } from './proxy.js';
 import { loadWasmFilter } from './wasm-filter.js';
 import { headerLimitServerOptions, refuseTooManyHeaders } from './header-limits.js';
+import { ConfigError } from './config/reader.js';
 
 export { ConfigError } from './config/reader.js';
 export type { ConfigOverrides } from './config/parse.js';
@@ -37,6 +38,8 @@ export interface SidecarEnvironment {
 export interface FilterWithStats extends HttpFilterFactory {
   /** Named numbers for /stats (the module's metrics, VM state). */
   stats?(): Array<[string, number]>;
+  /** Replaced by a reload: finish outstanding work (a wasm plugin's delayed done), then stop. */
+  retire?(): Promise<void>;
 }
 
 export type FilterLoader = (config: WasmFilterConfig, env: SidecarEnvironment) => Promise<FilterWithStats>;
@@ -72,15 +75,29 @@ export interface RunningSidecar {
   readonly adminPort: number | undefined;
   /** Every counter the admin /stats shows. */
   stats(): Record<string, number>;
+  /**
+   * Replaces every wasm filter with one built from the bootstrap's current text (re-read from
+   * envoyConfigPath, or `next`), as Envoy does when a plugin configuration changes: new
+   * streams get the new plugin at once; the old plugin gets proxy_on_done and, if it answers
+   * false, keeps its calls and ticks until it calls proxy_done. Resolves when the old plugins
+   * are gone. Only filter configurations are reloaded: changed listeners are refused
+   * (ConfigError), clusters stay as started. A new plugin that fails to load rejects the reload
+   * and keeps the old ones, as Envoy rejects the update.
+   */
+  reload(next?: SidecarConfig): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
   const config = loadEnvoyConfig(options.envoyConfigPath, options);
-  return startSidecarFromConfig(config, options);
+  return startSidecarFromConfig(config, options, () => loadEnvoyConfig(options.envoyConfigPath, options));
 }
 
-export async function startSidecarFromConfig(config: SidecarConfig, options: Omit<SidecarOptions, 'envoyConfigPath'> = {}): Promise<RunningSidecar> {
+export async function startSidecarFromConfig(
+  config: SidecarConfig,
+  options: Omit<SidecarOptions, 'envoyConfigPath'> = {},
+  reread?: () => SidecarConfig,
+): Promise<RunningSidecar> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (config.unimplemented.length > 0) {
     log(`sidecar: warning: ignoring Envoy fields the sidecar does not implement: ${config.unimplemented.join(', ')}`);
@@ -100,6 +117,7 @@ export async function startSidecarFromConfig(config: SidecarConfig, options: Omi
 
   const servers: Server[] = [];
   const filters: FilterWithStats[] = [];
+  const contexts: ListenerContext[] = [];
   const listenerStats = new Map<string, ListenerStats>();
   const mirrorStats: MirrorStats = { sent: 0, responses: 0, failures: 0, skipped_body_too_large: 0, skipped_no_host: 0, not_sampled: 0, no_cluster_header: 0 };
   const closeAll = async (): Promise<void> => {
@@ -121,6 +139,7 @@ export async function startSidecarFromConfig(config: SidecarConfig, options: Omi
       const stats: ListenerStats = { downstream_rq_total: 0, downstream_rq_completed: 0, downstream_rq_reset: 0, local_replies: 0, filter_errors: 0 };
       listenerStats.set(l.name, stats);
       const ctx: ListenerContext = { config: l, clusters, filters: chain, mirrorStats, stats, log };
+      contexts.push(ctx);
       const server = await listen(l, ctx);
       servers.push(server);
       const port = (server.address() as AddressInfo).port;
@@ -169,6 +188,28 @@ export async function startSidecarFromConfig(config: SidecarConfig, options: Omi
     url: addresses[0]!.url,
     adminPort: adminServer ? (adminServer.address() as AddressInfo).port : undefined,
     stats: () => Object.fromEntries(allStats()),
+    reload: async (next) => {
+      const cfg = next ?? reread?.();
+      if (!cfg) throw new Error('reload: the sidecar was started from a parsed configuration; pass the new one');
+      const names = (c: SidecarConfig): string => c.listeners.map((l) => l.name).join('\u0000');
+      if (names(cfg) !== names(config)) {
+        throw new ConfigError('static_resources.listeners', 'a reload may change wasm filter configurations only; listeners changed (restart the sidecar)');
+      }
+      const fresh: FilterWithStats[][] = [];
+      try {
+        for (const l of cfg.listeners) {
+          const chain: FilterWithStats[] = [];
+          fresh.push(chain);
+          for (const fc of l.hcm.httpFilters) if (fc.kind === 'wasm') chain.push(await loader(fc, env));
+        }
+      } catch (err) {
+        for (const f of fresh.flat()) await f.close();
+        throw err;
+      }
+      const old = filters.splice(0, filters.length, ...fresh.flat());
+      contexts.forEach((ctx, i) => { ctx.filters = fresh[i]!; });
+      await Promise.all(old.map((f) => (f.retire ? f.retire() : f.close())));
+    },
     close: closeAll,
   };
 }

@@ -24,7 +24,8 @@ import { ENVOY_TEXT, type UpstreamFailure, type UpstreamRequest, openUpstream, r
 export interface ListenerContext {
   readonly config: ListenerConfig;
   readonly clusters: ClusterManager;
-  readonly filters: readonly HttpFilterFactory[];
+  /** Replaced as a whole by a configuration reload; a stream keeps the chain it started with. */
+  filters: readonly HttpFilterFactory[];
   readonly mirrorStats: MirrorStats;
   readonly stats: ListenerStats;
   readonly log: (line: string) => void;

@@ -1,6 +1,7 @@
 // Runs an envoy.filters.http.wasm filter in the project's proxy-wasm host
 // (src/host): one VM per filter configuration in this process (Envoy's single
 // worker), streams mapped one to one, http_calls sent to the sidecar's clusters.
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   ConfigRejected,
@@ -22,12 +23,25 @@ const WASM_RUNTIMES = new Set(['envoy.wasm.runtime.v8', 'envoy.wasm.runtime.wamr
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 
+/** How long a stopping sidecar lets a removed plugin finish (Envoy itself does not wait at shutdown). */
+const CLOSE_GRACE_MS = 2000;
+/** Upper bound for a plugin replaced by a reload; the shadowmesh filter's own deadline is shorter. */
+const RETIRE_MAX_MS = 60000;
+
 function compiled(path: string): Promise<WebAssembly.Module> {
-  let m = modules.get(path);
+  // Keyed by the file's identity too, so a reload after the .wasm changed compiles the new code.
+  let key = path;
+  try {
+    const st = statSync(path);
+    key = `${path}\u0000${st.mtimeMs}\u0000${st.size}`;
+  } catch {
+    // a missing file fails in readFile below, with its message
+  }
+  let m = modules.get(key);
   if (!m) {
     m = readFile(path).then((bytes) => compilePlugin(bytes));
-    modules.set(path, m);
-    m.catch(() => modules.delete(path));
+    modules.set(key, m);
+    m.catch(() => modules.delete(key));
   }
   return m;
 }
@@ -147,7 +161,22 @@ class WasmFilter implements FilterWithStats {
     return rows;
   }
 
-  close(): void {
-    this.host.close();
+  /** Sidecar shutdown: Envoy's plugin removal, waiting a little for a delayed done. */
+  close(): Promise<void> {
+    return this.retire(CLOSE_GRACE_MS);
+  }
+
+  /**
+   * Removed by a reload (or shutdown): the root's proxy_on_done runs; if it answers false the
+   * plugin keeps its ticks and call answers until it calls proxy_done (its own deadline), at
+   * most `maxMs`; then the VM is dropped and anything still outstanding is cancelled.
+   */
+  async retire(maxMs = RETIRE_MAX_MS): Promise<void> {
+    if (!this.host.close()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.host.done, new Promise<void>((r) => { timer = setTimeout(r, maxMs); })]);
+      clearTimeout(timer);
+    }
+    this.host.kill();
   }
 }

@@ -9,8 +9,8 @@ const PAGE = 65536;
 /** docs/filter.md, "Memory": the worst case as a formula of the configuration (bytes). */
 function worstCase(c: { M: number; B: number; X: number; Q: number; P: number; S: number; H: number }): number {
   const R = 12 * c.M + 6 * c.H + c.P;
-  const fixed = 1024 * 1024 + 256 * 6 * 4096 + 256 * 4096;
-  return fixed + 2 * c.B + 2 * R + 2 * Math.max(c.X, R) + 2 * c.M + c.Q * c.P + c.S * (2 * c.P + 14 * c.H);
+  const fixed = 1024 * 1024 + 256 * 7 * 4096 + 256 * 4096;
+  return fixed + 2 * c.B + 2 * R + 2 * Math.max(c.X, R) + 2 * c.M + 2 * c.Q * c.P + c.S * (2 * c.P + 15 * c.H);
 }
 const BODY = 'b'.repeat(4096);
 

@@ -21,6 +21,16 @@ function shadowmesh(args: string[]): Promise<{ code: number | null; stderr: stri
   });
 }
 
+/** Polls GET /v1/control until `done` says stop; resolves with when the collector first showed `want`. */
+async function watchControl(url: string, want: (c: { sample_percent?: Record<string, number> }) => boolean, done: () => boolean): Promise<number | undefined> {
+  while (!done()) {
+    const c = (await (await fetch(`${url}/v1/control`)).json()) as { sample_percent?: Record<string, number> };
+    if (want(c)) return Date.now();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
 interface Answer { at: number; paused: boolean; copies: number }
 
 describe('remote pause and resume through the collector', { skip }, () => {
@@ -51,6 +61,7 @@ describe('remote pause and resume through the collector', { skip }, () => {
     let sc: RunningSidecar | undefined;
     let stop = false;
     let sent = 0;
+    const startedAt: number[] = [];
     const wrong: string[] = [];
     try {
       sc = await startSidecar({
@@ -64,6 +75,7 @@ describe('remote pause and resume through the collector', { skip }, () => {
         const deadline = Date.now() + 150_000;
         while (!stop && sent < 6000 && Date.now() < deadline) {
           const body = `{"x":${sent}}`;
+          startedAt.push(Date.now());
           const r = await send(port, '/predict', { method: 'POST', body }).catch((e: Error) => ({ status: 0, body: e.message }));
           sent++;
           if (r.status !== 200 || r.body !== `prod:${body}`) wrong.push(`${r.status} ${r.body}`);
@@ -73,7 +85,11 @@ describe('remote pause and resume through the collector', { skip }, () => {
 
       await until(() => shadow.requests.length >= 20, 10_000);
       const pauseStart = Date.now();
+      let cliDone = false;
+      const pauseSeen = watchControl(collector.url, (c) => c.sample_percent?.['*'] === 0, () => cliDone);
       const paused = await shadowmesh(['pause', '--url', collector.url]);
+      cliDone = true;
+      const putAt = (await pauseSeen) ?? Date.now();
       assert.equal(paused.code, 0, paused.stderr);
       // The CLI has exited, so its PUT is done: every answer from here on carries the pause.
       const pauseAt = Date.now();
@@ -86,19 +102,27 @@ describe('remote pause and resume through the collector', { skip }, () => {
       assert.equal(second.paused, true, 'answers after the pause carry it');
       const sentAtSecond = sent;
       await until(() => sent >= sentAtSecond + 60 && after().length >= 6, 20_000);
+      // A copy carries its request's body, so each copy names the request it belongs to:
+      // none of the requests started after the second answer was copied.
       const copiesWhilePaused = shadow.requests.length;
-      assert.equal(copiesWhilePaused, second.copies, `no copy after the second batch answer (${copiesWhilePaused - second.copies} came later)`);
+      const startedAfter = startedAt.filter((at) => at >= second.at).length;
+      const late = shadow.requests.filter((r) => startedAt[(JSON.parse(r.body) as { x: number }).x]! >= second.at);
+      assert.ok(startedAfter >= 60, `${startedAfter} requests after the second answer`);
+      assert.deepEqual(late.map((r) => r.body), [], 'no copy of a request started after the second batch answer');
       const firstPaused = after().find((a) => a.paused)!;
       const lastCopyAt = copyTimes[copyTimes.length - 1]!;
-      t.diagnostic(`pause: \`shadowmesh pause\` ran ${pauseAt - pauseStart} ms; the last copy arrived ${lastCopyAt - pauseStart} ms after it started ` +
-        `(${lastCopyAt - pauseAt} ms after it exited); answers after its exit at +${firstPaused.at - pauseAt} and +${second.at - pauseAt} ms ` +
-        `(flush interval ${FLUSH_MS} ms); copies stopped at ${second.copies}; ${sent - sentAtSecond} requests since, none copied`);
+      t.diagnostic(`pause: the last copy arrived ${lastCopyAt - putAt} ms after the collector showed the pause ` +
+        `(flush interval ${FLUSH_MS} ms; \`shadowmesh pause\` itself ran ${pauseAt - pauseStart} ms); answers after the command exited at ` +
+        `+${firstPaused.at - pauseAt} and +${second.at - pauseAt} ms; copies stopped at ${second.copies}; ${sent - sentAtSecond} requests since, none copied`);
 
-      const resumeStart = Date.now();
+      let resumeDone = false;
+      const resumeSeen = watchControl(collector.url, (c) => c.sample_percent === undefined, () => resumeDone);
       const resumed = await shadowmesh(['resume', '--url', collector.url]);
+      resumeDone = true;
       assert.equal(resumed.code, 0, resumed.stderr);
+      const clearedAt = (await resumeSeen) ?? Date.now();
       await until(() => shadow.requests.length >= copiesWhilePaused + 10, 10_000);
-      t.diagnostic(`resume: the first copy arrived ${copyTimes[copiesWhilePaused]! - resumeStart} ms after \`shadowmesh resume\` started (it ran ${Date.now() - resumeStart} ms or less)`);
+      t.diagnostic(`resume: the first copy arrived ${copyTimes[copiesWhilePaused]! - clearedAt} ms after the collector showed the control cleared`);
       stop = true;
       await traffic;
       assert.deepEqual(wrong, [], 'production answered every request, unchanged');
