@@ -15,7 +15,8 @@ export interface Server {
 }
 
 export function startServer(args: string[], nodeArgs: string[] = []): Promise<Server> {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'collector', '--port', '0', ...args], {
+  // Warnings and errors only: the start and stop lines would interleave with the tables.
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'collector', '--port', '0', '--log-level', 'warn', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

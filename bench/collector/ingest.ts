@@ -7,11 +7,11 @@
 // Ids are random hex (as the filter makes them: 128 random bits), so every insert
 // lands on a random page of the (id, role) index; the "time-ordered ids" row shows
 // the same load with ids that sort by arrival, for comparison.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuSeconds, httpCall, percentile, startServer, table, type Server } from './common.js';
+import { BATCH, batches, setOrderedIds } from './workload.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number): number => {
@@ -23,57 +23,8 @@ const CONCURRENCY = arg('--concurrency', 4);
 // The machine is shared: each mode runs this many times (fresh database each
 // time) and the round with the median wall throughput is reported.
 const ROUNDS = arg('--rounds', 3);
-const BATCH = 64;
 // e.g. SHADOWMESH_BENCH_NODE_ARGS=--cpu-prof to profile the collector process.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-
-function body(i: number, shadow: boolean): string {
-  const items = [];
-  for (let k = 0; k < 8; k++) items.push({ sku: `sku-${(i * 7 + k) % 1000}`, score: ((i * 31 + k) % 997) / 997, rank: k, reason: 'similar-items' });
-  // One pair in ten differs in one score: the comparison has real work to do.
-  if (shadow && i % 10 === 0) items[2]!.score += 0.5;
-  const meta = { region: 'eu-west-1', took_ms: i % 50 };
-  // The shadow writes its keys in another order, so no body is byte-equal and every
-  // pair takes the structural (parse and walk) path of the comparison.
-  return shadow
-    ? JSON.stringify({ meta, items, model: 'ranker', request_id: `req-${i}` })
-    : JSON.stringify({ request_id: `req-${i}`, model: 'ranker', items, meta });
-}
-
-let orderedIds = false;
-const idOf = (i: number): string =>
-  orderedIds ? i.toString(16).padStart(32, '0') : createHash('md5').update(`bench-${i}`).digest('hex');
-
-function record(i: number, role: 'production' | 'shadow'): string {
-  return JSON.stringify({
-    v: 1,
-    id: idOf(i),
-    role,
-    route: i % 3 === 0 ? 'rank' : 'predict',
-    method: 'POST',
-    path: '/v1/rank?user=' + (i % 5000),
-    status: 200,
-    latency_ms: 5 + (i % 97) * (role === 'shadow' ? 1.2 : 1),
-    ts_ms: 1_763_900_000_000 + i,
-    response_headers: { 'content-type': 'application/json', 'x-served-by': role },
-    response_body: body(i, role === 'shadow'),
-    source: role === 'shadow' ? 'ranker-v2-7d9f' : 'ranker-v1-5c2a',
-  });
-}
-
-/** Batch j: production sides of 32 new ids and shadow sides of the previous 32, so every record joins. */
-function batches(total: number): string[] {
-  const half = BATCH / 2;
-  const out: string[] = [];
-  const n = Math.ceil(total / BATCH);
-  for (let j = 0; j < n; j++) {
-    const recs: string[] = [];
-    for (let k = 0; k < half; k++) recs.push(record(j * half + k, 'production'));
-    for (let k = 0; k < half; k++) recs.push(record(Math.max(0, j - 1) * half + k + (j === 0 ? total : 0), 'shadow'));
-    out.push('[' + recs.join(',') + ']');
-  }
-  return out;
-}
 
 interface Run {
   records: number;
@@ -141,24 +92,27 @@ async function main(): Promise<void> {
   const queryRows: (string | number)[][] = [];
   let avgRecord = 0;
   const only = process.env.SHADOWMESH_BENCH_MODES?.split(',').map(Number);
-  const allModes = [
+  const allModes: { sync: 'normal' | 'full'; queries: boolean; ordered: boolean; memory?: boolean }[] = [
     { sync: 'normal', queries: false, ordered: false },
     { sync: 'normal', queries: true, ordered: false },
     { sync: 'full', queries: false, ordered: false },
     { sync: 'normal', queries: false, ordered: true },
-  ] as const;
+    // No persistence: the same collector on an in-memory database.
+    { sync: 'normal', queries: false, ordered: false, memory: true },
+  ];
   // SHADOWMESH_BENCH_MODES=0,2 runs only those rows (0-based).
   const modes = only ? allModes.filter((_, i) => only.includes(i)) : allModes;
 
   for (const mode of modes) {
-    orderedIds = mode.ordered;
+    setOrderedIds(mode.ordered);
     const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
     const bodies = batches(TOTAL);
     avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
     const rounds: { run: Run; pairs: number; qs: { stats: number[]; pairs: number[] } | null }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
-      const server = await startServer(['--db', join(dir, 'bench.db'), '--sync', mode.sync, '--join-window-ms', '30000'], nodeArgs);
+      const db = mode.memory ? ':memory:' : join(dir, 'bench.db');
+      const server = await startServer(['--db', db, '--sync', mode.sync, '--join-window-ms', '30000'], nodeArgs);
       try {
         // Warm-up: JIT and SQLite pages; not measured.
         await drive(server, warm);
@@ -175,7 +129,7 @@ async function main(): Promise<void> {
     rounds.sort((a, b) => a.run.records / a.run.seconds - b.run.records / b.run.seconds);
     const { run, pairs, qs } = rounds[Math.floor(rounds.length / 2)]!;
     rows.push([
-      `sync=${mode.sync}${mode.queries ? ' + queries' : ''}${mode.ordered ? ', time-ordered ids' : ', random ids'}`,
+      mode.memory ? ':memory: (no persistence), random ids' : `file, sync=${mode.sync}${mode.queries ? ' + queries' : ''}${mode.ordered ? ', time-ordered ids' : ', random ids'}`,
       run.records,
       fmt(run.records / run.seconds, 0),
       rounds.map((r) => fmt(r.run.records / r.run.seconds / 1000, 1)).join(' / '),
@@ -201,8 +155,12 @@ async function main(): Promise<void> {
       rows,
     ),
   );
-  console.log('\nqueries running back to back in one loop during the "+ queries" run:');
-  console.log(table(['query', 'count', 'p50 ms', 'p99 ms'], queryRows));
+  if (queryRows.length > 0) {
+    console.log('\nqueries running back to back in one loop during the "+ queries" run:');
+    console.log(table(['query', 'count', 'p50 ms', 'p99 ms'], queryRows));
+  }
+  // BENCH_SUMMARY=file: the median rows as JSON, for bench/all.ts to quote ratios.
+  if (process.env.BENCH_SUMMARY) writeFileSync(process.env.BENCH_SUMMARY, JSON.stringify(rows.map((r) => ({ mode: r[0], recordsPerSecond: Number(r[2]), batchP99Ms: Number(r[8]) }))));
 }
 
 await main();

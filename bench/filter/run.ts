@@ -22,6 +22,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PluginHost, SharedStore, type HeaderList, type HostEnvironment, type HttpCallRequest, type HttpCallResult } from '../../src/host/index.js';
 import { TestVM, VirtualClock } from '../../src/host/testing.js';
+import wabtInit from 'wabt';
 
 const OURS = process.env.SHADOWMESH_WASM ?? fileURLToPath(new URL('../../build/shadowmesh.wasm', import.meta.url));
 const SDK = fileURLToPath(new URL('../sdk-baseline/build/sdk_filter.wasm', import.meta.url));
@@ -29,10 +30,29 @@ const N = Number(process.argv[2] ?? 20000);
 const WARMUP = Math.min(3000, N);
 
 type Driver = 'runtime' | 'testvm';
-interface Scenario { name: string; wasm: string; config: unknown; method: 'GET' | 'POST'; path: string; sentMetric: string }
+interface Scenario { name: string; wasm: string | Uint8Array; config: unknown; method: 'GET' | 'POST'; path: string; sentMetric: string }
+
+/** The empty filter (every callback returns Continue), compiled from its text with wabt. */
+async function emptyFilter(): Promise<Uint8Array> {
+  const wabt = await wabtInit();
+  const mod = wabt.parseWat('empty-filter.wat', readFileSync(fileURLToPath(new URL('./empty-filter.wat', import.meta.url)), 'utf8'));
+  try {
+    return new Uint8Array(mod.toBinary({}).buffer);
+  } finally {
+    mod.destroy();
+  }
+}
+const wasmBytes = (w: string | Uint8Array): Uint8Array => (typeof w === 'string' ? new Uint8Array(readFileSync(w)) : w);
 interface Result { usPerRequest: number; hostCallsPerRequest: number; recordsSent: number; failed: boolean }
 
-const REQ_BODY = '{"features":[0.12,0.5,0.33,0.9],"model":"v2"}';
+// A 1 KB JSON request body (BENCH_REQ_BODY_BYTES changes its size).
+const REQ_BODY_BYTES = Number(process.env.BENCH_REQ_BODY_BYTES ?? 1024);
+const REQ_BODY = (() => {
+  const head = '{"model":"v2","features":[';
+  let nums = '';
+  for (let i = 0; head.length + nums.length + 3 < REQ_BODY_BYTES; i++) nums += (nums ? ',' : '') + ((i * 37) % 100) / 100;
+  return (head + nums + ']}').padEnd(REQ_BODY_BYTES, ' ');
+})();
 const RESP_BODY = '{"label":1,"score":0.8731,"version":"v1"}';
 
 function requestHeaders(s: Scenario, id: number): HeaderList {
@@ -91,7 +111,14 @@ async function runTestVm(s: Scenario): Promise<Result> {
 
 const NO_CANCEL = { cancel(): void {} };
 
+interface RuntimeRig { one: (id: number) => void; flush: () => void; plugin: PluginHost }
+
 async function runRuntime(s: Scenario): Promise<Result> {
+  const { one, flush, plugin } = await runtimeRig(s);
+  return measure(one, flush, () => plugin.hostCalls, () => plugin.resetHostCalls(), () => plugin.metric(s.sentMetric) ?? 0, () => plugin.failed);
+}
+
+async function runtimeRig(s: Scenario): Promise<RuntimeRig> {
   const clock = new VirtualClock(1_700_000_000_000);
   const reqs: HttpCallRequest[] = [];
   const dones: ((r: HttpCallResult) => void)[] = [];
@@ -106,7 +133,7 @@ async function runRuntime(s: Scenario): Promise<Result> {
     log() {},
     logLevel: 'info',
   };
-  const plugin = await PluginHost.load(new Uint8Array(readFileSync(s.wasm)), {
+  const plugin = await PluginHost.load(wasmBytes(s.wasm), {
     name: 'bench', rootId: '', vmId: '', configuration: configText(s.config), failOpen: true, env, store: new SharedStore(),
   });
   const info = { downstreamAddress: '127.0.0.1:40000', localAddress: '127.0.0.1:8080', protocol: 'HTTP/1.1' };
@@ -140,14 +167,33 @@ async function runRuntime(s: Scenario): Promise<Result> {
     plugin.tick();
     answer();
   };
-  return measure(one, flush, () => plugin.hostCalls, () => plugin.resetHostCalls(), () => plugin.metric(s.sentMetric) ?? 0, () => plugin.failed);
+  return { one, flush, plugin };
+}
+
+/** The module's linear memory after `n` requests of a scenario (flushing as the tick would). */
+async function memoryAfter(s: Scenario, n: number): Promise<{ startBytes: number; afterBytes: number; seconds: number; failed: boolean }> {
+  const { one, flush, plugin } = await runtimeRig(s);
+  const memory = plugin.moduleExports.memory as WebAssembly.Memory;
+  one(0);
+  flush();
+  const startBytes = memory.buffer.byteLength;
+  const t0 = performance.now();
+  for (let i = 1; i <= n; i++) {
+    one(i);
+    if (i % 10_000 === 0) flush();
+  }
+  flush();
+  return { startBytes, afterBytes: memory.buffer.byteLength, seconds: (performance.now() - t0) / 1000, failed: plugin.failed };
 }
 
 const M = 'shadowmesh_records_sent_total';
 const scenarios: Scenario[] = [
   { name: 'shadowmesh, mirrored GET', wasm: OURS, config: { shadow_cluster: 'shadow' }, method: 'GET', path: '/predict?x=1', sentMetric: M },
   { name: 'shadowmesh, mirrored POST + body', wasm: OURS, config: { shadow_cluster: 'shadow' }, method: 'POST', path: '/predict', sentMetric: M },
+  { name: 'shadowmesh, sampled-out GET', wasm: OURS, config: { shadow_cluster: 'shadow', sample_percent: 0 }, method: 'GET', path: '/predict?x=1', sentMetric: M },
   { name: 'shadowmesh, route miss (host floor)', wasm: OURS, config: { shadow_cluster: 'shadow', routes: [{ name: 'x', path_prefix: '/nothing' }] }, method: 'GET', path: '/predict', sentMetric: M },
+  { name: 'empty filter GET (floor)', wasm: await emptyFilter(), config: '', method: 'GET', path: '/predict?x=1', sentMetric: M },
+  { name: 'empty filter POST + body (floor)', wasm: await emptyFilter(), config: '', method: 'POST', path: '/predict', sentMetric: M },
 ];
 if (existsSync(SDK)) {
   scenarios.push(
@@ -209,5 +255,17 @@ for (const d of drivers) {
     if (floor !== undefined) {
       console.log(`above the host floor: published SDK ${(sdk - floor).toFixed(2)} µs, shadowmesh ${(ours - floor).toFixed(2)} µs → ${((sdk - floor) / (ours - floor)).toFixed(2)}x`);
     }
+  }
+}
+
+const MEMORY_REQUESTS = Number(process.env.BENCH_MEMORY_REQUESTS ?? 0);
+if (MEMORY_REQUESTS > 0) {
+  console.log(`\nwasm linear memory over ${MEMORY_REQUESTS.toLocaleString('en')} requests (runtime API, collector answered, a tick every 10,000 requests)`);
+  console.log('| scenario | memory after 1 request | memory after all | seconds |');
+  console.log('|---|---:|---:|---:|');
+  for (const s of scenarios.filter((x) => x.wasm === OURS && !x.name.includes('route miss'))) {
+    const m = await memoryAfter(s, MEMORY_REQUESTS);
+    const kib = (b: number): string => `${(b / 1024).toFixed(0)} KiB`;
+    console.log(`| ${s.name}${m.failed ? ' (VM FAILED)' : ''} | ${kib(m.startBytes)} | ${kib(m.afterBytes)} | ${m.seconds.toFixed(1)} |`);
   }
 }

@@ -81,6 +81,19 @@ test('faults: floods of bad input get clear errors; the collector keeps serving;
   }
   await stillServing();
 
+  // Many invented route names: past --max-routes (default 1000) each record of a new
+  // route is rejected on its own, so the stats book stops growing.
+  let routesRejected = 0;
+  for (let b = 0; b < 20; b++) {
+    const r = await post(c.url, Array.from({ length: 500 }, (_, i) => rec({ id: `route-${b}-${i}`, role: 'production', route: `invented-${b}-${i}` })));
+    assert.equal(r.status, 200);
+    routesRejected += r.json.rejected;
+    for (const e of r.json.errors) assert.match(e.error, /over the --max-routes cap of 1000/);
+  }
+  assert.ok(routesRejected >= 10_000 - 1000, `${routesRejected} records of new routes rejected`);
+  assert.ok(Object.keys((await stats(c.url)).routes).length <= 1000);
+  await stillServing();
+
   // Slow bodies (slowloris): 50 connections trickle a batch in over ~2 s while
   // good batches are answered in the meantime; then each slow one is answered too.
   const slow = Array.from({ length: 50 }, (_, i) => trickle(c.url, JSON.stringify([rec({ id: `slow-${i}`, role: 'production' })]), 20, 100));

@@ -1,0 +1,54 @@
+// Sidecar throughput and added latency, measured with autocannon over loopback:
+// straight to the production model (no sidecar), then through the sidecar with no
+// filter, with the filter only tagging (and recording), and with the filter
+// mirroring every request to a shadow model. Servers and sidecar are separate
+// processes; this process only generates load.
+//
+//   node --import tsx bench/sidecar/run.ts [--seconds S] [--connections C] [--rate R]
+import { table } from '../collector/common.js';
+import { load, REQUEST_BODY, startServers, startSidecar, type FilterMode, type Load } from './rig.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const SECONDS = arg('--seconds', 5);
+const CONNECTIONS = arg('--connections', 16);
+// Latency is compared at a fixed rate every target sustains, not at saturation.
+const RATE = arg('--rate', 200);
+
+const servers = await startServers();
+const ports = servers.info;
+const rows: (string | number)[][] = [];
+let direct: Load | undefined;
+try {
+  const targets: (FilterMode | 'direct')[] = ['direct', 'none', 'tagging', 'mirroring'];
+  for (const target of targets) {
+    const sidecar = target === 'direct' ? null : await startSidecar(target, { production: ports.production, shadow: ports.shadow, collector: ports.collector });
+    const url = sidecar ? sidecar.info.url : `http://127.0.0.1:${ports.production}`;
+    try {
+      await load(url, { seconds: 1, connections: CONNECTIONS }); // warm-up (JIT, pools)
+      const full = await load(url, { seconds: SECONDS, connections: CONNECTIONS });
+      const paced = await load(url, { seconds: SECONDS, connections: 4, rate: RATE });
+      if (target === 'direct') direct = paced;
+      const label = target === 'direct' ? 'production model, no sidecar' : target === 'none' ? 'sidecar, no filter' : target === 'tagging' ? 'sidecar + filter, tagging only' : 'sidecar + filter, mirroring';
+      rows.push([
+        label,
+        full.requestsPerSecond.toFixed(0),
+        full.p99.toFixed(1),
+        paced.p50.toFixed(2),
+        paced.p99.toFixed(2),
+        target === 'direct' ? '—' : (paced.p50 - direct!.p50).toFixed(2),
+        target === 'direct' ? '—' : (paced.p99 - direct!.p99).toFixed(2),
+        full.errors + full.non2xx + paced.errors + paced.non2xx,
+      ]);
+    } finally {
+      await sidecar?.stop();
+    }
+  }
+} finally {
+  await servers.stop();
+}
+console.log(`sidecar: autocannon POST /predict (${Buffer.byteLength(REQUEST_BODY)} B JSON), ${CONNECTIONS} connections at full speed for ${SECONDS} s, then ${RATE} req/s over 4 connections for ${SECONDS} s`);
+console.log(table(['target', 'req/s (full speed)', 'p99 ms (full speed)', `p50 ms at ${RATE}/s`, `p99 ms at ${RATE}/s`, 'added p50 ms', 'added p99 ms', 'errors + non-2xx'], rows));
