@@ -147,6 +147,33 @@ test('demo CLI: without --once the stack keeps serving until SIGINT, which stops
   }
 });
 
+test('demo: killed with SIGKILL mid-traffic, its model processes stop by themselves', async () => {
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--once', '--requests', '5000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  demo.stderr.setEncoding('utf8');
+  const urls = await new Promise<string[]>((resolve, reject) => {
+    demo.stderr.on('data', (s: string) => {
+      err += s;
+      const m = /production (http:\S+), shadow (http:\S+), baseline (http:\S+);/.exec(err);
+      if (m && /requests: \d+/.test(err)) resolve([m[1]!, m[2]!, m[3]!]);
+    });
+    demo.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${err}`)));
+  });
+  const exited = new Promise<void>((r) => demo.once('exit', () => r()));
+  demo.kill('SIGKILL');
+  await exited;
+  for (const url of urls) {
+    // Await the event (the port refuses connections), bounded.
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const up = await fetch(`${url}/healthz`).then(() => true, () => false);
+      if (!up) break;
+      assert.ok(Date.now() < until, `${url} still serving 30 s after the demo was killed`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
+
 test('demo CLI: a bad --requests is a clear error', () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--requests', 'lots'], {
     encoding: 'utf8',
