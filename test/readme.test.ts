@@ -1,7 +1,9 @@
 // Runs the README's commands as written, in order, against a real stack on
-// 127.0.0.1: the blocks fenced as ```sh test (run to completion, exit 0) and
-// ```sh test-background (a server: started, awaited until it prints
-// "listening on", stopped at the end). The documented ports are swapped for
+// 127.0.0.1: the blocks fenced as ```sh test (run to completion, exit 0),
+// ```sh test-verdict (run to completion, exit code that of the decision it
+// prints: the latency criterion is a timing, so the test does not insist on
+// promote) and ```sh test-background (a server: started, awaited until it
+// prints "listening on", stopped at the end). The documented ports are swapped for
 // free ones, in the commands and in a copy of examples/envoy-local.yaml, and
 // the commands run in a scratch directory so nothing lands in the checkout.
 import assert from 'node:assert/strict';
@@ -16,12 +18,12 @@ const ROOT = resolve(import.meta.dirname, '..');
 const DOCUMENTED_PORTS = [8700, 8001, 8002, 8003, 10000, 9901];
 
 interface Block {
-  kind: 'test' | 'test-background';
+  kind: 'test' | 'test-verdict' | 'test-background';
   text: string;
 }
 
 export function readmeBlocks(markdown: string): Block[] {
-  return [...markdown.matchAll(/^```sh (test|test-background)\n([\s\S]*?)^```$/gm)].map((m) => ({ kind: m[1] as Block['kind'], text: m[2]! }));
+  return [...markdown.matchAll(/^```sh (test|test-verdict|test-background)\n([\s\S]*?)^```$/gm)].map((m) => ({ kind: m[1] as Block['kind'], text: m[2]! }));
 }
 
 /** The JSON object that starts at `start` (curl prints no newline, so the next output follows on the same line). */
@@ -111,6 +113,11 @@ test('README: the shell blocks marked for testing run in order and do what the t
     const cmd = swap(block.text);
     const r = await run(cmd, scratch, block.kind === 'test-background');
     if (block.kind === 'test') assert.equal(r.code, 0, `exit code of:\n${cmd}\n${r.out}`);
+    if (block.kind === 'test-verdict') {
+      const decision = /^route predict: (PROMOTE|HOLD|REJECT) /m.exec(r.out)?.[1];
+      assert.ok(decision, `a decision printed by:\n${cmd}\n${r.out}`);
+      assert.equal(r.code, { PROMOTE: 0, HOLD: 2, REJECT: 3 }[decision], `exit code of ${decision}`);
+    }
     outputs.push(r.out);
   }
   const all = outputs.join('\n');
@@ -123,6 +130,12 @@ test('README: the shell blocks marked for testing run in order and do what the t
   // The pair of that request, both sides present.
   const pair = jsonAt(all, all.indexOf('{"id":"my-first-request"')) as { production: unknown; shadow: unknown } | null;
   assert.ok(pair?.production && pair.shadow, 'GET /v1/pairs/my-first-request has both sides');
+  // The counting criteria hold after the documented traffic (600 pairs, about 98% adjusted matches).
+  const verdict = jsonAt(all, all.indexOf('{"decision"')) as { reasons: { criterion: string; ok: boolean | null }[] } | null;
+  assert.ok(verdict, 'GET /v1/verdict printed');
+  for (const c of ['min_pairs', 'min_join_rate', 'min_match_rate', 'max_error_rate_delta']) {
+    assert.equal(verdict.reasons.find((x) => x.criterion === c)?.ok, true, `${c}: ${JSON.stringify(verdict.reasons)}`);
+  }
   assert.match(all, /shadowmesh_pairs_total\{route="predict"\} \d+/);
   assert.match(all, /wasm\.shadowmesh\.metric\.shadowmesh_mirrored_total: \d+/);
   assert.ok(existsSync(join(scratch, '.shadowmesh', 'collector.db')), 'the collector keeps its data where the README says');

@@ -1,5 +1,6 @@
 // `shadowmesh model --version v1|v2 [--port 8001] [--host 127.0.0.1]`
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT_WITH_PARENT } from './processes.js';
 import { MODEL_VERSIONS, type ModelVersion, startModelServer, VERSION_DEFAULTS } from './model-server.js';
 
 function whole(min: number, max: number) {
@@ -48,5 +49,8 @@ export function register(program: Command): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      if (process.env[EXIT_WITH_PARENT] === '1') {
+        process.stdin.once('close', stop).resume();
+      }
     });
 }

@@ -14,6 +14,9 @@ export function cliCommand(): string[] {
     : [process.execPath, join(root, 'bin', 'shadowmesh.js')];
 }
 
+/** Set for children started here: they exit when their stdin closes. */
+export const EXIT_WITH_PARENT = 'SHADOWMESH_EXIT_WITH_PARENT';
+
 export interface Child {
   readonly url: string;
   readonly pid: number;
@@ -28,7 +31,9 @@ process.once('exit', () => {
 /** Starts `shadowmesh ARGS…` and resolves once it prints `listening on URL`. */
 export function startCli(args: string[], name: string, timeoutMs = 60_000): Promise<Child> {
   const [cmd, ...pre] = cliCommand();
-  const child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The child watches its stdin: when this process ends in any way (also SIGKILL),
+  // the pipe closes and the child stops itself, so nothing is left behind.
+  const child = spawn(cmd!, [...pre, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, [EXIT_WITH_PARENT]: '1' } });
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => running.delete(child));

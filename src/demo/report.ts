@@ -109,7 +109,7 @@ function table(rows: string[][], indent = '  '): string {
   return rows.map((r) => indent + r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 }
 
-function formatObserved(v: VerdictReason['observed'] | VerdictReason['threshold']): string {
+export function formatObserved(v: VerdictReason['observed'] | VerdictReason['threshold']): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
   return v === null ? '—' : String(v);
 }

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEMO_ROUTE, runDemo } from '../../src/demo/demo.js';
-import { ms, num, pct, type StatsAnswer, type VerdictAnswer } from '../../src/demo/report.js';
+import { formatObserved, ms, num, pct, type StatsAnswer, type VerdictAnswer } from '../../src/demo/report.js';
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const REQUESTS = 600;
 
@@ -82,7 +84,8 @@ test('demo: production answers every caller, every request becomes a compared pa
       assert.match(r, new RegExp(`^verdict: ${v.decision.toUpperCase()}$`, 'm'));
       for (const reason of v.reasons) {
         const ok = reason.ok === true ? 'ok' : reason.ok === false ? 'FAIL' : 'wait';
-        assert.match(r, new RegExp(`^\\s+${ok}\\s+${reason.criterion}\\s`, 'm'), `verdict reason ${reason.criterion}`);
+        const row = `^\\s+${ok}\\s+${reason.criterion}\\s+${esc(formatObserved(reason.observed))}\\s+${esc(formatObserved(reason.threshold))}\\s+${reason.n ?? ''}`;
+        assert.match(r, new RegExp(row, 'm'), `verdict reason ${reason.criterion}: ${JSON.stringify(reason)}`);
       }
     }
 
@@ -141,6 +144,33 @@ test('demo CLI: without --once the stack keeps serving until SIGINT, which stops
   assert.equal(await exited, 0);
   for (const url of urls) {
     await assert.rejects(fetch(`${url}/healthz`), /fetch failed/, `${url} is closed`);
+  }
+});
+
+test('demo: killed with SIGKILL mid-traffic, its model processes stop by themselves', async () => {
+  const demo = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--once', '--requests', '5000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  demo.stderr.setEncoding('utf8');
+  const urls = await new Promise<string[]>((resolve, reject) => {
+    demo.stderr.on('data', (s: string) => {
+      err += s;
+      const m = /production (http:\S+), shadow (http:\S+), baseline (http:\S+);/.exec(err);
+      if (m && /requests: \d+/.test(err)) resolve([m[1]!, m[2]!, m[3]!]);
+    });
+    demo.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${err}`)));
+  });
+  const exited = new Promise<void>((r) => demo.once('exit', () => r()));
+  demo.kill('SIGKILL');
+  await exited;
+  for (const url of urls) {
+    // Await the event (the port refuses connections), bounded.
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const up = await fetch(`${url}/healthz`).then(() => true, () => false);
+      if (!up) break;
+      assert.ok(Date.now() < until, `${url} still serving 30 s after the demo was killed`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 });
 
