@@ -28,8 +28,6 @@ export interface RouteRules {
   numeric_tolerance: NumericTolerance;
   compare_headers: string[];
   prediction?: PredictionRule;
-  /** Always set by rulesFor(); optional so rules built by hand need not name it. */
-  noise?: NoiseRule;
 }
 
 export interface VerdictCriteria {
@@ -42,7 +40,7 @@ export interface VerdictCriteria {
   sequential?: boolean;
 }
 
-type PartialRouteRules = Partial<Omit<RouteRules, 'noise'>> & { noise?: Partial<NoiseRule> };
+type PartialRouteRules = Partial<RouteRules> & { noise?: Partial<NoiseRule> };
 
 export interface CollectorConfigFile {
   routes?: Record<string, PartialRouteRules>;
@@ -109,7 +107,7 @@ const validateConfig = newAjv().compile<CollectorConfigFile>(configSchema);
 
 export const DEFAULT_NOISE: NoiseRule = { min_triples: 20, min_rate: 0.05, relative: 0.2, absolute: 0.0003 };
 
-const DEFAULT_RULES: Omit<RouteRules, 'noise'> = {
+const DEFAULT_RULES: RouteRules = {
   ignore: [],
   numeric_tolerance: { abs: 0, rel: 0 },
   compare_headers: [],
@@ -126,9 +124,10 @@ export class CollectorConfig {
     if (!rules) {
       const star = this.file.routes?.['*'] ?? {};
       const own = this.file.routes?.[route] ?? {};
-      const merged = { ...DEFAULT_RULES, ...star, ...own } as RouteRules;
-      // Unset noise keys keep their defaults; a route's keys override `*`'s one by one.
-      merged.noise = { ...DEFAULT_NOISE, ...star.noise, ...own.noise };
+      // Noise settings are asked for apart (noiseFor): they are not comparison rules.
+      const { noise: _starNoise, ...starRules } = star;
+      const { noise: _ownNoise, ...ownRules } = own;
+      const merged: RouteRules = { ...DEFAULT_RULES, ...starRules, ...ownRules };
       // A partial tolerance still means "the other bound is 0".
       const tol: Partial<NumericTolerance> = merged.numeric_tolerance;
       merged.numeric_tolerance = { abs: tol.abs ?? 0, rel: tol.rel ?? 0 };
@@ -137,6 +136,11 @@ export class CollectorConfig {
       this.cache.set(route, rules);
     }
     return rules;
+  }
+
+  /** How noise is learned on a route: unset keys keep their defaults; a route's keys override `*`'s one by one. */
+  noiseFor(route: string): NoiseRule {
+    return { ...DEFAULT_NOISE, ...this.file.routes?.['*']?.noise, ...this.file.routes?.[route]?.noise };
   }
 
   get verdict(): VerdictCriteria {

@@ -26,7 +26,7 @@ test('feedback before and after its pair, first label wins, any JSON label, kept
     routes: { predict: { prediction: { label: '/label' } }, second: { prediction: { label: '/label' } } },
     verdict: { confidence: 0.95 },
   });
-  const args = ['--db', join(dir, 'c.db'), '--config', cfg, '--token', 'w'];
+  const args = ['--db', join(dir, 'c.db'), '--config', cfg, '--token', 'w', '--max-body-bytes', '65536'];
   const c = await startCollector(args, t);
 
   // Route predict: f0–f7 production right, shadow wrong (b = 8); f8 both right with
@@ -94,6 +94,8 @@ test('feedback before and after its pair, first label wins, any JSON label, kept
   const notArray = await feedback(c.url, { id: 'f1', label: 1 }, { token: 'w' });
   assert.equal(notArray.status, 400);
   assert.match(notArray.json.error, /array/);
+  const tooLarge = await feedback(c.url, [{ id: 'big', label: 'x'.repeat(70_000) }], { token: 'w' });
+  assert.equal(tooLarge.status, 413);
 
   await c.kill9();
   const again = await startCollector(args, t);

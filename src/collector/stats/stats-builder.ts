@@ -2,7 +2,7 @@
 // the learned noise (adjusted match rate, `noise`, `fields` without noise paths)
 // and the ground-truth feedback. /v1/stats, the verdict and /metrics all read
 // their numbers here, so they never disagree.
-import { DEFAULT_NOISE, type CollectorConfig } from '../config.js';
+import type { CollectorConfig } from '../config.js';
 import { FeedbackCounts } from '../feedback/feedback-book.js';
 import type { FeedbackLedger } from '../feedback/feedback-ledger.js';
 import type { Joiner } from '../join/joiner.js';
@@ -52,7 +52,7 @@ export class StatsBuilder {
   private build(name: string): Built {
     const stats = this.joiner.stats.routes.get(name) ?? new RouteStats();
     const learned = this.noise.book.routes.get(name);
-    const noise = learned ? learned.noise(this.config.rulesFor(name).noise ?? DEFAULT_NOISE) : [];
+    const noise = learned ? learned.noise(this.config.noiseFor(name)) : [];
     const paths = noise.map((n) => n.path);
     const hidden = (p: string): boolean => paths.some((n) => pathMatches(n, p));
     const snap = stats.snapshot(paths.length > 0 ? hidden : undefined);
