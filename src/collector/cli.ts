@@ -25,6 +25,7 @@ interface CollectorFlags {
   joinWindowMs: number;
   maxBodyBytes: number;
   maxPending: number;
+  requestTimeoutMs: number;
   maxRoutes: number;
   sync: 'normal' | 'full';
   alertWebhook: string[];
@@ -55,6 +56,7 @@ export function register(program: Command): void {
     .option('--join-window-ms <ms>', 'how long a side waits for its partner before it counts as unmatched', integer(1), DEFAULTS.joinWindowMs)
     .option('--max-body-bytes <n>', 'largest accepted request body', integer(1), DEFAULTS.maxBodyBytes)
     .option('--max-pending <n>', 'pending sides kept in memory; more wait in SQLite only', integer(0), DEFAULTS.maxPending)
+    .option('--request-timeout-ms <ms>', 'a request (head and body) must arrive within this, else 408', integer(100), DEFAULTS.requestTimeoutMs)
     .option('--max-routes <n>', 'distinct routes kept; a record of a new route beyond this is rejected', integer(1), DEFAULTS.maxRoutes)
     .addOption(new Option('--sync <mode>', 'SQLite synchronous mode: normal survives a process crash, full also a power loss').choices(['normal', 'full']).default('normal'))
     .option('--alert-webhook <url>', 'POST a Slack-compatible message here when a verdict changes (repeatable)', webhookUrl, [])
@@ -92,6 +94,7 @@ export function register(program: Command): void {
           joinWindowMs: flags.joinWindowMs,
           maxBodyBytes: flags.maxBodyBytes,
           maxPending: flags.maxPending,
+          requestTimeoutMs: flags.requestTimeoutMs,
           maxRoutes: flags.maxRoutes,
           synchronous: flags.sync,
           alertWebhooks: flags.alertWebhook,

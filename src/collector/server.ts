@@ -29,6 +29,7 @@ export const DEFAULTS = {
   maxPending: 100_000,
   maxRoutes: DEFAULT_MAX_ROUTES,
   synchronous: 'normal' as Synchronous,
+  requestTimeoutMs: 30_000,
 };
 
 export interface CollectorOptions {
@@ -43,6 +44,8 @@ export interface CollectorOptions {
   maxPending?: number;
   maxRoutes?: number;
   synchronous?: Synchronous;
+  /** A whole request (head and body) must arrive within this, else 408: slow senders cannot hold connections. */
+  requestTimeoutMs?: number;
   /** POSTed on every decision change (contract §3.1). */
   alertWebhooks?: string[];
   /** Structured log (internal errors with the request id); silent when absent. */
@@ -79,6 +82,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.maxBodyBytes,
     return503OnClosing: true,
+    requestTimeout: o.requestTimeoutMs,
+    // Node checks the timeout on this interval (30 s by default): a tenth of the timeout keeps it close.
+    http: { connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(o.requestTimeoutMs / 10))), headersTimeout: o.requestTimeoutMs },
   });
   // Bodies arrive as text; the ingest layer parses them (JSON array or NDJSON)
   // so that it can answer per record.
