@@ -14,6 +14,7 @@ import { fieldPaths } from '../stats/route-stats.js';
 import { StatsBook } from '../stats/stats-book.js';
 import type { Comparison, Diff, IngestError, IngestInternalError, IngestResult, Role, ShadowRecord } from '../types.js';
 import { PendingCache } from './pending-cache.js';
+import { RecentSides } from './recent-sides.js';
 import { JoinWindow } from './window.js';
 
 export interface JoinerOptions {
@@ -60,6 +61,8 @@ export class Joiner {
   readonly listeners: JoinListener[] = [];
   private readonly window: JoinWindow;
   private readonly cache: PendingCache;
+  /** The last lone sides, parsed: most partners join without reading SQLite. */
+  private readonly recent = new RecentSides();
   private readonly clock: () => number;
   private lastNow = 0;
   /** Production/shadow sides without a partner, in or past their window. */
@@ -111,28 +114,21 @@ export class Joiner {
       this.tick();
       const now = this.lastNow;
       try {
+        // The common case: the whole batch in one transaction, no savepoints.
         this.repo.transaction(() => {
-          // Each record in its own savepoint: a record that fails for a reason of ours
-          // is undone alone, and the rest of the batch is still committed.
-          for (const v of valid) {
-            try {
-              this.acceptAtomically(v.record, v.json, now);
-            } catch (err) {
-              // The database failing (busy, full, I/O) is the batch's failure: nothing is
-              // committed and the sender retries. Anything else is this record's alone.
-              if (isStorageError(err)) throw err;
-              internal.push({ index: v.index, error: err });
-            }
-          }
+          for (const v of valid) this.accept(v.record, v.json, now);
         });
       } catch (err) {
         // The transaction rolled back; the in-memory view may be ahead of it.
         this.rebuild();
-        throw err;
+        // The database failing (busy, full, I/O) is the batch's failure: nothing is
+        // committed and the sender retries.
+        if (isStorageError(err)) throw err;
+        // A record failed for a reason of ours: do the batch again with each record in
+        // its own savepoint, so that record is undone alone and the rest is committed.
+        this.acceptOneByOne(valid, now, internal);
       }
       if (internal.length > 0) {
-        // A failed record may have left counts behind in memory that its savepoint undid on disk.
-        this.rebuild();
         for (const f of internal) errors.push({ index: f.index, error: 'internal error while storing this record (logged by the collector)' });
         errors.sort((a, b) => a.index - b.index);
       }
@@ -142,9 +138,25 @@ export class Joiner {
     return result;
   }
 
-  private readonly acceptAtomically = (r: ShadowRecord, json: string, now: number): void => {
-    this.repo.savepoint(() => this.accept(r, json, now));
-  };
+  private acceptOneByOne(valid: readonly { index: number; record: ShadowRecord; json: string }[], now: number, internal: IngestInternalError[]): void {
+    try {
+      this.repo.transaction(() => {
+        for (const v of valid) {
+          try {
+            this.repo.savepoint(() => this.accept(v.record, v.json, now));
+          } catch (err) {
+            if (isStorageError(err)) throw err;
+            internal.push({ index: v.index, error: err });
+          }
+        }
+      });
+    } catch (err) {
+      this.rebuild();
+      throw err;
+    }
+    // A failed record may have left counts behind in memory that its savepoint undid on disk.
+    if (internal.length > 0) this.rebuild();
+  }
 
   private accept(r: ShadowRecord, json: string, now: number): void {
     const seq = this.repo.insertRecord(r.id, r.role, r.route, r.status, r.latency_ms, now, json);
@@ -159,22 +171,28 @@ export class Joiner {
 
     const partnerRole = partnerOf(r.role);
     const cached = this.cache.take(r.id);
-    // Without a cache hit SQLite is asked only when some lone side is not cached.
-    const partner = cached || this.lone > this.cache.size ? this.repo.findSide(r.id, partnerRole) : undefined;
-    if (!partner) {
+    // The partner usually arrived moments ago and is still in hand; else SQLite is
+    // asked, and without a cache hit only when some lone side is not cached.
+    const recent = this.recent.take(r.id, partnerRole);
+    const stored = recent ? undefined : cached || this.lone > this.cache.size ? this.repo.findSide(r.id, partnerRole) : undefined;
+    if (!recent && !stored) {
       own.addLone(r.role, 1);
       this.lone++;
       this.window.add(now, r.route, own, r.role);
       this.cache.add(r.id, { role: r.role, route: r.route, arrivalMs: now });
+      this.recent.add(r.id, r.role, { seq, route: r.route, arrivalMs: now, record: r });
       return;
     }
+    const partner = recent
+      ? { seq: recent.seq, route: recent.route, arrival_ms: recent.arrivalMs, record: recent.record }
+      : { seq: stored!.seq, route: stored!.route, arrival_ms: stored!.arrival_ms, record: JSON.parse(stored!.record) as ShadowRecord };
 
     const partnerStats = this.stats.route(partner.route);
     const late = !this.window.remove(partner.arrival_ms, partner.route, partnerRole);
     partnerStats.addLone(partnerRole, -1);
     this.lone--;
 
-    const other = JSON.parse(partner.record) as ShadowRecord;
+    const other = partner.record;
     const production = r.role === 'production' ? r : other;
     const shadow = r.role === 'production' ? other : r;
     const rules = this.config.rulesFor(production.route);
@@ -213,6 +231,7 @@ export class Joiner {
     this.opts.sides?.reset();
     this.window.clear();
     this.cache.clear();
+    this.recent.clear();
     this.lone = 0;
     for (const row of this.repo.scanRecords()) {
       this.stats.route(row.route).countSide(row.role, row.status, row.latency_ms);
