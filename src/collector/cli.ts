@@ -100,7 +100,8 @@ export function register(program: Command): void {
         if (isPostgresUrl(flags.db) && !(err instanceof SchemaError)) {
           // Never the URL itself: it may carry a password.
           const where = describePgUrl(flags.db);
-          const message = (err as Error).message;
+          // PgUnavailableError wraps the driver's error: its own message says what happened.
+          const message = ((err as Error).cause instanceof Error ? ((err as Error).cause as Error) : (err as Error)).message;
           if (isPgUnavailable(err)) {
             log.fatal({ problem: message, db: where }, 'PostgreSQL unavailable at start');
             process.stderr.write(`shadowmesh collector: cannot reach PostgreSQL at ${where}: ${message}\n`);

@@ -1,7 +1,7 @@
 // POST /v1/records: JSON array or NDJSON in, per-record answer out.
 import type { FastifyInstance } from 'fastify';
 import { BodyError, isNdjson, parseJsonArray, parseNdjson } from '../ingest/body.js';
-import type { RecordSink } from '../store/read-store.js';
+import type { RecordSink } from '../ingest/record-sink.js';
 import { internalErrorFields } from '../log.js';
 
 export function registerRecordRoutes(app: FastifyInstance, sink: RecordSink): void {
@@ -14,6 +14,7 @@ export function registerRecordRoutes(app: FastifyInstance, sink: RecordSink): vo
       if (err instanceof BodyError) return reply.code(400).send({ error: err.message });
       throw err;
     }
+    // Answered only once the sink says the accepted records are committed.
     const result = await sink.ingest(items);
     for (const f of result.internal ?? []) {
       req.log.error({ ...internalErrorFields(f.error), record_index: f.index }, 'internal error while storing a record');

@@ -1,8 +1,6 @@
 // What the read endpoints need of a store, whichever it is: SQLite (through the
 // Repository) or PostgreSQL (store/pg/pg-store.ts). Async, because PostgreSQL is.
 import type { DistributionShift } from '../stats/score-distributions.js';
-import type { BodyItem } from '../ingest/body.js';
-import type { IngestResult } from '../types.js';
 import type { PairPage, PairPageQuery } from './pair-pages.js';
 import { pairJson } from '../api/pair-view.js';
 import type { Repository } from './repository.js';
@@ -17,11 +15,6 @@ export interface PairReader {
 export interface ScoreShiftReader {
   /** PSI and KS of a route's stored score pairs. */
   scoreShift(route: string): Promise<DistributionShift>;
-}
-
-/** Where POST /v1/records goes. */
-export interface RecordSink {
-  ingest(items: readonly BodyItem[]): IngestResult | Promise<IngestResult>;
 }
 
 export type ReadStore = PairReader & ScoreShiftReader;

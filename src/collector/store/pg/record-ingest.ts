@@ -16,6 +16,7 @@ import { recordError } from '../../ingest/record-schema.js';
 import { storableJson } from '../../ingest/storable.js';
 import type { PairEvent } from '../../join/joiner.js';
 import type { Comparison, IngestError, IngestInternalError, IngestResult, Role, ShadowRecord } from '../../types.js';
+import type { RecordSink } from '../../ingest/record-sink.js';
 import type { JoinFollower } from './join-follower.js';
 import type { PgClient, PgPool } from './pool.js';
 import { withTransaction } from './tx.js';
@@ -62,7 +63,7 @@ export interface PgRecordIngestOptions {
   joinWindowMs: number;
 }
 
-export class PgRecordIngest {
+export class PgRecordIngest implements RecordSink {
   /** pg-decisions' writers (noise, feedback) add their rows to the batch's transaction here. */
   readonly writers: BatchWriter[] = [];
 
