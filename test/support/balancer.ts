@@ -6,8 +6,9 @@
 //   keep-alive client still reaches every replica;
 // - 'tcp' picks it per connection (a plain L4 Service without a mesh).
 // An upstream that refuses the connection is skipped for that request (the next one
-// is tried), so a killed replica looks like a pod leaving the Service's endpoints;
-// when none answers the client gets 502 (http) or a closed socket (tcp).
+// is tried), so a killed replica looks like a pod leaving the Service's endpoints; a
+// request cut off mid-way (the replica died holding it) answers 502, and when none
+// answers at all the client gets 502 (http) or a closed socket (tcp).
 import { Agent, createServer as createHttpServer, request, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 
@@ -34,7 +35,6 @@ function parse(url: string): Upstream {
   return { host: u.hostname, port: Number(u.port) };
 }
 
-const REFUSED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 
 export async function startBalancer(upstreamUrls: string[], mode: BalancerMode = 'http'): Promise<Balancer> {
   if (upstreamUrls.length === 0) throw new Error('a balancer needs at least one upstream');
@@ -80,7 +80,9 @@ export async function startBalancer(upstreamUrls: string[], mode: BalancerMode =
         res.destroy();
         return;
       }
-      if (REFUSED.has(err.code ?? '') && triesLeft > 1) {
+      // Only a refused connection moves on: a reset may come after the upstream took the
+      // request, and the client must see that failure, as it would behind a real Service.
+      if (err.code === 'ECONNREFUSED' && triesLeft > 1) {
         forward(req, res, body, agent, triesLeft - 1);
         return;
       }
