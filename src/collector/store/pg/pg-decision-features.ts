@@ -77,6 +77,9 @@ export async function attachPgDecisionFeatures(
   const decisionStore = await PgDecisionStore.open(store.pool, () => store.feed.watermark);
   const verdicts = new VerdictKeeper(stats, decisionStore, config, alerts, () => store.join.tick());
   decisionStore.follow(verdicts, opts.decisionSyncMs);
+  // A replica that starts later decides at once from the shared numbers (a decision
+  // already kept in the database is not made, nor alerted, again).
+  verdicts.evaluateAll();
   const controlStore = await PgControlStore.open(store.pool);
   const control = new RemoteControl(controlStore);
 

@@ -3,7 +3,7 @@
 // replica folds into its view (matched labels, triples, excusable pairs) carry the
 // id of the transaction that wrote them, so the change feed hands them to every
 // replica in the same order. A row there is written once, under the id's advisory
-// lock that record ingest takes too, by whichever transaction completes the set
+// lock that record ingest takes too (id-locks.ts), by whichever transaction completes the set
 // (label and pair, or baseline and pair): never twice, never by no one.
 import type { PgSchemaPart } from './migrate.js';
 
@@ -57,10 +57,3 @@ CREATE TABLE IF NOT EXISTS sampling_control (
 `;
 
 export const PG_DECISION_PART: PgSchemaPart = { name: 'decisions', sql: PG_DECISION_TABLES_SQL };
-
-/**
- * The advisory lock of each id, taken in sorted key order: the same keys as record
- * ingest (record-ingest.ts), so a label and the pair of its id never miss each other.
- */
-export const LOCK_IDS_SQL =
-  'SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT hashtextextended(i, 0) AS k FROM unnest($1::text[]) i ORDER BY k) s';

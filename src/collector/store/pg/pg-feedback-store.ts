@@ -10,7 +10,7 @@ import { feedbackError, type FeedbackItem } from '../../feedback/feedback-schema
 import type { BodyItem } from '../../ingest/body.js';
 import type { IngestError, IngestResult } from '../../types.js';
 import type { FeedConsumer, FeedTable, FeedTransaction } from './feed.js';
-import { LOCK_IDS_SQL } from './pg-decision-tables.js';
+import { lockIds } from './id-locks.js';
 import type { PgClient, PgPool } from './pool.js';
 import type { BatchWriter, StoredBatch } from './record-ingest.js';
 import { withTransaction } from './tx.js';
@@ -61,7 +61,7 @@ export class PgFeedbackLedger implements FeedConsumer {
   }
 
   private async store(c: PgClient, ids: string[], labels: string[]): Promise<void> {
-    await c.query({ name: 'feedback:lock', text: LOCK_IDS_SQL, values: [ids] });
+    await lockIds(c, ids);
     const fresh = await c.query<{ id: string; label: string }>({
       name: 'feedback:labels',
       text: `INSERT INTO feedback_labels (id, label, arrival_ms) SELECT i, l, $3 FROM unnest($1::text[], $2::text[]) AS x(i, l)
