@@ -4,6 +4,7 @@
 // every batch. Prints one JSON line with their ports, then serves until killed.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SLOW_SHADOW_MS } from './servers-config.js';
 
 type Handler = (body: string, res: ServerResponse) => void;
 
@@ -21,7 +22,7 @@ const handlers: Record<string, Handler> = {
   production: predict('v1'),
   shadow: predict('v2'),
   slow: (body, res) => {
-    const t = setTimeout(() => predict('v2')(body, res), 2000);
+    const t = setTimeout(() => predict('v2')(body, res), SLOW_SHADOW_MS);
     res.on('close', () => clearTimeout(t));
   },
   failing: (_body, res) => {
