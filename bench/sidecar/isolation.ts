@@ -13,13 +13,15 @@
 // longer than the slow shadow takes to answer, so its connection pool to the shadow
 // is at steady state (at 200 req/s a 2 s shadow holds ~400 connections) rather than
 // being opened inside the measured window. The sidecar's CPU per request is read from
-// /proc: extra work per pending copy would show there before it shows in a p99.
+// /proc: extra work per pending copy would show there before it shows in a p99. The
+// shadow server counts the copies and new connections it saw in each measured window:
+// a pool still filling up (or not reusing its connections) shows as connections.
 //
 //   node --import tsx bench/sidecar/isolation.ts [--seconds S] [--rounds N] [--rate R] [--warmup S]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { table } from '../collector/common.js';
-import { load, startServers, startSidecar, type Load, type Proc } from './rig.js';
+import { load, serverCounts, startServers, startSidecar, type Load, type Proc, type ServerCounts } from './rig.js';
 import { SLOW_SHADOW_MS } from './servers-config.js';
 
 const args = process.argv.slice(2);
@@ -68,6 +70,8 @@ const FAILURES: Scenario[] = [
 interface Run {
   r: Load;
   cpuMsPerRequest: number;
+  /** Copies the shadow server received and connections it accepted inside the measured window (null: no server there). */
+  shadow: { copies: number; connections: number } | null;
 }
 
 const servers = await startServers();
@@ -83,12 +87,16 @@ async function measure(s: Scenario): Promise<Run> {
   const sidecar = sidecars.get(s.name)!;
   await load(sidecar.info.url, { seconds: WARMUP, connections: CONNECTIONS, rate: RATE });
   const cpu0 = cpuSeconds(sidecar.proc.pid);
+  const before = await serverCounts(p);
   const r = await load(sidecar.info.url, { seconds: SECONDS, connections: CONNECTIONS, rate: RATE });
+  const after = await serverCounts(p);
   const cpu1 = cpuSeconds(sidecar.proc.pid);
+  const name = s.shadow as keyof ServerCounts;
+  const shadow = name in after ? { copies: after[name].requests - before[name].requests, connections: after[name].connections - before[name].connections } : null;
   // The slow shadow still answers copies for a while: let those land before the next
   // scenario's window opens, or their work would be charged to it.
   if (s.shadow === 'slow') await sleep(SLOW_SHADOW_MS + 500);
-  return { r, cpuMsPerRequest: ((cpu1 - cpu0) * 1000) / Math.max(1, r.requests) };
+  return { r, cpuMsPerRequest: ((cpu1 - cpu0) * 1000) / Math.max(1, r.requests), shadow };
 }
 
 try {
@@ -121,6 +129,7 @@ const rows = [...runs.entries()].map(([name, rs]) => {
     ratios ? ratios.map((x) => x.toFixed(2)).join(' / ') : '—',
     ratios ? median(ratios).toFixed(2) : '—',
     median(rs.map((x) => x.cpuMsPerRequest)).toFixed(3),
+    rs[0]!.shadow ? `${rs.reduce((a, x) => a + x.shadow!.copies, 0)} / ${rs.reduce((a, x) => a + x.shadow!.connections, 0)}` : '—',
   ];
 });
 console.log(
@@ -128,7 +137,7 @@ console.log(
 );
 console.log(
   table(
-    ['scenario', 'requests', 'production errors + non-2xx', 'p50 ms (median)', 'p99 ms, each round', 'p99 / round\'s healthy p99', 'median ratio', 'sidecar CPU ms / request'],
+    ['scenario', 'requests', 'production errors + non-2xx', 'p50 ms (median)', 'p99 ms, each round', 'p99 / round\'s healthy p99', 'median ratio', 'sidecar CPU ms / request', 'shadow: copies / new connections in window'],
     rows,
   ),
 );

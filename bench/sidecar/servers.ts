@@ -39,16 +39,29 @@ const handlers: Record<string, Handler> = {
 };
 
 const ports: Record<string, number> = {};
+// Connections accepted and requests received by each server, for the benches to read
+// around a measured window (GET on the `stats` port).
+const counts: Record<string, { connections: number; requests: number }> = {};
 for (const [name, handle] of Object.entries(handlers)) {
+  const count = (counts[name] = { connections: 0, requests: 0 });
   const server = createServer((req: IncomingMessage, res) => {
+    count.requests++;
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => handle(Buffer.concat(parts).toString(), res));
   });
   server.keepAliveTimeout = 60_000;
+  server.on('connection', () => count.connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   ports[name] = (server.address() as AddressInfo).port;
 }
+const stats = createServer((_req, res) => {
+  const out = JSON.stringify(counts);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+  res.end(out);
+});
+await new Promise<void>((r) => stats.listen(0, '127.0.0.1', r));
+ports.stats = (stats.address() as AddressInfo).port;
 // A port where nothing listens: a server was there a moment ago.
 const gone = createServer();
 await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
