@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { ROOT } from '../collector/common.js';
 
-export type Ports = Record<'production' | 'shadow' | 'slow' | 'failing' | 'collector' | 'refused', number>;
+export type Ports = Record<'production' | 'shadow' | 'slow' | 'failing' | 'collector' | 'refused' | 'stats', number>;
+
+/** What each bench server has seen so far: connections accepted, requests received. */
+export type ServerCounts = Record<'production' | 'shadow' | 'slow' | 'failing' | 'collector', { connections: number; requests: number }>;
+
+export async function serverCounts(ports: Ports): Promise<ServerCounts> {
+  const res = await fetch(`http://127.0.0.1:${ports.stats}/`);
+  return (await res.json()) as ServerCounts;
+}
 
 export interface Proc<T> {
   info: T;
