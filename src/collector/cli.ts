@@ -1,7 +1,9 @@
 // `shadowmesh collector …` (contract §5).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
-import { createCollector, DEFAULTS } from './server.js';
+import { DEFAULTS, openCollector } from './server.js';
+import { isPgUnavailable } from './store/pg/pool.js';
+import { describePgUrl, isPostgresUrl } from './store/pg/url.js';
 import { describeListenError } from './listen-error.js';
 import { SchemaError } from './store/repository.js';
 import { collectorLogger, internalErrorFields, loggableDb, LOG_LEVELS, type LogLevel } from './log.js';
@@ -49,7 +51,7 @@ export function register(program: Command): void {
     .description('join, compare and store production/shadow records; serve stats and pairs')
     .option('--host <host>', 'address to listen on', DEFAULTS.host)
     .option('--port <port>', 'port to listen on (0 = any free port)', integer(0, 65535), DEFAULTS.port)
-    .option('--db <file>', 'SQLite database file, or :memory:', DEFAULTS.db)
+    .option('--db <file|url>', 'SQLite database file, :memory:, or postgres://USER@HOST:PORT/DB (replicas share it)', DEFAULTS.db)
     .option('--config <file>', 'comparison rules and verdict criteria (YAML or JSON)')
     .option('--token <token>', 'bearer token every POST must carry')
     .option('--read-token <token>', 'bearer token GET /v1/* and GET / must carry')
@@ -63,14 +65,6 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'structured log (JSON lines on stderr) from this level up').choices(LOG_LEVELS).default('info'))
     .action(async (flags: CollectorFlags) => {
       const log = collectorLogger(flags.logLevel);
-      if (/^postgres(ql)?:\/\//i.test(flags.db)) {
-        // Not yet built: refusing beats creating a SQLite file named after the URL
-        // (with any password in it). The URL itself is never echoed.
-        const problem = '--db postgres://…: the PostgreSQL store is not in this version yet; use a SQLite file (the default) or :memory:';
-        log.fatal({ problem }, 'config problem');
-        process.stderr.write(`shadowmesh collector: ${problem}\n`);
-        process.exit(2);
-      }
       let config;
       try {
         config = loadConfig(flags.config);
@@ -84,7 +78,7 @@ export function register(program: Command): void {
       }
       let collector;
       try {
-        collector = createCollector({
+        collector = await openCollector({
           host: flags.host,
           port: flags.port,
           db: flags.db,
@@ -103,6 +97,21 @@ export function register(program: Command): void {
       } catch (err) {
         // A database that cannot be used is a start-up configuration error, like a bad --config.
         const code = (err as { code?: string }).code;
+        if (isPostgresUrl(flags.db) && !(err instanceof SchemaError)) {
+          // Never the URL itself: it may carry a password.
+          const where = describePgUrl(flags.db);
+          // PgUnavailableError wraps the driver's error: its own message says what happened.
+          const message = ((err as Error).cause instanceof Error ? ((err as Error).cause as Error) : (err as Error)).message;
+          if (isPgUnavailable(err)) {
+            log.fatal({ problem: message, db: where }, 'PostgreSQL unavailable at start');
+            process.stderr.write(`shadowmesh collector: cannot reach PostgreSQL at ${where}: ${message}\n`);
+            process.exit(1);
+          }
+          // Refused login, a database that does not exist, a URL that cannot be read.
+          log.fatal({ problem: message, db: where }, 'config problem');
+          process.stderr.write(`shadowmesh collector: PostgreSQL at ${where}: ${message}\n`);
+          process.exit(2);
+        }
         if (err instanceof SchemaError || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_NOTADB') {
           const where = err instanceof SchemaError ? '' : `${flags.db}: `;
           log.fatal({ problem: `${where}${(err as Error).message}`, db: loggableDb(flags.db) }, 'config problem');

@@ -1,4 +1,5 @@
-// Wires the collector together: SQLite repository → joiner → HTTP routes.
+// Wires the collector together: SQLite repository → joiner → HTTP routes, or, for a
+// postgres:// database, the PostgreSQL store → change feed → the same HTTP routes.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { CollectorConfig } from './config.js';
@@ -14,10 +15,16 @@ import type { StatsBuilder } from './stats/stats-builder.js';
 import type { RemoteControl } from './control/remote-control.js';
 import type { VerdictKeeper } from './verdict/verdict-keeper.js';
 import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
+import { syncRecordSink } from './ingest/record-sink.js';
 import { Joiner } from './join/joiner.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
 import { scrapeState } from './metrics/scrape-state.js';
 import { Repository, type Synchronous } from './store/repository.js';
+import { sqliteReadStore } from './store/read-store.js';
+import { PgUnavailableError } from './store/pg/pool.js';
+import { PgStore } from './store/pg/pg-store.js';
+import { isPostgresUrl } from './store/pg/url.js';
+import { attachPgDecisionFeatures, pgDecisionParts } from './store/pg/pg-decision-features.js';
 import { internalErrorFields, silentLogger, type CollectorLogger } from './log.js';
 
 export const DEFAULTS = {
@@ -75,39 +82,13 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats, verdicts: decisions.verdicts, control: decisions.control }) });
   const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending, maxRoutes: o.maxRoutes, sides: metrics.latency });
 
-  const app = Fastify({
-    // Typed as Fastify's logger so the app keeps its default type; a pino logger is one.
-    loggerInstance: fastifyLogger(options.logger) as FastifyBaseLogger,
-    // One line per request would drown the lines that matter (and could leak paths).
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: o.maxBodyBytes,
-    return503OnClosing: true,
-    requestTimeout: o.requestTimeoutMs,
-    // Node checks the timeout on this interval (30 s by default): a tenth of the timeout keeps it close.
-    http: { connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(o.requestTimeoutMs / 10))), headersTimeout: o.requestTimeoutMs },
-  });
-  // Bodies arrive as text; the ingest layer parses them (JSON array or NDJSON)
-  // so that it can answer per record.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    // Never silent: the answer says what failed, the log says where (with the request id).
-    if (status >= 500) req.log.error({ ...internalErrorFields(err), method: req.method, route: req.routeOptions.url }, 'internal error');
-    const message = status === 413 ? `body larger than ${o.maxBodyBytes} bytes` : err.message;
-    // The request id finds the log line that says more.
-    void reply.code(status).send(status >= 500 ? { error: message, request_id: req.id } : { error: message });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?', 1)[0]}` });
-  });
-
+  const app = buildApp(o, options.logger);
   registerEarlyAnswerDrain(app);
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
-  registerRecordRoutes(app, joiner);
+  registerRecordRoutes(app, syncRecordSink(joiner));
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
-  registerPairRoutes(app, repo);
+  registerPairRoutes(app, sqliteReadStore(repo));
   registerMetricsRoutes(app, metrics);
   registerDashboardRoutes(app, { readToken: o.readToken });
 
@@ -124,12 +105,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     verdicts: decisions.verdicts,
     control: decisions.control,
     metrics,
-    async listen() {
-      await app.listen({ host: o.host, port: o.port });
-      const addr = app.server.address() as AddressInfo;
-      const host = addr.family === 'IPv6' ? `[${o.host}]` : o.host;
-      return `http://${host}:${addr.port}`;
-    },
+    listen: () => listenOn(app, o.host, o.port),
     async close() {
       if (closed) return;
       closed = true;
@@ -139,6 +115,118 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       await repo.close();
     },
   };
+}
+
+/** A collector on PostgreSQL: one of any number of replicas sharing one database. */
+export interface PgCollector {
+  app: FastifyInstance;
+  store: PgStore;
+  stats: StatsBuilder;
+  verdicts: VerdictKeeper;
+  control: RemoteControl;
+  metrics: CollectorMetrics;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** What the CLI runs: a SQLite collector, or a PostgreSQL one for a postgres:// --db. */
+export async function openCollector(options: CollectorOptions = {}): Promise<Collector | PgCollector> {
+  const db = options.db;
+  return db !== undefined && isPostgresUrl(db) ? openPgCollector({ ...options, db }) : createCollector(options);
+}
+
+// Reads that must show what other replicas committed before the request came in.
+const FOLLOWING_READS = /^\/(v1\/(stats|pairs|verdict)|metrics)(\/|\?|$)/;
+
+/**
+ * Connects to PostgreSQL, creates or checks the schema (SchemaError on another
+ * version), applies what is stored, and wires the same routes as createCollector.
+ */
+export async function openPgCollector(options: CollectorOptions & { db: string }): Promise<PgCollector> {
+  const o = { ...DEFAULTS, ...stripUndefined(options) };
+  const config = options.config ?? new CollectorConfig();
+  const metrics: CollectorMetrics = new CollectorMetrics({
+    scrape: () => scrapeState({ joiner: store.join, stats: decisions.stats, verdicts: decisions.verdicts, control: decisions.control }),
+  });
+  const store = await PgStore.open(o.db, config, {
+    joinWindowMs: o.joinWindowMs,
+    maxRoutes: o.maxRoutes,
+    sides: metrics.latency,
+    parts: pgDecisionParts(),
+    logger: options.logger,
+  });
+  const app = buildApp(o, options.logger);
+  registerEarlyAnswerDrain(app);
+  registerAuthHooks(app, { token: o.token, readToken: o.readToken });
+  app.addHook('preHandler', async (req) => {
+    if (req.method === 'GET' && FOLLOWING_READS.test(req.url)) await store.sync();
+  });
+  registerHealthRoutes(app, store.join);
+  registerRecordRoutes(app, store.records);
+  const decisions = attachPgDecisionFeatures(app, store, config, { token: o.token, alertWebhooks: options.alertWebhooks });
+  registerPairRoutes(app, store.reader);
+  registerMetricsRoutes(app, metrics);
+  registerDashboardRoutes(app, { readToken: o.readToken });
+  const ticker = setInterval(() => store.join.tick(), 1000);
+  ticker.unref();
+
+  let closed = false;
+  return {
+    app,
+    store,
+    stats: decisions.stats,
+    verdicts: decisions.verdicts,
+    control: decisions.control,
+    metrics,
+    listen: () => listenOn(app, o.host, o.port),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(ticker);
+      decisions.close();
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+async function listenOn(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const addr = app.server.address() as AddressInfo;
+  return `http://${addr.family === 'IPv6' ? `[${host}]` : host}:${addr.port}`;
+}
+
+/** The Fastify app with the collector's parsing, error answers and limits (either store). */
+function buildApp(o: typeof DEFAULTS, logger: CollectorLogger | undefined): FastifyInstance {
+  const app = Fastify({
+    // Typed as Fastify's logger so the app keeps its default type; a pino logger is one.
+    loggerInstance: fastifyLogger(logger) as FastifyBaseLogger,
+    // One line per request would drown the lines that matter (and could leak paths).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.maxBodyBytes,
+    return503OnClosing: true,
+    requestTimeout: o.requestTimeoutMs,
+    // Node checks the timeout on this interval (30 s by default): a tenth of the timeout keeps it close.
+    http: { connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(o.requestTimeoutMs / 10))), headersTimeout: o.requestTimeoutMs },
+  });
+  // Bodies arrive as text; the ingest layer parses them (JSON array or NDJSON)
+  // so that it can answer per record.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    // Never silent: the answer says what failed, the log says where (with the request id).
+    if (status === 503 && err instanceof PgUnavailableError) req.log.warn({ problem: err.message, method: req.method, route: req.routeOptions.url }, 'database unavailable');
+    else if (status >= 500) req.log.error({ ...internalErrorFields(err), method: req.method, route: req.routeOptions.url }, 'internal error');
+    const message = status === 413 ? `body larger than ${o.maxBodyBytes} bytes` : err.message;
+    // The request id finds the log line that says more.
+    void reply.code(status).send(status >= 500 ? { error: message, request_id: req.id } : { error: message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?', 1)[0]}` });
+  });
+
+  return app;
 }
 
 /** Fastify logs only warnings and errors: the start and stop lines are the CLI's own. */

@@ -1,8 +1,8 @@
 // GET /healthz: never needs a token.
 import type { FastifyInstance } from 'fastify';
-import type { Joiner } from '../join/joiner.js';
+import type { JoinView } from '../join/join-view.js';
 
-export function registerHealthRoutes(app: FastifyInstance, joiner: Joiner): void {
+export function registerHealthRoutes(app: FastifyInstance, joiner: JoinView): void {
   app.get('/healthz', async () => {
     const m = process.memoryUsage();
     const mib = (n: number): number => Math.round((n / 1048576) * 10) / 10;

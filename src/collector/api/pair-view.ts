@@ -12,10 +12,18 @@ function truncatedFlag(record: string | undefined): boolean {
 
 /** The pair of `id` as JSON text, or null when no side of it is known. */
 export function pairJson(repo: Repository, id: string, row?: PairRow): string | null {
+  return pairJsonOf(id, repo.sidesOf(id), row ?? repo.pairById(id));
+}
+
+/** The pair answer from a side list and the pair row (any store), or null without sides. */
+export function pairJsonOf(
+  id: string,
+  sideList: readonly { role: Role; route: string; record: string }[],
+  pair: Pick<PairRow, 'route' | 'truncated' | 'status_match' | 'body_match' | 'match' | 'late' | 'diffs' | 'compare_note'> | undefined,
+): string | null {
   const sides = new Map<Role, { route: string; record: string }>();
-  for (const s of repo.sidesOf(id)) sides.set(s.role, s);
+  for (const s of sideList) sides.set(s.role, s);
   if (sides.size === 0) return null;
-  const pair = row ?? repo.pairById(id);
   const production = sides.get('production');
   const shadow = sides.get('shadow');
   const baseline = sides.get('baseline');

@@ -1,7 +1,6 @@
 // GET /v1/pairs (newest first, cursor pages) and GET /v1/pairs/{id}.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Repository } from '../store/repository.js';
-import { pairJson } from './pair-view.js';
+import type { PairReader } from '../store/read-store.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -25,7 +24,7 @@ function bad(reply: FastifyReply, error: string): FastifyReply {
   return reply.code(400).send({ error });
 }
 
-export function registerPairRoutes(app: FastifyInstance, repo: Repository): void {
+export function registerPairRoutes(app: FastifyInstance, repo: PairReader): void {
   app.get<{ Querystring: PairsQuery }>('/v1/pairs', async (req, reply) => {
     const q = req.query;
     let limit = DEFAULT_LIMIT;
@@ -51,7 +50,7 @@ export function registerPairRoutes(app: FastifyInstance, repo: Repository): void
   });
 
   app.get<{ Params: { id: string } }>('/v1/pairs/:id', async (req, reply) => {
-    const json = pairJson(repo, req.params.id);
+    const json = await repo.pairJson(req.params.id);
     if (json === null) return reply.code(404).send({ error: `no record with id ${JSON.stringify(req.params.id)}` });
     return reply.type('application/json; charset=utf-8').send(json);
   });

@@ -3,13 +3,13 @@
 // window ended count as unmatched).
 import type { RemoteControl } from '../control/remote-control.js';
 import type { FeedbackSnapshot } from '../feedback/feedback-book.js';
-import type { Joiner } from '../join/joiner.js';
+import type { JoinView } from '../join/join-view.js';
 import type { StatsBuilder } from '../stats/stats-builder.js';
 import type { VerdictKeeper } from '../verdict/verdict-keeper.js';
 import type { RouteSnapshot, ScrapeState } from './collector-metrics.js';
 
 export interface ScrapeParts {
-  joiner: Joiner;
+  joiner: JoinView;
   stats: StatsBuilder;
   verdicts: VerdictKeeper;
   control: RemoteControl;

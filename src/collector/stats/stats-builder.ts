@@ -4,12 +4,11 @@
 // their numbers here, so they never disagree.
 import type { CollectorConfig } from '../config.js';
 import { FeedbackCounts } from '../feedback/feedback-book.js';
-import type { FeedbackLedger } from '../feedback/feedback-ledger.js';
-import type { Joiner } from '../join/joiner.js';
-import type { NoisePath } from '../noise/noise-book.js';
-import type { NoiseLearner } from '../noise/noise-learner.js';
+import type { FeedbackBook } from '../feedback/feedback-book.js';
+import type { JoinView } from '../join/join-view.js';
+import type { NoiseBook, NoisePath } from '../noise/noise-book.js';
 import { pathMatches } from '../noise/normalise-path.js';
-import type { Repository } from '../store/repository.js';
+import type { ScoreShiftReader } from '../store/read-store.js';
 import { resolveCriteria } from '../verdict/criteria.js';
 import { PredictionStats } from './prediction-stats.js';
 import { RouteStats, type RouteStatsSnapshot } from './route-stats.js';
@@ -37,11 +36,12 @@ interface Built {
 
 export class StatsBuilder {
   constructor(
-    private readonly joiner: Joiner,
-    private readonly repo: Repository,
+    private readonly joiner: JoinView,
+    private readonly repo: ScoreShiftReader,
     private readonly config: CollectorConfig,
-    private readonly noise: NoiseLearner,
-    private readonly feedback: FeedbackLedger,
+    // Only their books are read: the SQLite learners and the PostgreSQL followers both have one.
+    private readonly noise: { readonly book: NoiseBook },
+    private readonly feedback: { readonly book: FeedbackBook },
   ) {}
 
   /** Route names with any side received, sorted. */
