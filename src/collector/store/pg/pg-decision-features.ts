@@ -54,6 +54,8 @@ export function attachPgDecisionFeatures(
   const alerts = urls.length > 0 ? new WebhookAlerts(urls) : null;
   const verdicts = new VerdictKeeper(stats, decisions, config, alerts, () => store.join.tick());
   const control = new RemoteControl(decisions);
+  // Nothing remembered locally: a replica that starts later decides at once from the shared numbers.
+  verdicts.evaluateAll();
 
   app.post('/v1/feedback', async (_req, reply) => reply.code(501).send({ error: 'POST /v1/feedback is not on the PostgreSQL store yet' }));
   registerStatsRoutes(app, stats);

@@ -21,6 +21,13 @@ export async function connect(pool: PgPool): Promise<PgClient> {
 export async function withTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>, opts: TxOptions = {}): Promise<T> {
   const client = await connect(pool);
   let broken: Error | undefined;
+  // The pool only listens for errors of idle connections: one that breaks while
+  // checked out (PostgreSQL stopped between two statements) would otherwise end the
+  // process with an unhandled 'error' event. The next statement fails and says so.
+  const onError = (err: Error): void => {
+    broken ??= err;
+  };
+  client.on('error', onError);
   try {
     await client.query(`BEGIN ISOLATION LEVEL ${(opts.isolation ?? 'read committed').toUpperCase()}${opts.readOnly ? ' READ ONLY' : ''}`);
     try {
@@ -37,6 +44,7 @@ export async function withTransaction<T>(pool: PgPool, fn: (client: PgClient) =>
     if (!broken && breaksConnection(err)) broken = err as Error;
     throw asUnavailable(err);
   } finally {
+    client.off('error', onError);
     // release(err) destroys the connection: after a failure of it its state is unknown.
     client.release(broken);
   }
