@@ -179,3 +179,42 @@ test('PostgreSQL stopped: ingestion answers 503 and reads answer from memory; st
   assert.equal(s.pairs, 1);
   assert.equal(s.shadow, 1);
 });
+
+test('PostgreSQL stopped while batches are in flight: every answer is 200 or 503, the process lives on, every 200 is stored', { skip: skip ?? false }, async (t) => {
+  const db = await freshDb();
+  const a = await replica(t, db);
+  const acknowledged = new Set<string>();
+  const statuses = new Set<number>();
+  let stop = false;
+  let sent = 0;
+  // Four senders, each batch a new id's two sides; they run until told to stop.
+  const senders = Array.from({ length: 4 }, async (_, w) => {
+    for (let i = 0; !stop; i++) {
+      const id = `f${w}-${i}`;
+      sent++;
+      const r = await post(a.url, [rec({ id, role: 'production' }), rec({ id, role: 'shadow' })]).catch(() => ({ status: -1 }));
+      statuses.add(r.status);
+      if (r.status === 200) acknowledged.add(id);
+      if (r.status !== 200) await new Promise((res) => setTimeout(res, 20));
+    }
+  });
+  await eventually(async () => sent, (n) => n >= 20);
+  await cluster.stopServer();
+  let restarted = false;
+  t.after(async () => {
+    if (!restarted) await cluster.start();
+  });
+  // Some batches answered while it is down (as events, not a sleep).
+  await eventually(async () => statuses.has(503), (v) => v, 20_000);
+  await cluster.start();
+  restarted = true;
+  const before = acknowledged.size;
+  await eventually(async () => acknowledged.size, (n) => n > before + 4, 20_000);
+  stop = true;
+  await Promise.all(senders);
+  assert.deepEqual([...statuses].sort(), [200, 503]);
+  const stored = await sql<{ id: string }>(db, 'SELECT id FROM pairs');
+  const ids = new Set(stored.map((r) => r.id));
+  for (const id of acknowledged) assert.ok(ids.has(id), `${id} was acknowledged but not stored`);
+  assert.equal((await stats(a.url)).total.pairs, ids.size);
+});

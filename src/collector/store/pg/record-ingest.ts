@@ -19,6 +19,7 @@ import type { Comparison, IngestError, IngestInternalError, IngestResult, Role, 
 import type { RecordSink } from '../../ingest/record-sink.js';
 import type { JoinFollower } from './join-follower.js';
 import type { PgClient, PgPool } from './pool.js';
+import { lockIds } from './id-locks.js';
 import { withTransaction } from './tx.js';
 
 /** What a batch made, for writers that add their own rows in the same transaction. */
@@ -127,11 +128,7 @@ export class PgRecordIngest implements RecordSink {
       return true;
     });
     const ids = [...new Set(sides.map((v) => v.record.id))];
-    await c.query({
-      name: 'ingest:lock',
-      text: `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT hashtextextended(i, 0) AS k FROM unnest($1::text[]) i ORDER BY k) s`,
-      values: [ids],
-    });
+    await lockIds(c, ids);
     const inserted = await c.query<{ seq: number; id: string; role: Role }>({
       name: 'ingest:records',
       text: `INSERT INTO records (id, role, route, status, latency_ms, arrival_ms, record)
