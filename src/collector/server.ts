@@ -148,11 +148,12 @@ export async function openPgCollector(options: CollectorOptions & { db: string }
   const metrics: CollectorMetrics = new CollectorMetrics({
     scrape: () => scrapeState({ joiner: store.join, stats: decisions.stats, verdicts: decisions.verdicts, control: decisions.control }),
   });
+  const parts = pgDecisionParts(config);
   const store = await PgStore.open(o.db, config, {
     joinWindowMs: o.joinWindowMs,
     maxRoutes: o.maxRoutes,
     sides: metrics.latency,
-    parts: pgDecisionParts(),
+    parts,
     logger: options.logger,
   });
   const app = buildApp(o, options.logger);
@@ -163,7 +164,10 @@ export async function openPgCollector(options: CollectorOptions & { db: string }
   });
   registerHealthRoutes(app, store.join);
   registerRecordRoutes(app, store.records);
-  const decisions = attachPgDecisionFeatures(app, store, config, { token: o.token, alertWebhooks: options.alertWebhooks });
+  const decisions = await attachPgDecisionFeatures(app, store, parts, config, { token: o.token, alertWebhooks: options.alertWebhooks }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   registerPairRoutes(app, store.reader);
   registerMetricsRoutes(app, metrics);
   registerDashboardRoutes(app, { readToken: o.readToken });

@@ -39,6 +39,11 @@ export class WebhookAlerts {
     return this.targets.map((t) => t.url);
   }
 
+  /** Messages queued or being delivered, over all URLs (0: every message sent so far is settled). */
+  get pending(): number {
+    return this.targets.reduce((n, t) => n + t.queue.length, 0);
+  }
+
   send(body: unknown): void {
     if (this.closed) return;
     const json = JSON.stringify(body);

@@ -26,7 +26,7 @@ export function registerControlRoutes(app: FastifyInstance, control: RemoteContr
       return reply.code(400).send({ error: `body is not valid JSON: ${(err as Error).message}` });
     }
     try {
-      return control.set(body);
+      return await control.set(body);
     } catch (err) {
       if (err instanceof ControlError) return reply.code(400).send({ error: err.message });
       throw err;

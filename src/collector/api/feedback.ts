@@ -1,9 +1,14 @@
 // POST /v1/feedback: ground-truth labels, JSON array or NDJSON, answered like /v1/records.
 import type { FastifyInstance } from 'fastify';
-import type { FeedbackLedger } from '../feedback/feedback-ledger.js';
-import { BodyError, isNdjson, parseJsonArray, parseNdjson } from '../ingest/body.js';
+import { BodyError, isNdjson, parseJsonArray, parseNdjson, type BodyItem } from '../ingest/body.js';
+import type { IngestResult } from '../types.js';
 
-export function registerFeedbackRoutes(app: FastifyInstance, ledger: FeedbackLedger): void {
+/** Where labels go: the SQLite ledger, or the PostgreSQL one shared by replicas. */
+export interface FeedbackSink {
+  ingest(items: readonly BodyItem[]): IngestResult | Promise<IngestResult>;
+}
+
+export function registerFeedbackRoutes(app: FastifyInstance, ledger: FeedbackSink): void {
   app.post('/v1/feedback', async (req, reply) => {
     const text = typeof req.body === 'string' ? req.body : '';
     let items;

@@ -2,7 +2,14 @@
 // POST /v1/records answer carries as `control`. Filters only ever lower their
 // sampling to it, so a collector cannot raise traffic above the plugin config.
 import { describeAjvError, newAjv } from '../ingest/ajv.js';
-import type { DecisionStore } from '../store/decision-store.js';
+
+/** Where the setting is kept: SQLite's decision store, or PostgreSQL's (shared by replicas). */
+export interface ControlStore {
+  /** The control object as JSON text, or undefined when never set. */
+  control(): string | undefined;
+  /** Durable when it returns (or when its promise resolves). */
+  saveControl(json: string): void | Promise<void>;
+}
 
 export interface ControlObject {
   /** Route name or "*" → percent 0–100. */
@@ -28,7 +35,7 @@ export class ControlError extends Error {}
 export class RemoteControl {
   private value: ControlObject = {};
 
-  constructor(private readonly store: DecisionStore) {
+  constructor(private readonly store: ControlStore) {
     const saved = store.control();
     if (saved !== undefined) this.value = JSON.parse(saved) as ControlObject;
   }
@@ -42,13 +49,27 @@ export class RemoteControl {
     return this.value.sample_percent === undefined;
   }
 
-  /** Replaces the setting (`{}` clears it), durably; throws ControlError when invalid. */
-  set(input: unknown): ControlObject {
+  /**
+   * Replaces the setting (`{}` clears it), durably; throws ControlError when invalid
+   * (before anything is saved). A store that saves asynchronously makes it a promise.
+   */
+  set(input: unknown): ControlObject | Promise<ControlObject> {
     if (!validate(input)) throw new ControlError(describeAjvError(validate.errors));
     const sp = input.sample_percent;
     const next: ControlObject = sp && Object.keys(sp).length > 0 ? { sample_percent: { ...sp } } : {};
-    this.store.saveControl(JSON.stringify(next));
+    const saved = this.store.saveControl(JSON.stringify(next));
+    if (saved instanceof Promise) {
+      return saved.then(() => {
+        this.value = next;
+        return this.current;
+      });
+    }
     this.value = next;
     return this.current;
+  }
+
+  /** Takes a setting another collector saved (JSON text as stored; undefined: none). */
+  adopt(json: string | undefined): void {
+    this.value = json === undefined ? {} : (JSON.parse(json) as ControlObject);
   }
 }

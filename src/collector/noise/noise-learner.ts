@@ -21,6 +21,30 @@ function changedPaths(diffs: readonly Diff[], docs: unknown[]): string[] {
   return [...out].sort();
 }
 
+/**
+ * The normalised paths of a pair that a noise path could excuse: only when all its
+ * diffs are `changed` body diffs (and none were cut off by the diff limit); else null.
+ */
+export function excusablePaths(e: Pick<PairEvent, 'comparison' | 'production' | 'shadow'>): string[] | null {
+  const c = e.comparison;
+  if (c.match || !c.statusMatch || !c.headersMatch || c.diffs.length === 0 || c.diffs.length >= MAX_DIFFS) return null;
+  if (!c.diffs.every((d) => d.kind === 'changed')) return null;
+  return changedPaths(c.diffs, [parsed(e.production), parsed(e.shadow)]);
+}
+
+/** Where baseline and shadow differ from production in one triple (normalised, `changed` only). */
+export function triplePaths(
+  config: CollectorConfig,
+  production: ShadowRecord,
+  shadow: ShadowRecord,
+  baseline: ShadowRecord,
+  shadowDiffs: readonly Diff[],
+): { baseline: string[]; shadow: string[] } {
+  const vsBaseline = comparePair(production, baseline, config.rulesFor(production.route));
+  const docs = [parsed(production), parsed(shadow), parsed(baseline)];
+  return { baseline: changedPaths(vsBaseline.diffs, docs), shadow: changedPaths(shadowDiffs, docs) };
+}
+
 export class NoiseLearner implements JoinListener {
   readonly book = new NoiseBook();
   /** Until a baseline side exists, pairs skip the lookup of one (most deployments have none). */
@@ -36,19 +60,13 @@ export class NoiseLearner implements JoinListener {
   }
 
   pair(e: PairEvent): void {
-    const c = e.comparison;
-    const route = e.production.route;
-    let prodDoc: unknown;
-    // Could a noise path excuse this pair? Only if all its diffs are `changed` body
-    // diffs (and none were cut off by the diff limit).
-    if (!c.match && c.statusMatch && c.headersMatch && c.diffs.length > 0 && c.diffs.length < MAX_DIFFS && c.diffs.every((d) => d.kind === 'changed')) {
-      prodDoc = parsed(e.production);
-      const paths = changedPaths(c.diffs, [prodDoc, parsed(e.shadow)]);
-      this.repo.noise.insertExcusable(e.pairSeq, route, paths);
-      this.book.route(route).addExcusable(paths);
+    const paths = excusablePaths(e);
+    if (paths) {
+      this.repo.noise.insertExcusable(e.pairSeq, e.production.route, paths);
+      this.book.route(e.production.route).addExcusable(paths);
     }
     const baseline = this.baselineSeen ? this.repo.findSide(e.id, 'baseline') : undefined;
-    if (baseline) this.triple(e.id, e.production, e.shadow, JSON.parse(baseline.record) as ShadowRecord, c.diffs);
+    if (baseline) this.triple(e.id, e.production, e.shadow, JSON.parse(baseline.record) as ShadowRecord, e.comparison.diffs);
   }
 
   baseline(b: ShadowRecord): void {
@@ -63,11 +81,8 @@ export class NoiseLearner implements JoinListener {
 
   private triple(id: string, production: ShadowRecord, shadow: ShadowRecord, baseline: ShadowRecord, shadowDiffs: readonly Diff[]): void {
     const route = production.route;
-    const vsBaseline = comparePair(production, baseline, this.config.rulesFor(route));
-    const docs = [parsed(production), parsed(shadow), parsed(baseline)];
-    const b = changedPaths(vsBaseline.diffs, docs);
-    const s = changedPaths(shadowDiffs, docs);
-    if (this.repo.noise.insertTriple(id, route, b, s)) this.book.route(route).addTriple(b, s);
+    const t = triplePaths(this.config, production, shadow, baseline, shadowDiffs);
+    if (this.repo.noise.insertTriple(id, route, t.baseline, t.shadow)) this.book.route(route).addTriple(t.baseline, t.shadow);
   }
 
   rebuilt(): void {

@@ -30,6 +30,12 @@ export class DecisionStore {
     this.stmt.upsert.run(d.scope, d.decision, d.verdict, d.changedMs);
   }
 
+  /** One collector per SQLite file: every change is its own. */
+  change(d: StoredDecision, before: string | null): { made: true; previous: string | null } {
+    this.saveDecision(d);
+    return { made: true, previous: before };
+  }
+
   decisions(): StoredDecision[] {
     return this.stmt.all.all();
   }

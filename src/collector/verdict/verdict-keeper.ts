@@ -6,7 +6,7 @@ import { alertBody } from '../alerts/alert-body.js';
 import type { WebhookAlerts } from '../alerts/webhook-alerts.js';
 import type { CollectorConfig } from '../config.js';
 import type { StatsBuilder } from '../stats/stats-builder.js';
-import type { DecisionStore } from '../store/decision-store.js';
+import type { StoredDecision } from '../store/decision-store.js';
 import { resolveCriteria, type Criteria } from './criteria.js';
 import { decide, type Decision, type Verdict } from './decide.js';
 
@@ -16,6 +16,25 @@ const OVERALL = '';
 export interface LastDecision {
   decision: Decision;
   changedAt: string;
+}
+
+/**
+ * Whether this collector made the change (then `previous` is what it replaced, for
+ * the alert) or another one sharing the database made it or a newer one (then
+ * `current`, when known, is the decision kept there).
+ */
+export type DecisionChange =
+  | { made: true; previous: string | null }
+  | { made: false; current?: { decision: string; changedMs: number } };
+
+/**
+ * Where decisions are kept: SQLite's decision store, or PostgreSQL's, which several
+ * collectors share: there only one of them makes a given change (and alerts).
+ */
+export interface DecisionSink {
+  decisions(): StoredDecision[];
+  /** Keeps a changed decision unless another collector already made it. */
+  change(d: StoredDecision, before: string | null): DecisionChange | Promise<DecisionChange>;
 }
 
 export interface VerdictKeeperOptions {
@@ -34,10 +53,12 @@ export class VerdictKeeper {
   private timer: NodeJS.Timeout | null = null;
   private readonly clock: () => number;
   private readonly idleMs: number;
+  /** Scopes whose change is being written (asynchronous sinks): proposed once at a time. */
+  private readonly proposing = new Set<string>();
 
   constructor(
     private readonly stats: StatsBuilder,
-    private readonly store: DecisionStore,
+    private readonly store: DecisionSink,
     config: CollectorConfig,
     private readonly alerts: WebhookAlerts | null,
     private readonly beforeEvaluation: () => void,
@@ -60,6 +81,11 @@ export class VerdictKeeper {
   /** Failed webhook delivery attempts, for /metrics. */
   get webhookFailures(): number {
     return this.alerts?.failures ?? 0;
+  }
+
+  /** Decision changes being written (shared databases) plus alerts not yet delivered or given up. */
+  get unsettled(): number {
+    return this.proposing.size + (this.alerts?.pending ?? 0);
   }
 
   /** The current verdict of a route, or of all routes together without one. */
@@ -106,11 +132,42 @@ export class VerdictKeeper {
 
   private note(scope: string, v: Verdict): void {
     const before = this.last.get(scope);
-    if (before?.decision === v.decision) return;
+    if (before?.decision === v.decision || this.proposing.has(scope)) return;
     const now = this.clock();
-    this.store.saveDecision({ scope, decision: v.decision, verdict: JSON.stringify(v), changedMs: now });
+    const made = this.store.change({ scope, decision: v.decision, verdict: JSON.stringify(v), changedMs: now }, before?.decision ?? null);
+    if (!(made instanceof Promise)) {
+      this.settled(scope, made, v, now);
+      return;
+    }
+    this.proposing.add(scope);
+    made.then(
+      (outcome) => {
+        this.proposing.delete(scope);
+        this.settled(scope, outcome, v, now);
+      },
+      (err: unknown) => {
+        this.proposing.delete(scope);
+        process.stderr.write(`shadowmesh collector: saving a decision failed: ${String(err)}\n`);
+      },
+    );
+  }
+
+  private settled(scope: string, outcome: DecisionChange, v: Verdict, now: number): void {
+    if (outcome.made) this.changed(scope, outcome.previous, v, now);
+    else if (outcome.current) this.adopt(scope, outcome.current.decision as Decision, outcome.current.changedMs);
+  }
+
+  private changed(scope: string, previous: string | null, v: Verdict, now: number): void {
     this.last.set(scope, { decision: v.decision, changedAt: new Date(now).toISOString() });
-    this.alerts?.send(alertBody(before?.decision ?? null, v));
+    this.alerts?.send(alertBody(previous as Decision | null, v));
+  }
+
+  /** A decision another collector sharing the database made (that one alerted). */
+  adopt(scope: string, decision: Decision, changedMs: number): void {
+    if (this.proposing.has(scope)) return;
+    const had = this.last.get(scope);
+    if (had?.decision === decision) return;
+    this.last.set(scope, { decision, changedAt: new Date(changedMs).toISOString() });
   }
 
   close(): void {
