@@ -160,6 +160,9 @@ test('PostgreSQL stopped: ingestion answers 503 and reads answer from memory; st
   const db = await freshDb();
   const a = await replica(t, db);
   await post(a.url, [rec({ id: 'd1', role: 'production' })]);
+  // A read follows the feed first: the side is in this replica's numbers before
+  // PostgreSQL goes away (the follow after the POST is not awaited by it).
+  assert.equal((await stats(a.url)).total.production, 1);
   await cluster.stopServer();
   let restarted = false;
   t.after(async () => {

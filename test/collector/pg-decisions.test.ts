@@ -80,28 +80,42 @@ test('feedback: labels before and after their pairs, through either replica, fir
   assert.deepEqual(labels, [{ id: 'f0', label: '"cat"' }, { id: 'f5', label: '"cat"' }]);
 });
 
-test('feedback: the same labels posted to both replicas at once, racing their pairs, are counted once', { skip: skip ?? false }, async (t) => {
+test('feedback: the same labels posted to both replicas at once, each racing its pair, are counted once', { skip: skip ?? false }, async (t) => {
   const db = await cluster.createDatabase(`pg_dec_${++dbs}`);
   const a = await replica(t, db);
   const b = await replica(t, db);
   const ids = Array.from({ length: 60 }, (_, i) => `r${i}`);
-  const labels = ids.map((id) => ({ id, label: 'cat' }));
-  const answers = await Promise.all([
-    post(a.url, ids.map((id) => side(id, 'production', { label: 'cat' }))),
-    feedback(a.url, labels),
-    post(b.url, ids.map((id) => side(id, 'shadow', { label: 'dog' }))),
-    feedback(b.url, labels),
-    feedback(a.url, labels.slice(0, 30)),
-  ]);
+  ok(await post(a.url, ids.map((id) => side(id, 'production', { label: 'cat' }))));
+  // Per id, at the same instant: the side that makes the pair through B, its label through A and B.
+  const answers = await Promise.all(
+    ids.flatMap((id) => [post(b.url, [side(id, 'shadow', { label: 'dog' })]), feedback(a.url, [{ id, label: 'cat' }]), feedback(b.url, [{ id, label: 'cat' }])]),
+  );
   answers.forEach(ok);
+
+  // Label and pair serialize on the id's lock, the one record ingest takes: with it
+  // held elsewhere, both wait, and neither misses the other once it is let go.
+  ok(await post(a.url, [side('held', 'production', { label: 'cat' })]));
+  const holder = new pg.Client({ connectionString: db });
+  await holder.connect();
+  t.after(() => holder.end());
+  await holder.query("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('held', 0))");
+  const waiting = [feedback(a.url, [{ id: 'held', label: 'cat' }]), post(b.url, [side('held', 'shadow', { label: 'cat' })])];
+  const blocked = await eventually(
+    async () => Number((await holder.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0]!.n),
+    (n) => n === 2,
+  );
+  assert.equal(blocked, 2, 'the label and the side both wait for the id lock');
+  await holder.query('COMMIT');
+  (await Promise.all(waiting)).forEach(ok);
+
   for (const r of [a, b]) {
     const f = (await stats(r.url)).routes.predict.prediction.feedback;
-    assert.equal(f.labelled, 60);
+    assert.equal(f.labelled, 61);
     assert.equal(f.production_accuracy, 1);
-    assert.equal(f.shadow_accuracy, 0);
+    assert.equal(f.shadow_accuracy, 1 / 61);
   }
   const [row] = await sql<{ n: string }>(db, 'SELECT count(*) AS n FROM feedback_matches');
-  assert.equal(Number(row!.n), 60);
+  assert.equal(Number(row!.n), 61);
 });
 
 test('noise: baseline sides before and after their pairs, through either replica, make the same noise paths on both', { skip: skip ?? false }, async (t) => {

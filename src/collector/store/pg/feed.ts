@@ -42,6 +42,8 @@ export interface FeedConsumer {
 export interface ChangeFeedOptions {
   /** Transaction ids covered per round trip at most (a long backlog is read in steps). */
   step?: number;
+  /** A consumer threw on a transaction: it is skipped for that consumer (see applyRange). */
+  onConsumerError?: (err: unknown, xid: bigint) => void;
 }
 
 const EMPTY: readonly never[] = [];
@@ -56,12 +58,14 @@ export class ChangeFeed {
   private queued: Promise<void> | null = null;
   private readonly step: bigint;
   private lastError: unknown = null;
+  private readonly onConsumerError: (err: unknown, xid: bigint) => void;
 
   constructor(
     private readonly pool: PgPool,
     opts: ChangeFeedOptions = {},
   ) {
     this.step = BigInt(opts.step ?? 2000);
+    this.onConsumerError = opts.onConsumerError ?? (() => undefined);
   }
 
   /** Consumers are applied in registration order within each transaction. */
@@ -181,7 +185,17 @@ export class ChangeFeed {
       }
       const tx: FeedTransaction = { xid, rows: <R>(name: string) => (slice.get(name) as R[] | undefined) ?? (EMPTY as readonly R[]) };
       for (const k of this.consumers) {
-        if (k.tables.some((t) => slice.has(t.name))) k.apply(tx);
+        if (!k.tables.some((t) => slice.has(t.name))) continue;
+        // A consumer that throws must not stop the range half-applied: the watermark
+        // would stay behind, and the next follow would apply again what the others
+        // already took (double counts). The failure is reported and that consumer
+        // skips that transaction; rows are the same on every replica, so every
+        // replica skips the same one and they still agree.
+        try {
+          k.apply(tx);
+        } catch (err) {
+          this.onConsumerError(err, xid);
+        }
       }
     }
   }

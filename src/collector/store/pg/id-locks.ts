@@ -3,6 +3,14 @@
 // lock of that id first, on any replica, so such writers serialize on the id and
 // the later one reads the earlier one's committed rows. Keys are taken in sorted
 // order, so two transactions never wait on each other in a cycle.
+//
+// Take them BEFORE the transaction's first write. A transaction gets its id (xid)
+// at its first write, and the change feed applies transactions in xid order; a
+// transaction that locks first and then writes gets an xid larger than that of
+// every transaction it waited for, so whatever it read of them is applied before
+// it on every replica. Locking after a write would break that order (a writer in
+// the batch transaction, after the sides are inserted, may only lock ids the batch
+// already holds).
 import type { PgClient } from './pool.js';
 
 export async function lockIds(client: PgClient, ids: readonly string[]): Promise<void> {

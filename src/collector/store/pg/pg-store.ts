@@ -5,7 +5,7 @@
 // writers through `PgStoreParts` before the first follow.
 import type { CollectorConfig } from '../../config.js';
 import type { SideObserver } from '../../join/joiner.js';
-import type { CollectorLogger } from '../../log.js';
+import { internalErrorFields, type CollectorLogger } from '../../log.js';
 import { ChangeFeed, type FeedConsumer } from './feed.js';
 import { JoinFollower } from './join-follower.js';
 import { migratePg, PG_CORE_PART, type PgSchemaPart } from './migrate.js';
@@ -52,7 +52,9 @@ export class PgStore {
     const pool = openPgPool(url, opts);
     try {
       await migratePg(pool, url, [PG_CORE_PART, ...(opts.parts?.schema ?? [])]);
-      const feed = new ChangeFeed(pool);
+      const feed = new ChangeFeed(pool, {
+        onConsumerError: (err, xid) => opts.logger?.error({ ...internalErrorFields(err), xid: xid.toString() }, 'change feed consumer failed on a transaction; skipped'),
+      });
       const join = new JoinFollower({ joinWindowMs: opts.joinWindowMs, maxRoutes: opts.maxRoutes, sides: opts.sides });
       feed.register(join);
       for (const c of opts.parts?.consumers ?? []) feed.register(c);

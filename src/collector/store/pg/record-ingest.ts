@@ -233,7 +233,9 @@ export class PgRecordIngest implements RecordSink {
       const seq = seqOf.get(r.id);
       // Under the id's lock this cannot happen; the unique key makes sure of it.
       if (seq === undefined) continue;
-      events.push({ id: r.id, pairSeq: seq, production: r.p.record, shadow: r.s.record, comparison: r.comparison, sample: r.sample });
+      // `route` is the pair's route (the production side's); PairEvent carries it once perf's join work is merged.
+      const event = { id: r.id, pairSeq: seq, route: r.p.record.route, production: r.p.record, shadow: r.s.record, comparison: r.comparison, sample: r.sample };
+      events.push(event);
       if (r.sample) withSample.push({ seq, route: r.p.record.route, s: r.sample });
     }
     if (withSample.length > 0) {

@@ -1,0 +1,76 @@
+// The change feed on a real PostgreSQL: every committed transaction reaches every
+// consumer once, in xid order, across follows; a consumer that throws on one
+// transaction is reported and skips only that one, and nothing is applied twice.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ChangeFeed, type FeedConsumer } from '../../src/collector/store/pg/feed.js';
+import { migratePg, PG_CORE_PART } from '../../src/collector/store/pg/migrate.js';
+import { openPgPool, type PgPool } from '../../src/collector/store/pg/pool.js';
+import { pgUnavailable, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+
+const skip = pgUnavailable();
+let cluster: PgCluster;
+
+before(async () => {
+  if (!skip) cluster = await startPgCluster({ fsync: false });
+});
+after(async () => {
+  await cluster?.stop();
+});
+
+const RECORDS = [{ name: 'records', columns: 'seq, id' }];
+
+/** One committed transaction writing these ids as production sides; its xid. */
+async function writeTx(pool: PgPool, ids: string[]): Promise<bigint> {
+  const rows = (
+    await pool.query<{ xid: string }>(
+      `INSERT INTO records (id, role, route, status, latency_ms, arrival_ms, record)
+       SELECT i, 'production', 'r', 200, 1, 1, '{}' FROM unnest($1::text[]) i RETURNING xid::text`,
+      [ids],
+    )
+  ).rows;
+  return BigInt(rows[0]!.xid);
+}
+
+test('a consumer that throws on one transaction: reported once, the others still get every transaction exactly once', { skip: skip ?? false }, async (t) => {
+  const db = await cluster.createDatabase('pg_feed_throw');
+  const pool = openPgPool(db);
+  t.after(() => pool.end());
+  await migratePg(pool, db, [PG_CORE_PART]);
+
+  const failures: bigint[] = [];
+  const feed = new ChangeFeed(pool, { onConsumerError: (_err, xid) => failures.push(xid) });
+  const thrower: FeedConsumer & { seen: string[] } = {
+    tables: RECORDS,
+    seen: [],
+    apply(tx) {
+      for (const r of tx.rows<{ id: string }>('records')) {
+        if (r.id === 'boom') throw new Error('a consumer bug');
+        this.seen.push(r.id);
+      }
+    },
+  };
+  const counter: FeedConsumer & { seen: string[] } = {
+    tables: RECORDS,
+    seen: [],
+    apply(tx) {
+      for (const r of tx.rows<{ id: string }>('records')) this.seen.push(r.id);
+    },
+  };
+  feed.register(thrower);
+  feed.register(counter);
+
+  await writeTx(pool, ['a1', 'a2']);
+  const boomXid = await writeTx(pool, ['boom']);
+  await writeTx(pool, ['b1']);
+  await feed.follow();
+  await writeTx(pool, ['c1']);
+  await feed.follow();
+  await feed.follow();
+
+  assert.deepEqual(counter.seen, ['a1', 'a2', 'boom', 'b1', 'c1']);
+  assert.deepEqual(thrower.seen, ['a1', 'a2', 'b1', 'c1']);
+  assert.deepEqual(failures, [boomXid]);
+  assert.equal(feed.error, null);
+  assert.ok(feed.watermark > boomXid);
+});
