@@ -54,6 +54,11 @@ const parts: Part[] = [
     env: { SHADOWMESH_BENCH_MODES: '0,4', BENCH_SUMMARY: summary('ingest') },
   },
   {
+    title: 'Collector on PostgreSQL',
+    what: 'Records/s and batch latency with SQLite, PostgreSQL with 1 collector and with 2 behind a round-robin balancer, same workload, same run (bench/collector-pg.ts).',
+    command: [...tsx, 'bench/collector-pg.ts', '--records', QUICK ? '12800' : '64000', '--rounds', QUICK ? '1' : '3'],
+  },
+  {
     title: 'Collector memory',
     what: 'RSS with 1,000,000 lone sides (no partner ever).',
     command: [...tsx, 'bench/collector/memory.ts', '--sides', QUICK ? '50000' : '1000000', '--runs', '1'],
