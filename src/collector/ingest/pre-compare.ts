@@ -10,8 +10,8 @@ import { predictionSample } from '../compare/prediction.js';
 import type { ShadowRecord } from '../types.js';
 import type { PairFinder, PreparedPair } from './prepare.js';
 
-/** A little more than the joiner's recent sides, so its partners are usually still here. */
-export const DEFAULT_PRE_COMPARE_SIDES = 8192;
+/** As many as the joiner keeps in hand (~16 MiB of parsed ~1 KB records at most). */
+export const DEFAULT_PRE_COMPARE_SIDES = 4096;
 
 export class PreComparer {
   private readonly held = new Map<string, { wseq: number; record: ShadowRecord }>();
