@@ -62,8 +62,9 @@ export class NoiseLearner implements JoinListener {
   pair(e: PairEvent): void {
     const paths = excusablePaths(e);
     if (paths) {
-      this.repo.noise.insertExcusable(e.pairSeq, e.production.route, paths);
-      this.book.route(e.production.route).addExcusable(paths);
+      // The pair's route (production's), as the join counts it.
+      this.repo.noise.insertExcusable(e.pairSeq, e.route, paths);
+      this.book.route(e.route).addExcusable(paths);
     }
     const baseline = this.baselineSeen ? this.repo.findSide(e.id, 'baseline') : undefined;
     if (baseline) this.triple(e.id, e.production, e.shadow, JSON.parse(baseline.record) as ShadowRecord, e.comparison.diffs);
