@@ -14,6 +14,8 @@ interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[] }
 
 const STAGES: [string, (url: string, fn: string) => boolean][] = [
   ['parse the POST body (JSON)', (u) => u.includes('/collector/ingest/body.')],
+  ['prepare thread hand-off (post bodies, receive batches, group commit queue)', (u) => u.includes('/collector/ingest/prepare-thread.') || u.includes('/collector/ingest/group-commit-sink.') || u.includes('/collector/ingest/prepare.')],
+  ['prepare thread: pair the held sides', (u) => u.includes('/collector/ingest/pre-compare.') && !u.includes('/compare/')],
   ['validate records (Ajv)', (u) => u.includes('/collector/ingest/record-schema.') || u.includes('/collector/ingest/ajv.') || u.includes('/node_modules/ajv/')],
   ['serialise records for storage', (u) => u.includes('/collector/ingest/storable.')],
   ['compare pairs (parse bodies, diff)', (u) => u.includes('/collector/compare/')],

@@ -110,3 +110,19 @@ test('KeyFilter: never forgets a key, and rarely claims one it never saw', () =>
   for (let i = 0; i < 20_000; i++) if (f.mayHave(`other-${i}\u0000shadow`)) wrong++;
   assert.ok(wrong < 20, `${wrong} false positives in 20,000`);
 });
+
+test('prepared-wire: a batch survives the trip to the main thread field for field', async () => {
+  const { toWire, fromWire } = await import('../../src/collector/ingest/prepared-wire.js');
+  const { prepareItems } = await import('../../src/collector/ingest/prepare.js');
+  const pre = new PreComparer(new CollectorConfig(), 7 * 2 ** 32);
+  const items = [
+    rec({ id: 'w1', role: 'production', route: 'a', status: 503, latency_ms: 1.25, response_body: body({ x: 1 }) }),
+    { v: 2 },
+    rec({ id: 'w1', role: 'shadow', route: 'b', response_body: body({ x: 'é\u2028' }) }),
+    rec({ id: 'w2', role: 'baseline', route: 'a' }),
+  ].map((value, index) => ({ index, value }));
+  const batch = prepareItems(items, pre.find);
+  assert.equal(batch.records[1]!.pair?.bodyMatch, false);
+  const back = fromWire(structuredClone(toWire(batch)));
+  assert.deepEqual(back, batch);
+});

@@ -7,6 +7,7 @@ import { CollectorConfig, type CollectorConfigFile } from '../config.js';
 import { BodyError, parseJsonArray, parseNdjson } from './body.js';
 import { PreComparer } from './pre-compare.js';
 import { prepareItems } from './prepare.js';
+import { toWire } from './prepared-wire.js';
 import type { PrepareReply, PrepareRequest } from './prepare-thread.js';
 
 const data = workerData as { config: CollectorConfigFile; base: number };
@@ -17,7 +18,7 @@ port.on('message', (m: PrepareRequest) => {
   let reply: PrepareReply;
   try {
     const items = m.ndjson ? parseNdjson(m.text) : parseJsonArray(m.text);
-    reply = { n: m.n, batch: prepareItems(items, pre.find) };
+    reply = { n: m.n, batch: toWire(prepareItems(items, pre.find)) };
   } catch (err) {
     reply = err instanceof BodyError ? { n: m.n, bodyError: err.message } : { n: m.n, failure: String((err as Error)?.stack ?? err) };
   }

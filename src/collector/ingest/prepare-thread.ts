@@ -1,12 +1,13 @@
 // The main thread's handle on the prepare thread (prepare-thread-main.ts). Bodies go
 // over as strings (copied once, no object graph to clone); prepared batches come
-// back as flat records whose only large field is the stored JSON text. Answers
+// back as columns (prepared-wire.ts) whose only large field is the stored texts. Answers
 // arrive in request order. If the thread dies, what it held is answered with an
 // error (the senders retry) and the next body starts a new one.
 import { Worker } from 'node:worker_threads';
 import type { CollectorConfigFile } from '../config.js';
 import { BodyError } from './body.js';
 import type { PreparedBatch } from './prepare.js';
+import { fromWire, type WireBatch } from './prepared-wire.js';
 
 export interface PrepareRequest {
   n: number;
@@ -15,7 +16,7 @@ export interface PrepareRequest {
 }
 
 export type PrepareReply =
-  | { n: number; batch: PreparedBatch }
+  | { n: number; batch: WireBatch }
   | { n: number; bodyError: string }
   | { n: number; failure: string };
 
@@ -84,7 +85,7 @@ export class PrepareThread {
       const w = this.waiting.get(m.n);
       if (!w) return;
       this.waiting.delete(m.n);
-      if ('batch' in m) w.resolve(m.batch);
+      if ('batch' in m) w.resolve(fromWire(m.batch));
       else if ('bodyError' in m) w.reject(new BodyError(m.bodyError));
       else w.reject(new Error(`prepare thread: ${m.failure}`));
     });
