@@ -14,6 +14,7 @@ import type { StatsBuilder } from './stats/stats-builder.js';
 import type { RemoteControl } from './control/remote-control.js';
 import type { VerdictKeeper } from './verdict/verdict-keeper.js';
 import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
+import { syncRecordSink } from './ingest/record-sink.js';
 import { Joiner } from './join/joiner.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
 import { scrapeState } from './metrics/scrape-state.js';
@@ -105,7 +106,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerEarlyAnswerDrain(app);
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
-  registerRecordRoutes(app, joiner);
+  registerRecordRoutes(app, syncRecordSink(joiner));
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
   registerPairRoutes(app, repo);
   registerMetricsRoutes(app, metrics);

@@ -1,10 +1,10 @@
 // POST /v1/records: JSON array or NDJSON in, per-record answer out.
 import type { FastifyInstance } from 'fastify';
 import { BodyError, isNdjson, parseJsonArray, parseNdjson } from '../ingest/body.js';
-import type { Joiner } from '../join/joiner.js';
+import type { RecordSink } from '../ingest/record-sink.js';
 import { internalErrorFields } from '../log.js';
 
-export function registerRecordRoutes(app: FastifyInstance, joiner: Joiner): void {
+export function registerRecordRoutes(app: FastifyInstance, sink: RecordSink): void {
   app.post('/v1/records', async (req, reply) => {
     const text = typeof req.body === 'string' ? req.body : '';
     let items;
@@ -14,7 +14,8 @@ export function registerRecordRoutes(app: FastifyInstance, joiner: Joiner): void
       if (err instanceof BodyError) return reply.code(400).send({ error: err.message });
       throw err;
     }
-    const result = joiner.ingest(items);
+    // Answered only once the sink says the accepted records are committed.
+    const result = await sink.ingest(items);
     for (const f of result.internal ?? []) {
       req.log.error({ ...internalErrorFields(f.error), record_index: f.index }, 'internal error while storing a record');
     }

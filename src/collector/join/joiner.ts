@@ -53,6 +53,32 @@ export interface JoinListener {
   rebuilt?(): void;
 }
 
+/** A stored side as the aggregates need it (a `records` row's columns). */
+export interface StoredSide {
+  route: string;
+  role: Role;
+  status: number;
+  latency_ms: number;
+}
+
+/** A stored pair as the aggregates need it (a `pairs` row's columns; diffs is JSON text). */
+export interface StoredPair {
+  route: string;
+  status_match: number;
+  body_match: number;
+  match: number;
+  late: number;
+  diffs: string;
+}
+
+/** A stored production/shadow side without a partner. */
+export interface StoredLone {
+  id: string;
+  role: Role;
+  route: string;
+  arrival_ms: number;
+}
+
 const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'production');
 
 export class Joiner {
@@ -161,9 +187,8 @@ export class Joiner {
   private accept(r: ShadowRecord, json: string, now: number): void {
     const seq = this.repo.insertRecord(r.id, r.role, r.route, r.status, r.latency_ms, now, json);
     if (seq === null) return; // duplicate
+    this.applySide(r);
     const own = this.stats.route(r.route);
-    own.countSide(r.role, r.status, r.latency_ms);
-    this.opts.sides?.side(r.route, r.role, r.latency_ms);
     if (r.role === 'baseline') {
       for (const l of this.listeners) l.baseline?.(r);
       return;
@@ -233,28 +258,48 @@ export class Joiner {
     this.cache.clear();
     this.recent.clear();
     this.lone = 0;
-    for (const row of this.repo.scanRecords()) {
-      this.stats.route(row.route).countSide(row.role, row.status, row.latency_ms);
-      this.opts.sides?.side(row.route, row.role, row.latency_ms);
-    }
-    for (const p of this.repo.scanPairs()) {
-      const c = { statusMatch: p.status_match === 1, bodyMatch: p.body_match === 1, match: p.match === 1 };
-      const paths = p.diffs === '[]' ? [] : fieldPaths(JSON.parse(p.diffs) as Diff[]);
-      this.stats.route(p.route).countPair(c, p.late === 1, paths);
-    }
-    for (const p of this.repo.scanPredictions()) this.stats.route(p.route).predictionStats().add(p);
+    for (const row of this.repo.scanRecords()) this.applySide(row);
+    for (const p of this.repo.scanPairs()) this.applyPair(p);
+    for (const p of this.repo.scanPredictions()) this.applyPrediction(p);
     const now = this.now();
-    for (const lone of this.repo.scanLone()) {
-      const s = this.stats.route(lone.route);
-      s.addLone(lone.role, 1);
-      this.lone++;
-      if (lone.arrival_ms + this.opts.joinWindowMs > now) {
-        this.window.add(lone.arrival_ms, lone.route, s, lone.role);
-        this.cache.add(lone.id, { role: lone.role, route: lone.route, arrivalMs: lone.arrival_ms });
-      }
-      if (lone.arrival_ms > this.lastNow) this.lastNow = lone.arrival_ms;
-    }
+    for (const lone of this.repo.scanLone()) this.applyLone(lone, now);
     for (const l of this.listeners) l.rebuilt?.();
+  }
+
+  // Applying stored rows to the aggregates, one row at a time: what rebuild() does
+  // after a restart or rollback, and what another store replaying its rows needs.
+
+  /** Counts one stored side (any role) in its route's stats and the side observer. */
+  applySide(row: StoredSide): void {
+    this.stats.route(row.route).countSide(row.role, row.status, row.latency_ms);
+    this.opts.sides?.side(row.route, row.role, row.latency_ms);
+  }
+
+  /** Counts one stored production/shadow pair in its route's stats. */
+  applyPair(p: StoredPair): void {
+    const c = { statusMatch: p.status_match === 1, bodyMatch: p.body_match === 1, match: p.match === 1 };
+    const paths = p.diffs === '[]' ? [] : fieldPaths(JSON.parse(p.diffs) as Diff[]);
+    this.stats.route(p.route).countPair(c, p.late === 1, paths);
+  }
+
+  /** Counts one stored prediction sample of a pair. */
+  applyPrediction(p: { route: string } & PredictionSample): void {
+    this.stats.route(p.route).predictionStats().add(p);
+  }
+
+  /**
+   * Counts one stored side that has no partner: lone in its route's stats, and still
+   * pending (window + cache) when its window has not ended at `now`.
+   */
+  applyLone(lone: StoredLone, now: number): void {
+    const s = this.stats.route(lone.route);
+    s.addLone(lone.role, 1);
+    this.lone++;
+    if (lone.arrival_ms + this.opts.joinWindowMs > now) {
+      this.window.add(lone.arrival_ms, lone.route, s, lone.role);
+      this.cache.add(lone.id, { role: lone.role, route: lone.route, arrivalMs: lone.arrival_ms });
+    }
+    if (lone.arrival_ms > this.lastNow) this.lastNow = lone.arrival_ms;
   }
 
   /** For /healthz and the memory bench: how much join state is held in memory. */
