@@ -14,10 +14,11 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export function startServer(args: string[], nodeArgs: string[] = []): Promise<Server> {
+/** `root`: the source tree whose collector runs (another checkout, for before/after in one run). */
+export function startServer(args: string[], nodeArgs: string[] = [], root = ROOT): Promise<Server> {
   // Warnings and errors only: the start and stop lines would interleave with the tables.
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'collector', '--port', '0', '--log-level', 'warn', ...args], {
-    cwd: ROOT,
+    cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((res, rej) => {

@@ -3,14 +3,21 @@
 // its own process (one Node.js thread = one core); this process only sends.
 //
 //   node --import tsx bench/collector/ingest.ts [--records N] [--concurrency C] [--rounds R]
+//        [--before DIR] [--floor]
+//
+// --before DIR: also runs the collector of another checkout (e.g. `git archive` of an
+// older commit, with node_modules linked), its rounds interleaved with this tree's,
+// and prints after/before. --floor: runs bench/collector/floor.ts once per round,
+// interleaved too, and prints each collector as a ratio to that floor.
 //
 // Ids are random hex (as the filter makes them: 128 random bits), so every insert
 // lands on a random page of the (id, role) index; the "time-ordered ids" row shows
 // the same load with ids that sort by arrival, for comparison.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { cpuSeconds, httpCall, percentile, startServer, table, type Server } from './common.js';
+import { join, resolve } from 'node:path';
+import { ROOT, cpuSeconds, httpCall, percentile, startServer, table, type Server } from './common.js';
 import { BATCH, batches, setOrderedIds } from './workload.js';
 
 const args = process.argv.slice(2);
@@ -23,6 +30,9 @@ const CONCURRENCY = arg('--concurrency', 4);
 // The machine is shared: each mode runs this many times (fresh database each
 // time) and the round with the median wall throughput is reported.
 const ROUNDS = arg('--rounds', 3);
+const beforeAt = args.indexOf('--before');
+const BEFORE = beforeAt >= 0 ? resolve(args[beforeAt + 1]!) : null;
+const FLOOR = args.includes('--floor');
 // e.g. SHADOWMESH_BENCH_NODE_ARGS=--cpu-prof to profile the collector process.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -86,6 +96,25 @@ function queryLoop(server: Server): { stop: () => Promise<{ stats: number[]; pai
 }
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
+const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One round of bench/collector/floor.ts on the same number of records, in a child process. */
+function measureFloor(): { sqlite: number; parse: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-floor-sum-'));
+  try {
+    const file = join(dir, 'floor.json');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/collector/floor.ts', '--records', String(TOTAL), '--rounds', '1'], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_SUMMARY: file },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (r.status !== 0) throw new Error(`floor.ts exited with ${r.status}`);
+    const rows = JSON.parse(readFileSync(file, 'utf8')) as { floor: string; recordsPerSecond: number }[];
+    return { sqlite: rows.find((f) => f.floor.includes('insert'))!.recordsPerSecond, parse: rows.find((f) => f.floor.startsWith('JSON.parse of'))!.recordsPerSecond };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
@@ -103,47 +132,61 @@ async function main(): Promise<void> {
   // SHADOWMESH_BENCH_MODES=0,2 runs only those rows (0-based).
   const modes = only ? allModes.filter((_, i) => only.includes(i)) : allModes;
 
+  const trees: { label: string; root: string }[] = BEFORE ? [{ label: 'before', root: BEFORE }, { label: 'after', root: ROOT }] : [{ label: '', root: ROOT }];
+  const floors: { sqlite: number; parse: number }[] = [];
+  const medians = new Map<string, number>();
   for (const mode of modes) {
     setOrderedIds(mode.ordered);
     const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
     const bodies = batches(TOTAL);
     avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
-    const rounds: { run: Run; pairs: number; qs: { stats: number[]; pairs: number[] } | null }[] = [];
+    const rounds = new Map<string, { run: Run; pairs: number; qs: { stats: number[]; pairs: number[] } | null }[]>(trees.map((t) => [t.label, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
-      const db = mode.memory ? ':memory:' : join(dir, 'bench.db');
-      const server = await startServer(['--db', db, '--sync', mode.sync, '--join-window-ms', '30000'], nodeArgs);
-      try {
-        // Warm-up: JIT and SQLite pages; not measured.
-        await drive(server, warm);
-        const q = mode.queries ? queryLoop(server) : null;
-        const run = await drive(server, bodies);
-        const qs = q ? await q.stop() : null;
-        const stats = JSON.parse((await httpCall(server.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
-        rounds.push({ run, pairs: stats.total.pairs, qs });
-      } finally {
-        await server.stop();
-        rmSync(dir, { recursive: true, force: true });
+      if (FLOOR && !mode.memory && mode === modes[0]) floors.push(measureFloor());
+      for (const tree of trees) {
+        const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
+        const db = mode.memory ? ':memory:' : join(dir, 'bench.db');
+        const server = await startServer(['--db', db, '--sync', mode.sync, '--join-window-ms', '30000'], nodeArgs, tree.root);
+        try {
+          // Warm-up: JIT and SQLite pages; not measured.
+          await drive(server, warm);
+          const q = mode.queries ? queryLoop(server) : null;
+          const run = await drive(server, bodies);
+          const qs = q ? await q.stop() : null;
+          const stats = JSON.parse((await httpCall(server.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
+          rounds.get(tree.label)!.push({ run, pairs: stats.total.pairs, qs });
+        } finally {
+          await server.stop();
+          rmSync(dir, { recursive: true, force: true });
+        }
       }
     }
-    rounds.sort((a, b) => a.run.records / a.run.seconds - b.run.records / b.run.seconds);
-    const { run, pairs, qs } = rounds[Math.floor(rounds.length / 2)]!;
-    rows.push([
-      mode.memory ? ':memory: (no persistence), random ids' : `file, sync=${mode.sync}${mode.queries ? ' + queries' : ''}${mode.ordered ? ', time-ordered ids' : ', random ids'}`,
-      run.records,
-      fmt(run.records / run.seconds, 0),
-      rounds.map((r) => fmt(r.run.records / r.run.seconds / 1000, 1)).join(' / '),
-      fmt(run.records / run.cpu, 0),
-      fmt(run.records / run.mainCpu, 0),
-      fmt(run.cpu / run.seconds, 2),
-      fmt(percentile(run.latencies, 0.5), 2),
-      fmt(percentile(run.latencies, 0.99), 2),
-      fmt(run.latencies[run.latencies.length - 1]!, 2),
-      pairs,
-    ]);
-    if (qs) {
-      queryRows.push(['GET /v1/stats', qs.stats.length, fmt(percentile(qs.stats, 0.5), 2), fmt(percentile(qs.stats, 0.99), 2)]);
-      queryRows.push(['GET /v1/pairs?limit=500&mismatch=true', qs.pairs.length, fmt(percentile(qs.pairs, 0.5), 2), fmt(percentile(qs.pairs, 0.99), 2)]);
+    for (const tree of trees) {
+      const rs = rounds.get(tree.label)!;
+      rs.sort((a, b) => a.run.records / a.run.seconds - b.run.records / b.run.seconds);
+      const { run, pairs, qs } = rs[Math.floor(rs.length / 2)]!;
+      const label =
+        (mode.memory ? ':memory: (no persistence), random ids' : `file, sync=${mode.sync}${mode.queries ? ' + queries' : ''}${mode.ordered ? ', time-ordered ids' : ', random ids'}`) +
+        (tree.label ? ` [${tree.label}]` : '');
+      medians.set(label, run.records / run.seconds);
+      rows.push([
+        label,
+        run.records,
+        fmt(run.records / run.seconds, 0),
+        rs.map((r) => fmt(r.run.records / r.run.seconds / 1000, 1)).join(' / '),
+        fmt(run.records / run.cpu, 0),
+        fmt(run.records / run.mainCpu, 0),
+        fmt((run.cpu * 1e6) / run.records, 1),
+        fmt(run.cpu / run.seconds, 2),
+        fmt(percentile(run.latencies, 0.5), 2),
+        fmt(percentile(run.latencies, 0.99), 2),
+        fmt(run.latencies[run.latencies.length - 1]!, 2),
+        pairs,
+      ]);
+      if (qs) {
+        queryRows.push([`GET /v1/stats${tree.label ? ` [${tree.label}]` : ''}`, qs.stats.length, fmt(percentile(qs.stats, 0.5), 2), fmt(percentile(qs.stats, 0.99), 2)]);
+        queryRows.push([`GET /v1/pairs?limit=500&mismatch=true${tree.label ? ` [${tree.label}]` : ''}`, qs.pairs.length, fmt(percentile(qs.pairs, 0.5), 2), fmt(percentile(qs.pairs, 0.99), 2)]);
+      }
     }
   }
   console.log(
@@ -151,7 +194,7 @@ async function main(): Promise<void> {
   );
   console.log(
     table(
-      ['mode', 'records', 'records/s (wall)', 'all rounds, k/s', 'per server CPU-s (all threads)', 'per main-thread CPU-s', 'server cores used', 'batch p50 ms', 'batch p99 ms', 'batch max ms', 'pairs (incl. warm-up)'],
+      ['mode', 'records', 'records/s (wall)', 'all rounds, k/s', 'per server CPU-s (all threads)', 'per main-thread CPU-s', 'server CPU µs/record', 'server cores used', 'batch p50 ms', 'batch p99 ms', 'batch max ms', 'pairs (incl. warm-up)'],
       rows,
     ),
   );
@@ -159,8 +202,22 @@ async function main(): Promise<void> {
     console.log('\nqueries running back to back in one loop during the "+ queries" run:');
     console.log(table(['query', 'count', 'p50 ms', 'p99 ms'], queryRows));
   }
+  if (BEFORE) {
+    console.log(`\nafter / before (${BEFORE}), median rounds of this run:`);
+    for (const [label, rate] of medians) {
+      if (!label.endsWith(' [after]')) continue;
+      const before = medians.get(label.replace(' [after]', ' [before]'));
+      if (before) console.log(`- ${label.replace(' [after]', '')}: ${fmt(rate / before, 2)}×`);
+    }
+  }
+  if (floors.length > 0) {
+    const sqlite = median(floors.map((f) => f.sqlite));
+    const parse = median(floors.map((f) => f.parse));
+    console.log(`\nfloor of this run (bench/collector/floor.ts once per round, median): SQLite ${fmt(sqlite, 0)} records/s (${floors.map((f) => fmt(f.sqlite / 1000, 1)).join(' / ')} k/s), JSON.parse alone ${fmt(parse, 0)}/s`);
+    for (const [label, rate] of medians) console.log(`- ${label}: ${fmt(rate / sqlite, 2)}× the SQLite floor`);
+  }
   // BENCH_SUMMARY=file: the median rows as JSON, for bench/all.ts to quote ratios.
-  if (process.env.BENCH_SUMMARY) writeFileSync(process.env.BENCH_SUMMARY, JSON.stringify(rows.map((r) => ({ mode: r[0], recordsPerSecond: Number(r[2]), batchP99Ms: Number(r[8]) }))));
+  if (process.env.BENCH_SUMMARY) writeFileSync(process.env.BENCH_SUMMARY, JSON.stringify(rows.map((r) => ({ mode: r[0], recordsPerSecond: Number(r[2]), batchP99Ms: Number(r[9]) }))));
 }
 
 await main();

@@ -14,7 +14,8 @@ import type { StatsBuilder } from './stats/stats-builder.js';
 import type { RemoteControl } from './control/remote-control.js';
 import type { VerdictKeeper } from './verdict/verdict-keeper.js';
 import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
-import { syncRecordSink } from './ingest/record-sink.js';
+import { GroupCommitSink } from './ingest/group-commit-sink.js';
+import { PrepareThread } from './ingest/prepare-thread.js';
 import { Joiner } from './join/joiner.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
 import { scrapeState } from './metrics/scrape-state.js';
@@ -106,7 +107,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerEarlyAnswerDrain(app);
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
-  registerRecordRoutes(app, syncRecordSink(joiner));
+  const sink = new GroupCommitSink(joiner, new PrepareThread(config.file));
+  registerRecordRoutes(app, sink);
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
   registerPairRoutes(app, repo);
   registerMetricsRoutes(app, metrics);
@@ -137,6 +139,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       clearInterval(ticker);
       decisions.close();
       await app.close();
+      await sink.close();
       await repo.close();
     },
   };

@@ -7,15 +7,17 @@ import { internalErrorFields } from '../log.js';
 export function registerRecordRoutes(app: FastifyInstance, sink: RecordSink): void {
   app.post('/v1/records', async (req, reply) => {
     const text = typeof req.body === 'string' ? req.body : '';
-    let items;
+    const ndjson = isNdjson(req.headers['content-type']);
+    let result;
     try {
-      items = isNdjson(req.headers['content-type']) ? parseNdjson(text) : parseJsonArray(text);
+      // Answered only once the sink says the accepted records are committed.
+      result = sink.ingestText
+        ? await sink.ingestText(text, ndjson)
+        : await sink.ingest(ndjson ? parseNdjson(text) : parseJsonArray(text));
     } catch (err) {
       if (err instanceof BodyError) return reply.code(400).send({ error: err.message });
       throw err;
     }
-    // Answered only once the sink says the accepted records are committed.
-    const result = await sink.ingest(items);
     for (const f of result.internal ?? []) {
       req.log.error({ ...internalErrorFields(f.error), record_index: f.index }, 'internal error while storing a record');
     }

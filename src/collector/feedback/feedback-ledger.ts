@@ -59,7 +59,7 @@ export class FeedbackLedger implements JoinListener {
     const s = e.sample;
     if (!this.anyLabel || !s || s.productionLabel === null || s.shadowLabel === null) return;
     const truth = this.repo.feedback.labelOf(e.id);
-    if (truth !== undefined) this.book.route(e.production.route).add(s.productionLabel, s.shadowLabel, truth);
+    if (truth !== undefined) this.book.route(e.route).add(s.productionLabel, s.shadowLabel, truth);
   }
 
   rebuilt(): void {

@@ -8,6 +8,12 @@ import type { IngestResult } from '../types.js';
 
 export interface RecordSink {
   ingest(items: readonly BodyItem[]): Promise<IngestResult>;
+  /**
+   * Optional: the same for a body still in text (a JSON array, or NDJSON), for a sink
+   * that parses elsewhere (another thread). Rejects with a BodyError when the text
+   * is not a JSON array; the route then answers 400.
+   */
+  ingestText?(text: string, ndjson: boolean): Promise<IngestResult>;
 }
 
 /** A sink over a synchronous ingest (one transaction per call, committed on return). */

@@ -5,8 +5,7 @@
 import type { CollectorConfig } from '../config.js';
 import { comparePair } from '../compare/compare-pair.js';
 import { predictionSample, type PredictionSample } from '../compare/prediction.js';
-import { recordError } from '../ingest/record-schema.js';
-import { storableJson } from '../ingest/storable.js';
+import { comparisonOf, prepareItems, type PreparedBatch, type PreparedRecord } from '../ingest/prepare.js';
 import type { BodyItem } from '../ingest/body.js';
 import { RouteCap } from '../ingest/route-cap.js';
 import { isStorageError, type Repository } from '../store/repository.js';
@@ -14,7 +13,7 @@ import { fieldPaths } from '../stats/route-stats.js';
 import { StatsBook } from '../stats/stats-book.js';
 import type { Comparison, Diff, IngestError, IngestInternalError, IngestResult, Role, ShadowRecord } from '../types.js';
 import { PendingCache } from './pending-cache.js';
-import { RecentSides } from './recent-sides.js';
+import { RecentSides, type RecentSide } from './recent-sides.js';
 import { JoinWindow } from './window.js';
 
 export interface JoinerOptions {
@@ -38,6 +37,9 @@ export interface SideObserver {
 export interface PairEvent {
   id: string;
   pairSeq: number;
+  /** The production side's route (the pair's route); read it instead of production.route. */
+  route: string;
+  /** Parsed from the stored text when first read: listeners that need no body should not. */
   production: ShadowRecord;
   shadow: ShadowRecord;
   comparison: Comparison;
@@ -81,6 +83,48 @@ export interface StoredLone {
 
 const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'production');
 
+/** What commit() answers for one batch: its answer once committed, or why it was not. */
+export type BatchOutcome = { result: IngestResult } | { error: unknown };
+
+interface AdmittedBatch {
+  valid: PreparedRecord[];
+  errors: IngestError[];
+  internal: IngestInternalError[];
+}
+
+const recordOf = (side: { json: string; record?: ShadowRecord }): ShadowRecord => side.record ?? (JSON.parse(side.json) as ShadowRecord);
+
+/** The side's record, parsed from its text at most once and only if someone asks. */
+function lazyRecord(side: { json: string; record?: ShadowRecord }): () => ShadowRecord {
+  let r = side.record;
+  return () => (r ??= JSON.parse(side.json) as ShadowRecord);
+}
+
+/** A PairEvent whose records are parsed only when a listener reads them. */
+function pairEvent(
+  id: string,
+  pairSeq: number,
+  route: string,
+  production: () => ShadowRecord,
+  shadow: () => ShadowRecord,
+  comparison: Comparison,
+  sample: PredictionSample | null,
+): PairEvent {
+  return {
+    id,
+    pairSeq,
+    route,
+    get production() {
+      return production();
+    },
+    get shadow() {
+      return shadow();
+    },
+    comparison,
+    sample,
+  };
+}
+
 export class Joiner {
   readonly stats = new StatsBook();
   readonly routeCap: RouteCap;
@@ -120,56 +164,81 @@ export class Joiner {
     this.cache.evictExpired(now, this.opts.joinWindowMs);
   }
 
+  /** Validates, stores and joins one batch in this thread (the in-process API). */
   ingest(items: readonly BodyItem[]): IngestResult {
-    const errors: IngestError[] = [];
-    const valid: { index: number; record: ShadowRecord; json: string }[] = [];
-    for (const item of items) {
-      const reason = item.error ?? recordError(item.value);
-      if (reason !== null) {
-        errors.push({ index: item.index, error: reason });
-        continue;
-      }
-      const stored = storableJson(item.value as ShadowRecord);
-      const capped = 'error' in stored ? null : this.routeCap.check((item.value as ShadowRecord).route);
-      if ('error' in stored) errors.push({ index: item.index, error: stored.error });
-      else if (capped !== null) errors.push({ index: item.index, error: capped });
-      else valid.push({ index: item.index, record: item.value as ShadowRecord, json: stored.json });
-    }
-    const internal: IngestInternalError[] = [];
-    if (valid.length > 0) {
+    const [outcome] = this.commit([prepareItems(items, undefined, true)]);
+    if ('error' in outcome!) throw outcome.error;
+    return outcome!.result;
+  }
+
+  /**
+   * Stores prepared batches in one transaction (group commit: one commit for all the
+   * requests that waited while the previous one ran). Each batch gets its own outcome:
+   * its answer, or the error that kept it from being committed. On return, every
+   * batch with a result is committed.
+   */
+  commit(batches: readonly PreparedBatch[]): BatchOutcome[] {
+    const work = batches.map((b) => this.admit(b));
+    const all = work.flatMap((w) => w.valid);
+    if (all.length > 0) {
       this.tick();
       const now = this.lastNow;
       try {
-        // The common case: the whole batch in one transaction, no savepoints.
+        // The common case: every batch in one transaction, no savepoints.
         this.repo.transaction(() => {
-          for (const v of valid) this.accept(v.record, v.json, now);
+          for (const v of all) this.accept(v, now);
         });
       } catch (err) {
         // The transaction rolled back; the in-memory view may be ahead of it.
         this.rebuild();
-        // The database failing (busy, full, I/O) is the batch's failure: nothing is
-        // committed and the sender retries.
-        if (isStorageError(err)) throw err;
-        // A record failed for a reason of ours: do the batch again with each record in
-        // its own savepoint, so that record is undone alone and the rest is committed.
-        this.acceptOneByOne(valid, now, internal);
-      }
-      if (internal.length > 0) {
-        for (const f of internal) errors.push({ index: f.index, error: 'internal error while storing this record (logged by the collector)' });
-        errors.sort((a, b) => a.index - b.index);
+        // The database failing (busy, full, I/O) fails every batch of the group:
+        // nothing is committed and the senders retry.
+        if (isStorageError(err)) return batches.map(() => ({ error: err }));
+        // A record failed for a reason of ours: each batch again on its own, each
+        // record in its own savepoint, so that record alone is undone.
+        return work.map((w) => {
+          try {
+            this.acceptOneByOne(w.valid, now, w.internal);
+            return { result: this.answer(w) };
+          } catch (e) {
+            return { error: e };
+          }
+        });
       }
     }
-    const result: IngestResult = { accepted: valid.length - internal.length, rejected: errors.length, errors };
+    return work.map((w) => ({ result: this.answer(w) }));
+  }
+
+  /** The records of a batch that may be stored (the route cap applies here, in order). */
+  private admit(b: PreparedBatch): AdmittedBatch {
+    const errors = b.errors.slice();
+    const valid: PreparedRecord[] = [];
+    for (const r of b.records) {
+      const capped = this.routeCap.check(r.route);
+      if (capped !== null) errors.push({ index: r.index, error: capped });
+      else valid.push(r);
+    }
+    if (errors.length > b.errors.length && b.errors.length > 0) errors.sort((x, y) => x.index - y.index);
+    return { valid, errors, internal: [] };
+  }
+
+  private answer(w: AdmittedBatch): IngestResult {
+    const { errors, internal } = w;
+    if (internal.length > 0) {
+      for (const f of internal) errors.push({ index: f.index, error: 'internal error while storing this record (logged by the collector)' });
+      errors.sort((a, b) => a.index - b.index);
+    }
+    const result: IngestResult = { accepted: w.valid.length - internal.length, rejected: errors.length, errors };
     if (internal.length > 0) Object.defineProperty(result, 'internal', { value: internal, enumerable: false });
     return result;
   }
 
-  private acceptOneByOne(valid: readonly { index: number; record: ShadowRecord; json: string }[], now: number, internal: IngestInternalError[]): void {
+  private acceptOneByOne(valid: readonly PreparedRecord[], now: number, internal: IngestInternalError[]): void {
     try {
       this.repo.transaction(() => {
         for (const v of valid) {
           try {
-            this.repo.savepoint(() => this.accept(v.record, v.json, now));
+            this.repo.savepoint(() => this.accept(v, now));
           } catch (err) {
             if (isStorageError(err)) throw err;
             internal.push({ index: v.index, error: err });
@@ -184,13 +253,16 @@ export class Joiner {
     if (internal.length > 0) this.rebuild();
   }
 
-  private accept(r: ShadowRecord, json: string, now: number): void {
-    const seq = this.repo.insertRecord(r.id, r.role, r.route, r.status, r.latency_ms, now, json);
+  private accept(r: PreparedRecord, now: number): void {
+    const seq = this.repo.insertRecord(r.id, r.role, r.route, r.status, r.latency_ms, now, r.json);
     if (seq === null) return; // duplicate
     this.applySide(r);
     const own = this.stats.route(r.route);
     if (r.role === 'baseline') {
-      for (const l of this.listeners) l.baseline?.(r);
+      if (this.listeners.some((l) => l.baseline)) {
+        const record = recordOf(r);
+        for (const l of this.listeners) l.baseline?.(record);
+      }
       return;
     }
 
@@ -205,48 +277,59 @@ export class Joiner {
       this.lone++;
       this.window.add(now, r.route, own, r.role);
       this.cache.add(r.id, { role: r.role, route: r.route, arrivalMs: now });
-      this.recent.add(r.id, r.role, { seq, route: r.route, arrivalMs: now, record: r });
+      this.recent.add(r.id, r.role, { seq, route: r.route, arrivalMs: now, wseq: r.wseq, json: r.json, record: r.record });
       return;
     }
-    const partner = recent
-      ? { seq: recent.seq, route: recent.route, arrival_ms: recent.arrivalMs, record: recent.record }
-      : { seq: stored!.seq, route: stored!.route, arrival_ms: stored!.arrival_ms, record: JSON.parse(stored!.record) as ShadowRecord };
+    const partner: RecentSide = recent ?? { seq: stored!.seq, route: stored!.route, arrivalMs: stored!.arrival_ms, wseq: 0, json: stored!.record };
 
     const partnerStats = this.stats.route(partner.route);
-    const late = !this.window.remove(partner.arrival_ms, partner.route, partnerRole);
+    const late = !this.window.remove(partner.arrivalMs, partner.route, partnerRole);
     partnerStats.addLone(partnerRole, -1);
     this.lone--;
 
-    const other = partner.record;
-    const production = r.role === 'production' ? r : other;
-    const shadow = r.role === 'production' ? other : r;
-    const rules = this.config.rulesFor(production.route);
-    const c = comparePair(production, shadow, rules);
+    const ownRecord = lazyRecord(r);
+    const otherRecord = lazyRecord(partner);
+    const productionRoute = r.role === 'production' ? r.route : partner.route;
+    const rules = this.config.rulesFor(productionRoute);
+    // Compared on the prepare thread against this very partner: take its outcome.
+    const pre = r.pair && partner.wseq !== 0 && r.pair.partnerWseq === partner.wseq ? r.pair : undefined;
+    let c: Comparison;
+    let diffs: string;
+    let sample: PredictionSample | null = null;
+    if (pre) {
+      c = comparisonOf(pre);
+      diffs = pre.diffs;
+      if (rules.prediction) sample = pre.sample;
+    } else {
+      const production = r.role === 'production' ? ownRecord() : otherRecord();
+      const shadow = r.role === 'production' ? otherRecord() : ownRecord();
+      c = comparePair(production, shadow, rules);
+      diffs = JSON.stringify(c.diffs);
+      if (rules.prediction) sample = predictionSample(rules.prediction, production, shadow);
+    }
     const pairSeq = this.repo.insertPair({
       prodSeq: r.role === 'production' ? seq : partner.seq,
       shadowSeq: r.role === 'production' ? partner.seq : seq,
       id: r.id,
-      route: production.route,
+      route: productionRoute,
       statusMatch: c.statusMatch,
       bodyMatch: c.bodyMatch,
       match: c.match,
       truncated: c.truncated,
       late,
-      diffs: JSON.stringify(c.diffs),
+      diffs,
       createdMs: now,
       compareNote: c.compareNote,
     });
-    const routeStats = this.stats.route(production.route);
+    const routeStats = this.stats.route(productionRoute);
     routeStats.countPair(c, late, fieldPaths(c.diffs));
-    let sample: PredictionSample | null = null;
-    if (rules.prediction) {
-      sample = predictionSample(rules.prediction, production, shadow);
-      if (sample) {
-        this.repo.insertPrediction(pairSeq, production.route, sample);
-        routeStats.predictionStats().add(sample);
-      }
+    if (sample) {
+      this.repo.insertPrediction(pairSeq, productionRoute, sample);
+      routeStats.predictionStats().add(sample);
     }
-    for (const l of this.listeners) l.pair?.({ id: r.id, pairSeq, production, shadow, comparison: c, sample });
+    if (this.listeners.length === 0) return;
+    const event = pairEvent(r.id, pairSeq, productionRoute, r.role === 'production' ? ownRecord : otherRecord, r.role === 'production' ? otherRecord : ownRecord, c, sample);
+    for (const l of this.listeners) l.pair?.(event);
   }
 
   /** Recomputes every aggregate and the pending state from the database. */

@@ -1,18 +1,23 @@
-// The most recent sides that arrived alone, kept parsed in memory (a bounded number,
-// oldest dropped first). The partner of a side usually follows within a batch or
-// two, and then it is joined with the record already in hand: no read of the side
-// back from SQLite and no second JSON.parse of its text. A side that has dropped out
-// is still found in SQLite, as before.
+// The most recent sides that arrived alone, kept in memory (a bounded number, oldest
+// dropped first). The partner of a side usually follows within a batch or two, and
+// then it is joined with the side in hand: no read back from SQLite, and when the
+// prepare thread compared the two already (same `wseq`), no parsing at all. A side
+// that has dropped out is still found in SQLite, as before.
 import type { Role, ShadowRecord } from '../types.js';
 
 export interface RecentSide {
   seq: number;
   route: string;
   arrivalMs: number;
-  record: ShadowRecord;
+  /** The prepare thread's number of this side (0 when prepared in-process). */
+  wseq: number;
+  /** The stored text. */
+  json: string;
+  /** Kept when it was at hand already (prepared in-process). */
+  record?: ShadowRecord;
 }
 
-/** About 3–4 KiB of heap each for ~1 KB records: the default bound is ~16 MiB. */
+/** About 1–4 KiB of heap each for ~1 KB records (text, or text and parsed): ~16 MiB at most. */
 export const DEFAULT_RECENT_SIDES = 4096;
 
 export class RecentSides {

@@ -37,7 +37,7 @@ export class NoiseLearner implements JoinListener {
 
   pair(e: PairEvent): void {
     const c = e.comparison;
-    const route = e.production.route;
+    const route = e.route;
     let prodDoc: unknown;
     // Could a noise path excuse this pair? Only if all its diffs are `changed` body
     // diffs (and none were cut off by the diff limit).

@@ -9,12 +9,15 @@
 // `ids_indexed_through`), so nothing depends on it surviving.
 import type Database from 'better-sqlite3';
 import type { Role } from '../types.js';
+import { KeyFilter } from './key-filter.js';
 
 const MARK = 'ids_indexed_through';
 const key = (id: string, role: Role): string => `${id}\u0000${role}`;
 
 export class IdIndex {
   private readonly recent = new Map<string, number>();
+  /** Which keys the table may hold: most new records then skip the table lookup. */
+  private readonly inTable = new KeyFilter();
   private readonly stmt;
 
   constructor(
@@ -27,8 +30,10 @@ export class IdIndex {
       insert: db.prepare('INSERT OR IGNORE INTO record_ids (id, role, seq) VALUES (?, ?, ?)'),
       mark: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
       setMark: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      tableKeys: db.prepare<[], [string, string]>('SELECT id, role FROM record_ids').raw(),
       unindexed: db.prepare<[number], { id: string; role: Role; seq: number }>('SELECT id, role, seq FROM records WHERE seq > ? ORDER BY seq'),
     };
+    for (const [id, role] of this.stmt.tableKeys.iterate()) this.inTable.add(key(id, role as Role));
     this.reload();
   }
 
@@ -40,7 +45,8 @@ export class IdIndex {
   }
 
   seqOf(id: string, role: Role): number | undefined {
-    return this.recent.get(key(id, role)) ?? this.stmt.lookup.get(id, role);
+    const k = key(id, role);
+    return this.recent.get(k) ?? (this.inTable.mayHave(k) ? this.stmt.lookup.get(id, role) : undefined);
   }
 
   /** Only the in-memory part: for scans that already asked the table. */
@@ -67,6 +73,7 @@ export class IdIndex {
       const sep = k.indexOf('\u0000');
       const seq = this.recent.get(k)!;
       this.stmt.insert.run(k.slice(0, sep), k.slice(sep + 1), seq);
+      this.inTable.add(k);
       if (seq > maxSeq) maxSeq = seq;
     }
     this.stmt.setMark.run(MARK, String(maxSeq));

@@ -1,0 +1,26 @@
+// The prepare thread itself (node:worker_threads): request bodies in as text, batches
+// of prepared records out, in the order they came. Parsing, validation, serialising
+// and most comparisons happen here, on the second core, while the collector's main
+// thread does HTTP and SQLite.
+import { parentPort, workerData } from 'node:worker_threads';
+import { CollectorConfig, type CollectorConfigFile } from '../config.js';
+import { BodyError, parseJsonArray, parseNdjson } from './body.js';
+import { PreComparer } from './pre-compare.js';
+import { prepareItems } from './prepare.js';
+import type { PrepareReply, PrepareRequest } from './prepare-thread.js';
+
+const data = workerData as { config: CollectorConfigFile; base: number };
+const pre = new PreComparer(new CollectorConfig(data.config), data.base);
+const port = parentPort!;
+
+port.on('message', (m: PrepareRequest) => {
+  let reply: PrepareReply;
+  try {
+    const items = m.ndjson ? parseNdjson(m.text) : parseJsonArray(m.text);
+    reply = { n: m.n, batch: prepareItems(items, pre.find) };
+  } catch (err) {
+    reply = err instanceof BodyError ? { n: m.n, bodyError: err.message } : { n: m.n, failure: String((err as Error)?.stack ?? err) };
+  }
+  port.postMessage(reply);
+});
+port.postMessage({ ready: true });
