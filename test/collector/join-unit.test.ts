@@ -319,12 +319,16 @@ test('prediction: a pair without the configured value is still a pair but not in
   assert.equal([...plain.repo.scanPredictions()].length, 0);
 });
 
-test('after a restart a pending side held in the cache still finds its partner in SQLite', async () => {
-  const first = setup({ windowMs: 1000, file: join(dir, 'cached.db') });
+/** A new joiner over the same database, as a restart builds one (its constructor rebuilds from SQLite). */
+function restarted(repo: Repository, start: number, windowMs = 1000) {
+  const clock = { now: start };
+  return { clock, repo, joiner: new Joiner(repo, new CollectorConfig(), { joinWindowMs: windowMs, maxPending: 100, clock: () => clock.now }) };
+}
+
+test('after a restart a pending side held in the cache still finds its partner in SQLite', () => {
+  const first = setup({ windowMs: 1000 });
   first.joiner.ingest([rec('a', 'production', { response_body: '{"a":5}' })]);
-  await first.repo.close();
-  open.splice(open.indexOf(first.repo), 1);
-  const second = setup({ windowMs: 1000, file: first.file, start: first.clock.now + 10 });
+  const second = restarted(first.repo, first.clock.now + 10);
   assert.deepEqual(second.joiner.memoryState(), { cachedPending: 1, windowBuckets: 1, lone: 1 });
   const pairs: PairEvent[] = [];
   second.joiner.listeners.push({ pair: (e) => pairs.push(e) });
@@ -335,13 +339,10 @@ test('after a restart a pending side held in the cache still finds its partner i
   assert.deepEqual(second.joiner.memoryState(), { cachedPending: 0, windowBuckets: 1, lone: 0 });
 });
 
-test('after a restart the clock does not go back before the last stored arrival', async () => {
-  const first = setup({ windowMs: 1000, file: join(dir, 'clock.db') });
-  first.clock.now = 5_000_000;
+test('after a restart the clock does not go back before the last stored arrival', () => {
+  const first = setup({ windowMs: 1000, start: 5_000_000 });
   first.joiner.ingest([rec('a', 'production')]);
-  await first.repo.close();
-  open.splice(open.indexOf(first.repo), 1);
-  const second = setup({ windowMs: 1000, file: first.file, start: 4_000_000 });
+  const second = restarted(first.repo, 4_000_000);
   assert.equal(second.joiner.now(), 5_000_000);
   // The side is pending for its full window measured on the stored arrival.
   assert.equal(route(second.joiner).pending, 1);

@@ -91,7 +91,7 @@ test('join window: the expired head of the queue is compacted away, so memory fo
   assert.equal(small.queueSlots, 100);
 });
 
-const recent = (seq: number) => ({ seq, route: 'r', arrivalMs: seq, record: { v: 1, id: `i${seq}`, role: 'production', route: 'r', method: 'GET', path: '/', status: 200, latency_ms: 1, ts_ms: 0 } as const });
+const recent = (seq: number) => ({ seq, route: 'r', arrivalMs: seq, wseq: 0, json: '{}', record: { v: 1, id: `i${seq}`, role: 'production', route: 'r', method: 'GET', path: '/', status: 200, latency_ms: 1, ts_ms: 0 } as const });
 
 test('recent sides: taken once, by id and role; the oldest is dropped past the bound; 0 keeps none', () => {
   const r = new RecentSides(2);
