@@ -9,6 +9,8 @@ import { after, test } from 'node:test';
 import { CollectorConfig, parseConfig } from '../../src/collector/config.js';
 import type { PredictionSample } from '../../src/collector/compare/prediction.js';
 import { Joiner, type JoinerOptions, type PairEvent } from '../../src/collector/join/joiner.js';
+import { PreComparer } from '../../src/collector/ingest/pre-compare.js';
+import { prepareItems } from '../../src/collector/ingest/prepare.js';
 import { Repository } from '../../src/collector/store/repository.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-join-'));
@@ -364,4 +366,82 @@ test('a shadow side waiting on its own route stops pending there when its produc
   assert.equal(routes.other!.unmatched_shadow, 0);
   assert.equal(routes.predict!.pairs, 1);
   assert.equal(routes.predict!.pending, 0);
+});
+
+// ---- group commit and comparisons made on the prepare thread (PreComparer), in-process ----
+
+test('pairs compared ahead by the preparer give the same pairs, stats and samples as the joiner comparing itself', () => {
+  const config = parseConfig('routes:\n  predict:\n    prediction: { score: "/a" }\n');
+  const items = () => [rec('a', 'production'), rec('a', 'shadow', { response_body: '{"a":2}' }), rec('b', 'shadow'), rec('b', 'production', { status: 500 })];
+  const own = setup({ config });
+  own.joiner.ingest(items());
+  const ahead = setup({ config });
+  const pre = new PreComparer(config);
+  const batch = prepareItems(items(), pre.find);
+  assert.ok(batch.records.filter((r) => r.pair).length === 2, 'the preparer compared both pairs');
+  const [outcome] = ahead.joiner.commit([batch]);
+  assert.deepEqual(outcome, { result: { accepted: 4, rejected: 0, errors: [] } });
+  assert.deepEqual(ahead.joiner.stats.answer(), own.joiner.stats.answer());
+  const s = route(ahead.joiner);
+  assert.deepEqual([s.pairs, s.match, s.status_match, s.body_match], [2, 0, 1, 1]);
+  assert.deepEqual(s.fields, [{ path: '/a', diffs: 1 }]);
+  for (const id of ['a', 'b']) {
+    const { seq: _a, ...mine } = own.repo.pairById(id)!;
+    const { seq: _b, ...theirs } = ahead.repo.pairById(id)!;
+    assert.deepEqual(theirs, mine, id);
+  }
+  assert.deepEqual([...ahead.repo.scanPredictions()].map((p) => [p.productionScore, p.shadowScore]), [[1, 2], [1, 1]]);
+});
+
+test('an outcome compared against another side than the one the joiner joins is not used', () => {
+  // The first production copy of "a" is held by the preparer but rejected by the route cap;
+  // the second copy (a known route) is the one stored, and the shadow joins that one.
+  const config = new CollectorConfig();
+  const { joiner, repo } = setupWith({ maxRoutes: 1 }, config);
+  joiner.ingest([rec('known', 'production')]);
+  const pre = new PreComparer(config);
+  const r1 = joiner.commit([prepareItems([rec('a', 'production', { route: 'other', response_body: '{"a":9}' })], pre.find)]);
+  assert.equal((r1[0] as { result: { rejected: number } }).result.rejected, 1);
+  joiner.commit([prepareItems([rec('a', 'production')], pre.find)]);
+  const batch = prepareItems([rec('a', 'shadow')], pre.find);
+  assert.equal(JSON.parse(batch.records[0]!.pair!.diffs)[0].path, '/a', 'the preparer compared with the rejected copy');
+  joiner.commit([batch]);
+  assert.equal(repo.pairById('a')!.match, 1, 'compared with the stored copy');
+  assert.equal(route(joiner).match, 1);
+});
+
+test('group commit: each batch gets its own answer; a failing record fails only its own batch\'s record; storage failure fails all', () => {
+  const { joiner, repo } = setup();
+  let mode: 'ours' | 'storage' | null = 'ours';
+  joiner.listeners.push({
+    pair: (e) => {
+      if (mode === 'ours' && e.id === 'bad') throw new TypeError('listener bug');
+      if (mode === 'storage' && e.id === 's') repo.db.prepare('SELECT * FROM no_such_table').get();
+    },
+  });
+  const out = joiner.commit([
+    prepareItems([rec('a', 'production'), rec('a', 'shadow')]),
+    prepareItems([{ index: 0, value: { v: 1 } }, { ...rec('bad', 'production'), index: 1 }, { ...rec('bad', 'shadow'), index: 2 }]),
+    prepareItems([rec('c', 'production')]),
+  ]);
+  assert.deepEqual(out[0], { result: { accepted: 2, rejected: 0, errors: [] } });
+  const second = (out[1] as { result: { accepted: number; errors: { index: number }[] } }).result;
+  assert.equal(second.accepted, 1);
+  assert.deepEqual(second.errors.map((e) => e.index), [0, 2]);
+  assert.deepEqual(out[2], { result: { accepted: 1, rejected: 0, errors: [] } });
+  assert.deepEqual([route(joiner).pairs, route(joiner).production, route(joiner).shadow], [1, 3, 1]);
+  mode = 'storage';
+  const failed = joiner.commit([prepareItems([rec('s', 'production'), rec('s', 'shadow')]), prepareItems([rec('t', 'production')])]);
+  assert.equal(failed.length, 2);
+  for (const o of failed) assert.equal(('error' in o ? (o.error as Error).constructor.name : 'result'), 'SqliteError');
+  assert.deepEqual([route(joiner).pairs, route(joiner).production, route(joiner).shadow], [1, 3, 1], 'nothing of the group committed');
+  assert.equal(repo.findSide('t', 'production'), undefined);
+  assert.deepEqual(joiner.commit([]), []);
+});
+
+test('rejections of the route cap and of validation come back in index order', () => {
+  const { joiner } = setupWith({ maxRoutes: 1 });
+  const r = joiner.ingest([{ ...rec('x', 'production', { route: 'one' }), index: 0 }, { index: 50, value: { v: 1 } }, { ...rec('y', 'production', { route: 'two' }), index: 1 }, { ...rec('z', 'production', { route: 'three' }), index: 60 }]);
+  assert.deepEqual(r.errors.map((e) => e.index), [1, 50, 60]);
+  assert.equal(r.accepted, 1);
 });
