@@ -283,7 +283,8 @@ test('listeners: a pair event names production and shadow whichever came first, 
   const { joiner, repo } = setup({ config });
   const pairs: PairEvent[] = [];
   const baselines: string[] = [];
-  joiner.listeners.push({ pair: (e) => pairs.push(e), baseline: (r) => baselines.push(r.id) });
+  // A listener without a baseline hook first: the others still hear baselines.
+  joiner.listeners.push({ pair: () => {} }, { pair: (e) => pairs.push(e), baseline: (r) => baselines.push(r.id) });
   joiner.ingest([rec('s-first', 'shadow', { response_body: '{"a":2}' }), rec('s-first', 'production'), rec('p-first', 'production'), rec('p-first', 'shadow', { response_body: '{"a":3}' }), rec('z', 'baseline')]);
   assert.deepEqual(baselines, ['z']);
   assert.deepEqual(pairs.map((e) => [e.id, e.production.role, e.shadow.role]), [['s-first', 'production', 'shadow'], ['p-first', 'production', 'shadow']]);
