@@ -16,6 +16,8 @@ export default {
     testFiles: [
       'test/sidecar/headers.test.ts',
       'test/collector/compare-limits.test.ts',
+      'test/collector/prediction-sample.test.ts',
+      'test/collector/compare-pair.test.ts',
       'test/collector/compare.test.ts',
       'test/collector/join-window.test.ts',
       'test/collector/join-unit.test.ts',

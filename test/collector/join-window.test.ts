@@ -1,9 +1,11 @@
-// The join's two in-memory structures on their own: the pending cache (bounded,
-// arrival-ordered, evicted at the window's end) and the window's buckets
-// (pending counts, exact expiry edge, compaction of the expired queue head).
+// The join's in-memory structures on their own: the pending cache (bounded,
+// arrival-ordered, evicted at the window's end), the window's buckets (pending
+// counts, exact expiry edge, compaction of the expired queue head) and the recent
+// lone sides kept parsed (bounded, oldest dropped first, one per id and role).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PendingCache } from '../../src/collector/join/pending-cache.js';
+import { RecentSides } from '../../src/collector/join/recent-sides.js';
 import { JoinWindow } from '../../src/collector/join/window.js';
 import { RouteStats } from '../../src/collector/stats/route-stats.js';
 
@@ -87,4 +89,31 @@ test('join window: the expired head of the queue is compacted away, so memory fo
   for (let t = 0; t < 100; t++) small.add(t, 'r', stats, 'shadow');
   small.expire(50);
   assert.equal(small.queueSlots, 100);
+});
+
+const recent = (seq: number) => ({ seq, route: 'r', arrivalMs: seq, wseq: 0, json: '{}', record: { v: 1, id: `i${seq}`, role: 'production', route: 'r', method: 'GET', path: '/', status: 200, latency_ms: 1, ts_ms: 0 } as const });
+
+test('recent sides: taken once, by id and role; the oldest is dropped past the bound; 0 keeps none', () => {
+  const r = new RecentSides(2);
+  r.add('a', 'production', recent(1));
+  assert.equal(r.take('a', 'shadow'), undefined, 'the role is part of the key');
+  assert.deepEqual(r.take('a', 'production'), recent(1));
+  assert.equal(r.take('a', 'production'), undefined, 'taken once');
+  assert.equal(r.size, 0);
+  r.add('a', 'production', recent(1));
+  r.add('a', 'shadow', recent(2));
+  assert.equal(r.size, 2);
+  r.add('b', 'production', recent(3));
+  assert.equal(r.size, 2, 'bounded');
+  assert.equal(r.take('a', 'production'), undefined, 'the oldest went first');
+  assert.deepEqual(r.take('a', 'shadow'), recent(2));
+  assert.deepEqual(r.take('b', 'production'), recent(3));
+  r.add('c', 'production', recent(4));
+  r.clear();
+  assert.equal(r.size, 0);
+  assert.equal(r.take('c', 'production'), undefined);
+  const none = new RecentSides(0);
+  none.add('a', 'production', recent(1));
+  assert.equal(none.size, 0);
+  assert.equal(none.take('a', 'production'), undefined);
 });

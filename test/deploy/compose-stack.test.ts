@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseDocument } from 'yaml';
 import { type RunningSidecar, startSidecar } from '../../src/sidecar/index.js';
-import { FILTER_WASM, REPO, type Manifest, needsFilter } from './support.js';
+import { FILTER_WASM, REPO, type Manifest, requireFilterWasm } from './support.js';
 
 const compose = parseDocument(readFileSync(`${REPO}docker-compose.yml`, 'utf8'), { merge: true }).toJS() as Manifest;
 const services = compose.services as Record<string, Manifest>;
@@ -73,7 +73,8 @@ interface Side {
   pairs: number;
 }
 
-describe('the compose stack on the local sidecar', { skip: needsFilter }, () => {
+describe('the compose stack on the local sidecar', () => {
+  before(requireFilterWasm);
   const running = new Map<string, Running>();
   let sidecar: RunningSidecar | undefined;
 

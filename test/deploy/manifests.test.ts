@@ -19,7 +19,7 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { AnalysisTemplate } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate';
 import { Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout';
-import { type Manifest, REPO, assertAccepted, needsFilter, yamlDocs } from './support.js';
+import { type Manifest, REPO, assertAccepted, requireFilterWasm, yamlDocs } from './support.js';
 
 interface Validatable {
   validate(): void;
@@ -128,14 +128,16 @@ describe('manifests against the Kubernetes, Istio, Prometheus Operator and Argo 
 
 describe('embedded plugin configurations, through the filter\'s proxy_on_configure', () => {
   for (const { file, doc } of ALL.filter((x) => x.doc.kind === 'WasmPlugin')) {
-    it(`${file}: WasmPlugin ${doc.metadata.name}`, { skip: needsFilter }, async () => {
+    it(`${file}: WasmPlugin ${doc.metadata.name}`, async () => {
+      requireFilterWasm();
       assert.equal(doc.spec.pluginName, 'shadowmesh');
       await assertAccepted(`${file} ${doc.metadata.name}`, JSON.stringify(doc.spec.pluginConfig), clustersOf(doc.spec.pluginConfig));
     });
   }
   const wasmPatches = (doc: Manifest): Manifest[] => (doc.spec.configPatches as Manifest[]).filter((p) => p.applyTo === 'HTTP_FILTER');
   for (const { file, doc } of ALL.filter((x) => x.doc.kind === 'EnvoyFilter' && wasmPatches(x.doc).length > 0)) {
-    it(`${file}: EnvoyFilter ${doc.metadata.name}`, { skip: needsFilter }, async () => {
+    it(`${file}: EnvoyFilter ${doc.metadata.name}`, async () => {
+      requireFilterWasm();
       for (const patch of wasmPatches(doc)) {
         const config = patch.patch.value.typed_config.config;
         assert.equal(config.configuration['@type'], 'type.googleapis.com/google.protobuf.StringValue');

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { FILTER_WASM, REPO, needsFilter } from './support.js';
+import { FILTER_WASM, REPO, requireFilterWasm } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-oci-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +41,8 @@ describe('npm run oci', () => {
     assert.equal(pkg.scripts.oci, 'sh envoy/istio/oci.sh');
   });
 
-  it('buildx: linux/amd64, no provenance, the scratch Dockerfile, pushed with --push', { skip: needsFilter }, () => {
+  it('buildx: linux/amd64, no provenance, the scratch Dockerfile, pushed with --push', () => {
+    requireFilterWasm();
     const r = run(['registry.example/shadowmesh-filter:0.1.0', '--push']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.calls, [
@@ -50,14 +51,16 @@ describe('npm run oci', () => {
     ]);
   });
 
-  it('buildx without --push loads the image locally instead', { skip: needsFilter }, () => {
+  it('buildx without --push loads the image locally instead', () => {
+    requireFilterWasm();
     const r = run(['shadowmesh-filter:dev']);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.calls.includes('--load'));
     assert.ok(!r.calls.includes('--push'));
   });
 
-  it('oras: pushes build/shadowmesh.wasm as plugin.wasm with the Wasm media types, two layers', { skip: needsFilter }, () => {
+  it('oras: pushes build/shadowmesh.wasm as plugin.wasm with the Wasm media types, two layers', () => {
+    requireFilterWasm();
     const r = run(['registry.example/shadowmesh-filter:0.1.0', '--oras']);
     assert.equal(r.code, 0, r.stderr);
     const sha = createHash('sha256').update(readFileSync(FILTER_WASM)).digest('hex');
@@ -81,7 +84,8 @@ describe('npm run oci', () => {
     }
   });
 
-  it('names the missing tool', { skip: needsFilter }, () => {
+  it('names the missing tool', () => {
+    requireFilterWasm();
     const bare = join(dir, 'bare');
     spawnSync('mkdir', ['-p', bare]);
     for (const t of ['dirname', 'mktemp', 'cp', 'rm']) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startSidecar } from '../../src/sidecar/index.js';
 import { get, post, rec, startCollector, stats, tempDir, type Running } from '../collector/helpers.js';
-import { FILTER_WASM, REPO, hasFilter, send, startUpstream, until } from '../sidecar/helpers.js';
+import { FILTER_WASM, REPO, requireFilterWasm, send, startUpstream, until } from '../sidecar/helpers.js';
 
 const BATCHES_PER_WRITER = 40;
 const WRITERS = 4;
@@ -53,7 +53,8 @@ test('faults: kill -9 mid-load loses no acknowledged record', async (t) => {
   assert.equal((await post(again.url, [rec({ id: 'after-restart', role: 'production' })])).json.accepted, 1);
 });
 
-test('faults: the sidecar reporter counts what a killed collector cost and recovers by itself', { skip: hasFilter ? false : 'build/shadowmesh.wasm is missing' }, async (t) => {
+test('faults: the sidecar reporter counts what a killed collector cost and recovers by itself', async (t) => {
+  requireFilterWasm();
   const dir = tempDir(t);
   const db = join(dir, 'c.db');
   let collector: Running = await startCollector(['--db', db], t);

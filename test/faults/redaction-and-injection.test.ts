@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startSidecar } from '../../src/sidecar/index.js';
 import { get, post, rec, startCollector, stats, tempDir } from '../collector/helpers.js';
-import { FILTER_WASM, REPO, hasFilter, send, startUpstream, until } from '../sidecar/helpers.js';
+import { FILTER_WASM, REPO, requireFilterWasm, send, startUpstream, until } from '../sidecar/helpers.js';
 
 const AUTH = 'Bearer sk-live-AUTHSECRET-51c9';
 const COOKIE = 'session=COOKIESECRET-7d2e';
@@ -16,7 +16,8 @@ function dbBytes(db: string): string {
   return ['', '-wal', '-shm'].map((s) => (existsSync(db + s) ? readFileSync(db + s).toString('latin1') : '')).join('');
 }
 
-test('faults: authorization and cookie values never reach the SQLite file', { skip: hasFilter ? false : 'build/shadowmesh.wasm is missing' }, async (t) => {
+test('faults: authorization and cookie values never reach the SQLite file', async (t) => {
+  requireFilterWasm();
   const dir = tempDir(t);
   const db = join(dir, 'c.db');
   const collector = await startCollector(['--db', db], t);

@@ -7,7 +7,7 @@ import { type AddressInfo, connect } from 'node:net';
 import { test } from 'node:test';
 import { startSidecar } from '../../src/sidecar/index.js';
 import { MAX_HEADERS_COUNT, MAX_REQUEST_HEADERS_BYTES } from '../../src/sidecar/header-limits.js';
-import { FILTER_WASM, REPO, hasFilter, send, startUpstream } from '../sidecar/helpers.js';
+import { FILTER_WASM, REPO, requireFilterWasm, send, startUpstream } from '../sidecar/helpers.js';
 import { rssMiB } from './rss.js';
 
 const ROUNDS = 200;
@@ -36,7 +36,8 @@ function rawStatus(port: number, head: string): Promise<number | null> {
   });
 }
 
-test('faults: header floods at the sidecar get 431; within Envoy limits they pass', { skip: hasFilter ? false : 'build/shadowmesh.wasm is missing' }, async (t) => {
+test('faults: header floods at the sidecar get 431; within Envoy limits they pass', async (t) => {
+  requireFilterWasm();
   // Production accepts long headers itself, so whatever it refuses is the sidecar's doing.
   let prodRequests = 0;
   const prodServer = createServer({ maxHeaderSize: 2 * 1024 * 1024 }, (req, res) => {

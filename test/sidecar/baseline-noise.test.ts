@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { type RunningSidecar, startSidecar } from '../../src/sidecar/index.js';
-import { FILTER_WASM, REPO, type Upstream, getJson, hasFilter, send, spawnCli, startUpstream, tempDir, writeFile } from './helpers.js';
+import { FILTER_WASM, REPO, type Upstream, getJson, requireFilterWasm, send, spawnCli, startUpstream, tempDir, writeFile } from './helpers.js';
 
-const skip = hasFilter ? false : 'build/shadowmesh.wasm is missing (npm run build:wasm)';
+requireFilterWasm();
 
 interface Noise { path: string; baseline_diffs: number; shadow_diffs: number; triples: number }
 interface Route { production: number; shadow: number; baseline: number; pairs: number; noise: Noise[]; fields: { path: string; diffs: number }[]; match_rate: number | null; adjusted_match_rate: number | null }
@@ -23,7 +23,7 @@ function model(version: string): Promise<Upstream> {
   });
 }
 
-describe('baseline copies through the local sidecar teach the collector its noise', { skip }, () => {
+describe('baseline copies through the local sidecar teach the collector its noise', () => {
   it('three roles reach the collector; served_at becomes noise, the label difference still counts', async () => {
     const tmp = tempDir();
     const prod = await model('v1');

@@ -235,7 +235,6 @@ export async function until(cond: () => boolean, ms = 5000): Promise<void> {
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 export const FILTER_WASM = join(REPO, 'build/shadowmesh.wasm');
-export const hasFilter = existsSync(FILTER_WASM);
 
 /** Tests of the real filter fail, with this message, when the build is missing: they never skip. */
 export function requireFilterWasm(): void {

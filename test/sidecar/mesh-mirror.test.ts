@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { type RunningSidecar, startSidecar } from '../../src/sidecar/index.js';
-import { FILTER_WASM, REPO, type Upstream, getJson, hasFilter, send, spawnCli, startUpstream, tempDir, writeFile } from './helpers.js';
+import { FILTER_WASM, REPO, type Upstream, getJson, requireFilterWasm, send, spawnCli, startUpstream, tempDir, until, writeFile } from './helpers.js';
 
-const skip = hasFilter ? false : 'build/shadowmesh.wasm is missing (npm run build:wasm)';
+requireFilterWasm();
 const FIXTURE = `${REPO}test/sidecar/fixtures/mesh-mirror.yaml`;
 const fnv = (s: string): number => { let h = 0x811c9dc5; for (const b of Buffer.from(s)) { h ^= b; h = Math.imul(h, 16777619) >>> 0; } return h; };
+/** The filter's sampling formula at 10 % (docs/filter.md), written here, not taken from the code. */
+const sampledId = (id: string): boolean => fnv(id) % 10000 < 1000;
 
 interface Side { production: number; shadow: number; pairs: number; pending: number; unmatched_production: number; unmatched_shadow: number; join_rate?: number | null }
 
@@ -22,7 +24,11 @@ function model(version: string): Promise<Upstream> {
   });
 }
 
-async function run(yaml: string, n: number): Promise<{ ids: string[]; shadowIds: string[]; stats: Side }> {
+/**
+ * `recorded(ids)` is how many production records the filter should make for these
+ * ids; the wait ends on the counts it implies, not on the counts holding still.
+ */
+async function run(yaml: string, n: number, recorded: (ids: string[]) => number): Promise<{ ids: string[]; shadowIds: string[]; stats: Side }> {
   const tmp = tempDir();
   const prod = await model('v1');
   const shadow = await model('v2');
@@ -45,17 +51,21 @@ async function run(yaml: string, n: number): Promise<{ ids: string[]; shadowIds:
     }
     assert.equal(prod.requests.length, n, 'production answered every request');
     const ids = prod.requests.map((p) => p.headers['x-shadow-correlation-id'] as string);
-    // Every side reached the collector and the join window has closed on the lone ones.
+    // Every mirror leg is done (answered or failed): the shadow upstream's count is final.
+    const legs = (): number => { const st = sc!.stats(); return (st['sidecar.mirror.responses'] ?? 0) + (st['sidecar.mirror.failures'] ?? 0); };
+    await until(() => legs() >= (sc!.stats()['sidecar.mirror.sent'] ?? 0), 15_000);
+    assert.equal(sc.stats()['sidecar.mirror.sent'], shadow.requests.length, 'the sidecar counted the mirror legs it sent');
+    // Then every side the filter recorded reached the collector and the join window has
+    // closed on the lone ones (bounded; a wrong count fails the assertions below).
+    const want = { production: recorded(ids), shadow: shadow.requests.length };
     let stats: Side = { production: 0, shadow: 0, pairs: 0, pending: 1, unmatched_production: 0, unmatched_shadow: 0 };
     const deadline = Date.now() + 15_000;
-    let last = -1;
     while (Date.now() < deadline) {
       stats = (await getJson<{ total: Side }>(`${collector.url}/v1/stats`)).total;
-      const seen = stats.production + stats.shadow;
-      if (stats.pending === 0 && seen === last && seen > 0) break;
-      last = seen;
-      await new Promise((r) => setTimeout(r, 700));
+      if (stats.pending === 0 && stats.production === want.production && stats.shadow === want.shadow) break;
+      await new Promise((r) => setTimeout(r, 100));
     }
+    assert.equal(stats.shadow, want.shadow, 'every mirrored request recorded its shadow side');
     return { ids, shadowIds: shadow.requests.map((s) => s.headers['x-shadow-correlation-id'] as string), stats };
   } finally {
     await sc?.close();
@@ -66,14 +76,14 @@ async function run(yaml: string, n: number): Promise<{ ids: string[]; shadowIds:
   }
 }
 
-describe('mesh-mirror mode at 10% (local sidecar, real collector)', { skip }, () => {
+describe('mesh-mirror mode at 10% (local sidecar, real collector)', () => {
   let yaml = '';
   before(() => { yaml = readFileSync(FIXTURE, 'utf8'); });
 
   it('the filter decides what Envoy mirrors: every production record finds its shadow partner', async () => {
     const n = 400;
-    const { ids, shadowIds, stats } = await run(yaml, n);
-    const sampled = ids.filter((id) => fnv(id) % 10000 < 1000);
+    const { ids, shadowIds, stats } = await run(yaml, n, (ids) => ids.filter(sampledId).length);
+    const sampled = ids.filter(sampledId);
     assert.ok(sampled.length > 20 && sampled.length < 70, `sampled ${sampled.length} of ${n}`);
     assert.deepEqual([...shadowIds].sort(), [...sampled].sort(), 'Envoy mirrored exactly the sampled requests');
     assert.equal(stats.production, sampled.length, 'the production side recorded only what is mirrored');
@@ -89,7 +99,7 @@ describe('mesh-mirror mode at 10% (local sidecar, real collector)', { skip }, ()
                     runtime_fraction: { default_value: { numerator: 10, denominator: HUNDRED } }`)
       .replace(/\s*"sample_percent": 10,\n\s*"mesh_mirror_cluster_header": "x-shadowmesh-mirror",\n\s*"mesh_mirror_cluster": "shadow_inbound",/, '');
     assert.ok(!istioStyle.includes('mesh_mirror'), 'the filter is back in plain tag-only mode');
-    const { stats } = await run(istioStyle, 200);
+    const { stats } = await run(istioStyle, 200, (ids) => ids.length);
     assert.equal(stats.production, 200);
     assert.ok(stats.pairs / stats.production < 0.5, `${stats.pairs} of 200 paired`);
   });

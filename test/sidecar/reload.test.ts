@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import { startSidecar } from '../../src/sidecar/index.js';
-import { FILTER_WASM, bootstrap, hasFilter, listener, send, staticCluster, testScope, until, wasmFilter, writeFile } from './helpers.js';
+import { FILTER_WASM, bootstrap, requireFilterWasm, listener, send, staticCluster, testScope, until, wasmFilter, writeFile } from './helpers.js';
 
-const skip = hasFilter ? false : 'build/shadowmesh.wasm is missing (npm run build:wasm)';
+requireFilterWasm();
 const scope = testScope();
 const ROUTE = '\n              - match: { prefix: "/" }\n                route: { cluster: production }';
 
 interface Rec { id: string; role: string; status: number }
 
-describe('sidecar configuration reload', { skip }, () => {
+describe('sidecar configuration reload', () => {
   it('records queued and copies in flight before the reload all reach the collector; new streams use the new plugin', async () => {
     const prod = await scope.upstream((_r, res) => res.end('prod'));
     const held: ServerResponse[] = [];

@@ -7,9 +7,9 @@ import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { type RunningSidecar, startSidecar } from '../../src/sidecar/index.js';
 import { execFile } from 'node:child_process';
-import { FILTER_WASM, REPO, type Upstream, hasFilter, send, spawnCli, startUpstream, tempDir, until, writeFile } from './helpers.js';
+import { FILTER_WASM, REPO, type Upstream, requireFilterWasm, send, spawnCli, startUpstream, tempDir, until, writeFile } from './helpers.js';
 
-const skip = hasFilter ? false : 'build/shadowmesh.wasm is missing (npm run build:wasm)';
+requireFilterWasm();
 const FLUSH_MS = 250;
 
 /** The compiled CLI (`npm run build`), as a user runs it: starts faster than through tsx on a busy machine. */
@@ -33,7 +33,7 @@ async function watchControl(url: string, want: (c: { sample_percent?: Record<str
 
 interface Answer { at: number; paused: boolean; copies: number }
 
-describe('remote pause and resume through the collector', { skip }, () => {
+describe('remote pause and resume through the collector', () => {
   it('pause stops the copies within two batch answers, resume restores them, production untouched', async (t) => {
     const tmp = tempDir();
     const yaml = readFileSync(`${REPO}test/sidecar/fixtures/filter-driven-baseline.yaml`, 'utf8').replace('                      "baseline_cluster": "baseline",\n', '');

@@ -6,17 +6,17 @@ export interface DecodedBody {
   /** The body as the record carried it (for diffs of non-JSON bodies). */
   raw: string;
   text: string;
+  /** The decoded bytes of a base64 body; null for utf8 (then `text` is the body). */
   bytes: Buffer | null;
-  base64: boolean;
 }
 
 export function decodeBody(r: ShadowRecord): DecodedBody {
   const raw = r.response_body ?? '';
   if (r.body_encoding === 'base64') {
     const bytes = Buffer.from(raw, 'base64');
-    return { raw, text: bytes.toString('utf8'), bytes, base64: true };
+    return { raw, text: bytes.toString('utf8'), bytes };
   }
-  return { raw, text: raw, bytes: null, base64: false };
+  return { raw, text: raw, bytes: null };
 }
 
 export function bodyBytes(b: DecodedBody): Buffer {
