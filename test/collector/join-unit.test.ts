@@ -446,3 +446,32 @@ test('rejections of the route cap and of validation come back in index order', (
   assert.deepEqual(r.errors.map((e) => e.index), [1, 50, 60]);
   assert.equal(r.accepted, 1);
 });
+
+test('rebuild() restores every kind of pair as it was counted: status and body matches, late, field paths, model metrics', async () => {
+  const config = parseConfig('routes:\n  predict:\n    prediction: { score: "/a" }\n');
+  const first = setup({ windowMs: 1000, config, file: join(dir, 'restart-kinds.db') });
+  first.joiner.ingest([
+    rec('same', 'production'), rec('same', 'shadow'), // match
+    rec('status', 'production'), rec('status', 'shadow', { status: 500 }), // status only differs
+    rec('body', 'production'), rec('body', 'shadow', { response_body: '{"a":2}' }), // body differs at /a
+    rec('late', 'production'),
+  ]);
+  first.clock.now += 5000;
+  first.joiner.tick();
+  first.joiner.ingest([rec('late', 'shadow')]);
+  const before = first.joiner.stats.answer().routes.predict!;
+  const predictionsBefore = first.joiner.stats.route('predict').predictionStats().snapshot({ psi: null, ks: null });
+  assert.equal(before.pairs, 4);
+  assert.equal(before.status_match, 3);
+  assert.equal(before.body_match, 3);
+  assert.equal(before.match, 2, 'same and late match; status and body do not');
+  assert.equal(before.late, 1);
+  assert.deepEqual(before.fields, [{ path: '/a', diffs: 1 }]);
+  assert.equal(predictionsBefore.pairs, 4);
+  await first.repo.close();
+  open.splice(open.indexOf(first.repo), 1);
+
+  const second = setup({ windowMs: 1000, config, file: first.file, start: first.clock.now });
+  assert.deepEqual(second.joiner.stats.answer().routes.predict, before);
+  assert.deepEqual(second.joiner.stats.route('predict').predictionStats().snapshot({ psi: null, ks: null }), predictionsBefore);
+});
