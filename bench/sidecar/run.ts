@@ -2,11 +2,13 @@
 // straight to the production model (no sidecar), then through the sidecar with no
 // filter, with the filter only tagging (and recording), and with the filter
 // mirroring every request to a shadow model. Servers and sidecar are separate
-// processes; this process only generates load.
+// processes; this process only generates load. The servers and the three sidecars start
+// side by side before any load (each is a Node process that takes a second or two to
+// come up), and each sidecar stops once its target is measured.
 //
-//   node --import tsx bench/sidecar/run.ts [--seconds S] [--connections C] [--rate R]
+//   node --import tsx bench/sidecar/run.ts [--seconds S] [--warmup S] [--connections C] [--rate R]
 import { table } from '../collector/common.js';
-import { load, REQUEST_BODY, startServers, startSidecar, type FilterMode, type Load } from './rig.js';
+import { load, REQUEST_BODY, startServers, startSidecar, type FilterMode, type Load, type Proc } from './rig.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number): number => {
@@ -14,21 +16,31 @@ const arg = (name: string, def: number): number => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 const SECONDS = arg('--seconds', 5);
+const WARMUP = arg('--warmup', 1);
 const CONNECTIONS = arg('--connections', 16);
 // Latency is compared at a fixed rate every target sustains, not at saturation.
 const RATE = arg('--rate', 200);
 
+const t0 = performance.now();
 const servers = await startServers();
 const ports = servers.info;
+const modes: FilterMode[] = ['none', 'tagging', 'mirroring'];
+const starting = modes.map((mode) => startSidecar(mode, { production: ports.production, shadow: ports.shadow, collector: ports.collector }));
+const started = await Promise.allSettled(starting);
+const sidecars = new Map<FilterMode, Proc<{ url: string }>>();
+started.forEach((r, i) => r.status === 'fulfilled' && sidecars.set(modes[i]!, r.value));
+const startSeconds = (performance.now() - t0) / 1000;
 const rows: (string | number)[][] = [];
 let direct: Load | undefined;
 try {
-  const targets: (FilterMode | 'direct')[] = ['direct', 'none', 'tagging', 'mirroring'];
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const targets: (FilterMode | 'direct')[] = ['direct', ...modes];
   for (const target of targets) {
-    const sidecar = target === 'direct' ? null : await startSidecar(target, { production: ports.production, shadow: ports.shadow, collector: ports.collector });
+    const sidecar = target === 'direct' ? null : sidecars.get(target)!;
     const url = sidecar ? sidecar.info.url : `http://127.0.0.1:${ports.production}`;
     try {
-      await load(url, { seconds: 1, connections: CONNECTIONS }); // warm-up (JIT, pools)
+      await load(url, { seconds: WARMUP, connections: CONNECTIONS }); // warm-up (JIT, pools)
       const full = await load(url, { seconds: SECONDS, connections: CONNECTIONS });
       const paced = await load(url, { seconds: SECONDS, connections: 4, rate: RATE });
       if (target === 'direct') direct = paced;
@@ -48,7 +60,11 @@ try {
     }
   }
 } finally {
+  await Promise.all([...sidecars.values()].map((s) => s.stop()));
   await servers.stop();
 }
-console.log(`sidecar: autocannon POST /predict (${Buffer.byteLength(REQUEST_BODY)} B JSON), ${CONNECTIONS} connections at full speed for ${SECONDS} s, then ${RATE} req/s over 4 connections for ${SECONDS} s`);
+console.log(
+  `sidecar: autocannon POST /predict (${Buffer.byteLength(REQUEST_BODY)} B JSON), after ${WARMUP} s of warm-up ${CONNECTIONS} connections at full speed for ${SECONDS} s, ` +
+    `then ${RATE} req/s over 4 connections for ${SECONDS} s; servers and sidecars up in ${startSeconds.toFixed(1)} s`,
+);
 console.log(table(['target', 'req/s (full speed)', 'p99 ms (full speed)', `p50 ms at ${RATE}/s`, `p99 ms at ${RATE}/s`, 'added p50 ms', 'added p99 ms', 'errors + non-2xx'], rows));
