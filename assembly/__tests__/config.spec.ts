@@ -190,6 +190,22 @@ describe("configuration errors", () => {
     has(err("{\"routes\": [{\"sample_percent\": 101}]}"), "\"routes[0].sample_percent\"");
     has(err("{\"routes\": [5]}"), "\"routes[0]\" must be an object");
   });
+  it("bounds a route's name at 256 characters, counting a surrogate pair as one", () => {
+    const name256 = "r".repeat(256);
+    expect(ok("{\"routes\": [{\"name\": \"" + name256 + "\"}]}").routes[0].name).toBe(name256);
+    const e = err("{\"routes\": [{\"path_prefix\": \"/a\"}, {\"name\": \"" + name256 + "x\"}]}");
+    has(e, "\"routes[1].name\" must be at most 256 characters long");
+    // 256 emoji are 512 UTF-16 units but 256 characters, as the collector counts them.
+    const emoji = "\u{1F600}".repeat(256);
+    expect(ok("{\"routes\": [{\"name\": \"" + emoji + "\"}]}").routes[0].name.length).toBe(512);
+    has(err("{\"routes\": [{\"name\": \"" + emoji + "a\"}]}"), "\"routes[0].name\" must be at most 256");
+  });
+  it("bounds the path prefix that names an unnamed route, not a named route's", () => {
+    const prefix = "/" + "p".repeat(256);
+    has(err("{\"routes\": [{\"path_prefix\": \"" + prefix + "\"}]}"), "\"routes[0].path_prefix\" names the route when \"name\" is not set, and is longer than 256 characters");
+    expect(ok("{\"routes\": [{\"name\": \"long\", \"path_prefix\": \"" + prefix + "\"}]}").routes[0].name).toBe("long");
+    expect(ok("{\"routes\": [{\"path_prefix\": \"/" + "p".repeat(255) + "\"}]}").routes[0].name.length).toBe(256);
+  });
   it("rejects input that is not a JSON object", () => {
     has(err("[]"), "must be a JSON object");
     has(err("42"), "must be a JSON object");

@@ -103,6 +103,28 @@ export const MAX_BODY_BYTES: f64 = 1048576;
 /** Keeps twice the budget (buffers grow by doubling) well under Envoy's 1 GiB per VM. */
 export const MAX_BODY_BUDGET_BYTES: f64 = 134217728;
 
+/**
+ * The longest route name, in characters (code points), a record may carry: the collector
+ * rejects longer ones (they cost its memory and /metrics label size). A route named by its
+ * path prefix counts that prefix; a route taken from the path (no routes configured) is cut
+ * to this many bytes (plugin.ts), never more characters.
+ */
+export const MAX_ROUTE_NAME_CHARS: i32 = 256;
+
+/** Characters (code points, as the collector counts them) of a string: a surrogate pair is one. */
+function codePoints(s: string): i32 {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const prev = s.charCodeAt(i - 1);
+      if (prev >= 0xd800 && prev <= 0xdbff) continue;
+    }
+    n++;
+  }
+  return n;
+}
+
 const CLUSTER = "a cluster name";
 const AUTHORITY = "an authority";
 
@@ -187,6 +209,7 @@ function parseRoute(c: Checker, at: string, v: JValue, defaultThreshold: f64): R
       const s = c.str(key, item);
       if (s === null) return null;
       if (s.length == 0) { c.bad(key, "must not be empty"); return null; }
+      if (codePoints(s) > MAX_ROUTE_NAME_CHARS) { c.bad(key, "must be at most " + num(MAX_ROUTE_NAME_CHARS) + " characters long (the collector rejects longer route names)"); return null; }
       r.name = s;
       named = true;
     } else if (k == "path_prefix") {
@@ -210,7 +233,13 @@ function parseRoute(c: Checker, at: string, v: JValue, defaultThreshold: f64): R
     }
   }
   if (r.prefix.byteLength == 0) r.prefix = String.UTF8.encode("/");
-  if (!named) r.name = String.UTF8.decode(r.prefix);
+  if (!named) {
+    r.name = String.UTF8.decode(r.prefix);
+    if (codePoints(r.name) > MAX_ROUTE_NAME_CHARS) {
+      c.bad(at + ".path_prefix", "names the route when \"name\" is not set, and is longer than " + num(MAX_ROUTE_NAME_CHARS) + " characters: set a shorter \"name\"");
+      return null;
+    }
+  }
   r.nameJson = jsonName(r.name);
   r.threshold = percent >= 0 ? percent * 100 : defaultThreshold;
   return r;

@@ -11,7 +11,7 @@ import {
   getProperty, getStatus, httpCall, lastToken, log, monoNanos, nowNanos, randomBytes, readBuffer, readHeaderMap,
   refreshLogLevel, replaceHeader, setTickPeriod,
 } from "../abi/host";
-import { Config, ROLE_AUTO, ROLE_PRODUCTION, ROLE_SHADOW, parseConfig } from "./config";
+import { Config, MAX_ROUTE_NAME_CHARS, ROLE_AUTO, ROLE_PRODUCTION, ROLE_SHADOW, parseConfig } from "./config";
 import { hexId, isValidId } from "./ids";
 import { writeJsonString } from "./json";
 import {
@@ -375,7 +375,8 @@ export class ShadowStream extends StreamContext {
       replaceHeader(MAP_REQUEST_HEADERS, meshHeader, changetype<usize>(cluster), cluster.byteLength);
     }
     routeJson.clear();
-    if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, pathWithoutQuery(pathPtr, pathLen));
+    // Without routes the path names the route: cut to the collector's bound (bytes ≤ characters), so a long path keeps its record.
+    if (route == ROUTE_ALL) writeJsonString(routeJson, pathPtr, min(pathWithoutQuery(pathPtr, pathLen), MAX_ROUTE_NAME_CHARS));
     else routeJson.buf(unchecked(cfg.routes[route]).nameJson);
     this.prefix.clear();
     writePrefix(this.prefix, id.ptr, id.len, routeJson, methodPtr, methodLen, pathPtr, pathLen, (wallNs + 500) / 1000000);

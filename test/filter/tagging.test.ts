@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFilter, exchange, flushRecords, header, type Headers } from './support/vm.js';
+import { recordError } from '../../src/collector/ingest/record-schema.js';
 
 const CORR = 'x-shadow-correlation-id';
 
@@ -84,6 +85,19 @@ test('without routes the route is the path without its query', async () => {
   const [rec] = flushRecords(vm);
   assert.equal(rec!.route, '/v1/score');
   assert.equal(rec!.path, '/v1/score?model=a&x=1');
+});
+
+test('without routes a path longer than 256 characters names the route by its first 256, and the collector accepts the record', async () => {
+  const vm = await startFilter({});
+  const long = '/' + 'a'.repeat(299);
+  exchange(vm, { path: `${long}?q=1`, headers: [['x-request-id', 'q2']] });
+  exchange(vm, { path: '/' + 'b'.repeat(255), headers: [['x-request-id', 'q3']] });
+  const recs = flushRecords(vm);
+  const byId = new Map(recs.map((r) => [r.id, r]));
+  assert.equal(byId.get('q2')!.route, long.slice(0, 256));
+  assert.equal(byId.get('q2')!.path, `${long}?q=1`, 'the path itself is kept whole');
+  assert.equal(byId.get('q3')!.route, '/' + 'b'.repeat(255), 'a 256-character path is not cut');
+  for (const r of recs) assert.equal(recordError(r), null);
 });
 
 test('auto role: a -shadow authority or the marker header makes the stream a shadow', async () => {

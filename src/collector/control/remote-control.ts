@@ -2,6 +2,7 @@
 // POST /v1/records answer carries as `control`. Filters only ever lower their
 // sampling to it, so a collector cannot raise traffic above the plugin config.
 import { describeAjvError, newAjv } from '../ingest/ajv.js';
+import { routeNameError } from '../route-name.js';
 
 /** Where the setting is kept: SQLite's decision store, or PostgreSQL's (shared by replicas). */
 export interface ControlStore {
@@ -56,6 +57,10 @@ export class RemoteControl {
   set(input: unknown): ControlObject | Promise<ControlObject> {
     if (!validate(input)) throw new ControlError(describeAjvError(validate.errors));
     const sp = input.sample_percent;
+    for (const route of Object.keys(sp ?? {})) {
+      const bad = routeNameError(route, '/sample_percent');
+      if (bad) throw new ControlError(bad);
+    }
     const next: ControlObject = sp && Object.keys(sp).length > 0 ? { sample_percent: { ...sp } } : {};
     const saved = this.store.saveControl(JSON.stringify(next));
     if (saved instanceof Promise) {

@@ -1,6 +1,7 @@
 // The record schema of contract §2, compiled once at module load.
 import type { ShadowRecord } from '../types.js';
 import { describeAjvError, newAjv } from './ajv.js';
+import { routeNameSchema } from '../route-name.js';
 
 const optionalString = { type: ['string', 'null'] } as const;
 
@@ -11,7 +12,7 @@ export const recordSchema = {
     v: { const: 1 },
     id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
     role: { enum: ['production', 'shadow', 'baseline'] },
-    route: { type: 'string', minLength: 1 },
+    route: routeNameSchema,
     method: { type: 'string' },
     path: { type: 'string' },
     status: { type: 'integer', minimum: 0, maximum: 999 },
