@@ -63,3 +63,7 @@ export interface IngestInternalError {
   index: number;
   error: unknown;
 }
+
+// The query API's answers, for clients in this repository (the demo's report).
+export type { FullStats, FullStatsAnswer } from './stats/stats-builder.js';
+export type { Decision, Reason, Verdict } from './verdict/decide.js';

@@ -1,92 +1,20 @@
 // Turns the collector's answers (GET /v1/stats, GET /v1/verdict, a mismatching
 // pair) into the demo's report: every number in it is one the collector gave.
+import type { Diff, FullStatsAnswer, Reason, ShadowRecord, Verdict } from '../collector/types.js';
 
-export interface Quantiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-export interface NoisePath {
-  path: string;
-  baseline_diffs: number;
-  shadow_diffs: number;
-  triples: number;
-}
-
-export interface FeedbackStats {
-  labelled: number;
-  production_accuracy: number | null;
-  shadow_accuracy: number | null;
-  mcnemar_p: number | null;
-  conclusion: string;
-}
-
-export interface PredictionStatsAnswer {
-  pairs: number;
-  label_agreement: number | null;
-  confusion: Record<string, Record<string, number>>;
-  score_delta: { mean_abs: number | null; p95_abs: number | null; max_abs: number | null };
-  psi: number | null;
-  ks: number | null;
-  feedback?: FeedbackStats | null;
-}
-
-export interface RouteStats {
-  production: number;
-  shadow: number;
-  baseline?: number;
-  pairs: number;
-  pending: number;
-  unmatched_production: number;
-  unmatched_shadow: number;
-  late?: number;
-  status_match: number;
-  body_match: number;
-  match_rate: number | null;
-  join_rate?: number | null;
-  adjusted_match_rate?: number | null;
-  noise?: NoisePath[];
-  production_errors: number;
-  shadow_errors: number;
-  latency_ms: { production: Quantiles; shadow: Quantiles };
-  fields: { path: string; diffs: number }[];
-  prediction?: PredictionStatsAnswer;
-}
-
-export interface StatsAnswer {
-  routes: Record<string, RouteStats>;
-  total: RouteStats;
-}
-
-export interface VerdictReason {
-  criterion: string;
-  observed: number | string | null;
-  threshold: number | string | boolean | null;
-  ok: boolean | null;
-  n?: number;
-  lower?: number;
-  upper?: number;
-}
-
-export interface VerdictAnswer {
-  decision: 'promote' | 'hold' | 'reject';
-  reasons: VerdictReason[];
-}
-
-export interface PairDiff {
-  path: string;
-  kind: string;
-  production?: unknown;
-  shadow?: unknown;
-}
-
+// The answers' shapes are the collector's own types: the demo reads this repository's
+// collector, so a field it renames or adds shows up here at compile time.
+/** GET /v1/stats. */
+export type StatsAnswer = FullStatsAnswer;
+/** The part of GET /v1/verdict the report shows. */
+export type VerdictAnswer = Pick<Verdict, 'decision' | 'reasons'>;
+/** The fields of a GET /v1/pairs item the report reads (the sides are the stored records). */
 export interface PairAnswer {
   id: string;
   route: string;
-  diffs: PairDiff[];
-  production: { status: number } | null;
-  shadow: { status: number; error?: string } | null;
+  diffs: Diff[];
+  production: Pick<ShadowRecord, 'status'> | null;
+  shadow: Pick<ShadowRecord, 'status' | 'error'> | null;
 }
 
 export interface ReportInput {
@@ -109,9 +37,9 @@ function table(rows: string[][], indent = '  '): string {
   return rows.map((r) => indent + r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 }
 
-export function formatObserved(v: VerdictReason['observed'] | VerdictReason['threshold']): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
-  return v === null ? '—' : String(v);
+export function formatObserved(v: Reason['observed'] | Reason['threshold']): string {
+  if (v === null) return '—';
+  return Number.isInteger(v) ? String(v) : v.toFixed(4);
 }
 
 export function formatVerdict(v: VerdictAnswer): string[] {
@@ -123,7 +51,7 @@ export function formatVerdict(v: VerdictAnswer): string[] {
       r.criterion,
       formatObserved(r.observed),
       formatObserved(r.threshold),
-      r.n === undefined ? '' : String(r.n),
+      String(r.n),
       r.lower === undefined || r.upper === undefined ? '' : `[${r.lower.toFixed(4)}, ${r.upper.toFixed(4)}]`,
     ]);
   }
@@ -137,7 +65,7 @@ export function formatReport(input: ReportInput): string {
   const line = (label: string, value: string): void => void out.push(`${label.padEnd(22)}${value}`);
 
   line('pairs', `${s.pairs}   (join rate ${pct(s.join_rate)}, pending ${s.pending}, unmatched production ${s.unmatched_production}, shadow ${s.unmatched_shadow})`);
-  line('records', `production ${s.production}, shadow ${s.shadow}, baseline ${s.baseline ?? 0}`);
+  line('records', `production ${s.production}, shadow ${s.shadow}, baseline ${s.baseline}`);
   line('match rate', `${pct(s.match_rate)}   (status match ${s.status_match}, body match ${s.body_match})`);
   line('adjusted match rate', `${pct(s.adjusted_match_rate ?? s.match_rate)}   (noise paths left out)`);
   if (s.noise && s.noise.length > 0) {
