@@ -47,7 +47,7 @@ const parts: Part[] = [
     title: 'Filter',
     budget: 'filter',
     what:
-      'µs and host calls per request through the runtime API (as the sidecar drives it), against the empty filter (every callback returns Continue: the host and wasm-boundary floor) and the same filter on the published SDK, in the same run; then the module\'s linear memory over 1,000,000 requests per scenario.',
+      'µs and host calls per request through the runtime API (as the sidecar drives it), against the empty filter (every callback returns Continue: the host and wasm-boundary floor) and the same filter on the published SDK (a tenth of the requests: it is 8-20x slower; medians per request compare), in the same run; then the module\'s linear memory over 1,000,000 requests per scenario (one process per scenario, side by side after the timed rounds).',
     command: [...tsx, 'bench/filter/run.ts', QUICK ? '3000' : '20000'],
     env: { BENCH_DRIVER: 'runtime', BENCH_ROUNDS: QUICK ? '1' : '3', BENCH_MEMORY_REQUESTS: QUICK ? '20000' : '1000000' },
   },
