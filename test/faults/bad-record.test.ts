@@ -2,17 +2,16 @@
 // deep, a record nested that deep in a field of its own, and a plainly invalid record
 // is answered 200, keeps every record that can be kept, and names the others.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { get, post, rec, startCollector, stats, tempDir } from '../collector/helpers.js';
+import { get, post, rec, stats } from '../collector/helpers.js';
+import { startCollectorOnTempDb } from '../support/collector-on-temp-db.js';
 
 const LEVELS = 50_000;
 const deep = (leaf: string): string => '{"a":'.repeat(LEVELS) + leaf + '}'.repeat(LEVELS);
 const deepArray = (leaf: string): string => '['.repeat(LEVELS) + leaf + ']'.repeat(LEVELS);
 
 test('faults: a deeply nested record is judged on its own, the rest of the batch is kept', async (t) => {
-  const dir = tempDir(t);
-  const c = await startCollector(['--db', join(dir, 'c.db')], t);
+  const { collector: c } = await startCollectorOnTempDb(t);
   const ownField = JSON.stringify(rec({ id: 'deep-field', role: 'production' })).replace(/}$/, `,"extra":${deepArray('1')}}`);
   const batch =
     '[' +
@@ -68,8 +67,7 @@ test('faults: a deeply nested record is judged on its own, the rest of the batch
 });
 
 test('faults: a body too large to walk is compared byte for byte and says so', async (t) => {
-  const dir = tempDir(t);
-  const c = await startCollector(['--db', join(dir, 'c.db')], t);
+  const { collector: c } = await startCollectorOnTempDb(t);
   const big = (v: number): string => JSON.stringify({ items: Array.from({ length: 200_000 }, (_, i) => i), v });
   const r = await post(c.url, [rec({ id: 'big', role: 'production', response_body: big(1) }), rec({ id: 'big', role: 'shadow', response_body: big(2) })]);
   assert.equal(r.status, 200);

@@ -3,20 +3,18 @@
 // reporter carries on by itself, counting as dropped what it could not deliver.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { startSidecar } from '../../src/sidecar/index.js';
-import { get, post, rec, startCollector, stats, tempDir, type Running } from '../collector/helpers.js';
-import { FILTER_WASM, REPO, requireFilterWasm, send, startUpstream, until } from '../sidecar/helpers.js';
+import { get, post, rec, startCollector, stats, type Running } from '../collector/helpers.js';
+import { requireFilterWasm, send, startUpstream, until } from '../sidecar/helpers.js';
+import { startCollectorOnTempDb } from '../support/collector-on-temp-db.js';
+import { startSidecarFromEnvoyYaml } from '../support/sidecar-from-envoy-yaml.js';
 
 const BATCHES_PER_WRITER = 40;
 const WRITERS = 4;
 const BATCH = 32;
 
 test('faults: kill -9 mid-load loses no acknowledged record', async (t) => {
-  const dir = tempDir(t);
-  const db = join(dir, 'c.db');
-  const first = await startCollector(['--db', db], t);
+  const { collector: first, db } = await startCollectorOnTempDb(t);
   const acked: string[][] = [];
   let answered = 0;
   let failed = 0;
@@ -55,26 +53,13 @@ test('faults: kill -9 mid-load loses no acknowledged record', async (t) => {
 
 test('faults: the sidecar reporter counts what a killed collector cost and recovers by itself', async (t) => {
   requireFilterWasm();
-  const dir = tempDir(t);
-  const db = join(dir, 'c.db');
-  let collector: Running = await startCollector(['--db', db], t);
+  const started = await startCollectorOnTempDb(t);
+  const db = started.db;
+  let collector: Running = started.collector;
   const port = Number(new URL(collector.url).port);
   const prod = await startUpstream((r, res) => res.end(`{"echo":${JSON.stringify(r.body)}}`));
   const shadow = await startUpstream((r, res) => res.end(`{"echo":${JSON.stringify(r.body)}}`));
-  const sc = await startSidecar({
-    envoyConfigPath: `${REPO}envoy/envoy.yaml`,
-    wasmPath: FILTER_WASM,
-    listenAddress: '127.0.0.1',
-    listenerPorts: { ingress: 0 },
-    adminPort: 0,
-    resolve: { production: `127.0.0.1:${prod.port}`, shadow: `127.0.0.1:${shadow.port}`, baseline: `127.0.0.1:${prod.port}`, collector: `127.0.0.1:${port}` },
-    log: () => {},
-  });
-  t.after(async () => {
-    await sc.close();
-    await prod.close();
-    await shadow.close();
-  });
+  const sc = await startSidecarFromEnvoyYaml(t, { production: prod.port, shadow: shadow.port, baseline: prod.port, collector: port }, [prod, shadow]);
   const metric = (name: string): number => {
     const st = sc.stats();
     const key = Object.keys(st).find((k) => k.endsWith(name));

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { get, post, rec, startCollector, stats, tempDir } from '../collector/helpers.js';
+import { get, post, rec, stats } from '../collector/helpers.js';
+import { startCollectorOnTempDb } from '../support/collector-on-temp-db.js';
 import { rawRequest } from './raw-http.js';
 import { rssMiB } from './rss.js';
 
@@ -27,8 +27,7 @@ async function postRaw(url: string, body: string | Uint8Array, contentType = 'ap
 }
 
 test('faults: floods of bad input get clear errors; the collector keeps serving; memory stays bounded', async (t) => {
-  const dir = tempDir(t);
-  const c = await startCollector(['--db', join(dir, 'c.db'), '--max-body-bytes', String(MAX_BODY), '--max-pending', '2000'], t);
+  const { collector: c } = await startCollectorOnTempDb(t, ['--max-body-bytes', String(MAX_BODY), '--max-pending', '2000']);
   const pid = c.proc.pid!;
   let good = 0;
   const stillServing = async (): Promise<void> => {

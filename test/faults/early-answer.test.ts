@@ -1,9 +1,9 @@
 // Answers given before the body is read (413 over --max-body-bytes, 401 without the
 // token) reach a client that writes its whole body before reading, instead of a reset.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { post, rec, startCollector, stats, tempDir } from '../collector/helpers.js';
+import { post, rec, stats } from '../collector/helpers.js';
+import { startCollectorOnTempDb } from '../support/collector-on-temp-db.js';
 import { rawRequest } from './raw-http.js';
 
 // Far more than the socket buffers hold, so the client is still writing when the answer comes.
@@ -11,8 +11,7 @@ const BIG = Buffer.alloc(16 * 1024 * 1024, 0x20);
 const ROUNDS = 4;
 
 test('faults: 413 and 401 are readable by a client that writes the whole body first', async (t) => {
-  const dir = tempDir(t);
-  const c = await startCollector(['--db', join(dir, 'c.db'), '--max-body-bytes', '65536', '--token', 'tok'], t);
+  const { collector: c } = await startCollectorOnTempDb(t, ['--max-body-bytes', '65536', '--token', 'tok']);
   const auth = 'authorization: Bearer tok\r\n';
 
   for (let i = 0; i < ROUNDS; i++) {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { post, rec, runCollectorToExit, startCollector, tempDir } from '../collector/helpers.js';
+import { startCollectorOnTempDb } from '../support/collector-on-temp-db.js';
 
 interface LogLine { level: number; msg: string; [k: string]: unknown }
 
@@ -16,9 +17,7 @@ const TOKEN = 'tok-9f8e7d6c5b4a';
 const MARKER = 'record-content-3a1f';
 
 test('faults: start, internal error with request id, stop — and no contents or tokens', async (t) => {
-  const dir = tempDir(t);
-  const db = join(dir, 'c.db');
-  const c = await startCollector(['--db', db, '--token', TOKEN], t);
+  const { collector: c, db } = await startCollectorOnTempDb(t, ['--token', TOKEN]);
   const ok = await post(c.url, [rec({ id: 'a', role: 'production', response_body: MARKER, request_body: MARKER })], { token: TOKEN });
   assert.equal(ok.status, 200);
 

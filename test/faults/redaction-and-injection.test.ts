@@ -2,11 +2,11 @@
 // file's bytes, WAL included), and query parameters cannot inject SQL.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { startSidecar } from '../../src/sidecar/index.js';
-import { get, post, rec, startCollector, stats, tempDir } from '../collector/helpers.js';
-import { FILTER_WASM, REPO, requireFilterWasm, send, startUpstream, until } from '../sidecar/helpers.js';
+import { get, post, rec, stats } from '../collector/helpers.js';
+import { requireFilterWasm, send, startUpstream, until } from '../sidecar/helpers.js';
+import { startCollectorOnTempDb } from '../support/collector-on-temp-db.js';
+import { startSidecarFromEnvoyYaml } from '../support/sidecar-from-envoy-yaml.js';
 
 const AUTH = 'Bearer sk-live-AUTHSECRET-51c9';
 const COOKIE = 'session=COOKIESECRET-7d2e';
@@ -18,9 +18,7 @@ function dbBytes(db: string): string {
 
 test('faults: authorization and cookie values never reach the SQLite file', async (t) => {
   requireFilterWasm();
-  const dir = tempDir(t);
-  const db = join(dir, 'c.db');
-  const collector = await startCollector(['--db', db], t);
+  const { collector, db } = await startCollectorOnTempDb(t);
   // Both versions reflect the client's credentials in their answer's headers, as a
   // careless service might; the record keeps the header but not the value.
   const reflect = (r: { headers: Record<string, string | string[] | undefined>; body: string }, res: import('node:http').ServerResponse): void => {
@@ -32,20 +30,7 @@ test('faults: authorization and cookie values never reach the SQLite file', asyn
   };
   const prod = await startUpstream(reflect);
   const shadow = await startUpstream(reflect);
-  const sc = await startSidecar({
-    envoyConfigPath: `${REPO}envoy/envoy.yaml`,
-    wasmPath: FILTER_WASM,
-    listenAddress: '127.0.0.1',
-    listenerPorts: { ingress: 0 },
-    adminPort: 0,
-    resolve: { production: `127.0.0.1:${prod.port}`, shadow: `127.0.0.1:${shadow.port}`, collector: new URL(collector.url).host },
-    log: () => {},
-  });
-  t.after(async () => {
-    await sc.close();
-    await prod.close();
-    await shadow.close();
-  });
+  const sc = await startSidecarFromEnvoyYaml(t, { production: prod.port, shadow: shadow.port, collector: new URL(collector.url).host }, [prod, shadow]);
   const N = 20;
   for (let i = 0; i < N; i++) {
     const r = await send(sc.port, '/predict', { method: 'POST', headers: { authorization: AUTH, cookie: COOKIE }, body: `{"i":${i}}` });
@@ -75,8 +60,7 @@ test('faults: authorization and cookie values never reach the SQLite file', asyn
 });
 
 test('faults: query parameters cannot inject SQL', async (t) => {
-  const dir = tempDir(t);
-  const c = await startCollector(['--db', join(dir, 'c.db')], t);
+  const { collector: c } = await startCollectorOnTempDb(t);
   for (const route of ['predict', 'rank']) {
     for (let i = 0; i < 3; i++) {
       const id = `${route}-${i}`;

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { test } from 'node:test';
-import { startSidecar } from '../../src/sidecar/index.js';
 import { MAX_HEADERS_COUNT, MAX_REQUEST_HEADERS_BYTES } from '../../src/sidecar/header-limits.js';
-import { FILTER_WASM, REPO, requireFilterWasm, send, startUpstream } from '../sidecar/helpers.js';
+import { requireFilterWasm, send, startUpstream } from '../sidecar/helpers.js';
+import { startSidecarFromEnvoyYaml } from '../support/sidecar-from-envoy-yaml.js';
 import { rssMiB } from './rss.js';
 
 const ROUNDS = 200;
@@ -49,21 +49,7 @@ test('faults: header floods at the sidecar get 431; within Envoy limits they pas
   const prod = { port: (prodServer.address() as AddressInfo).port, close: () => new Promise<void>((r) => { prodServer.closeAllConnections(); prodServer.close(() => r()); }) };
   const shadow = await startUpstream((r, res) => res.end(r.body));
   const collector = await startUpstream((_r, res) => res.end('{"accepted":0,"rejected":0,"errors":[]}'));
-  const sc = await startSidecar({
-    envoyConfigPath: `${REPO}envoy/envoy.yaml`,
-    wasmPath: FILTER_WASM,
-    listenAddress: '127.0.0.1',
-    listenerPorts: { ingress: 0 },
-    adminPort: 0,
-    resolve: { production: `127.0.0.1:${prod.port}`, shadow: `127.0.0.1:${shadow.port}`, collector: `127.0.0.1:${collector.port}` },
-    log: () => {},
-  });
-  t.after(async () => {
-    await sc.close();
-    await prod.close();
-    await shadow.close();
-    await collector.close();
-  });
+  const sc = await startSidecarFromEnvoyYaml(t, { production: prod.port, shadow: shadow.port, collector: collector.port }, [prod, shadow, collector]);
   const head = (extra: string): string => `GET /predict HTTP/1.1\r\nhost: model\r\n${extra}\r\n`;
   const headers = (n: number): string => Array.from({ length: n }, (_, i) => `x-h${i}: v\r\n`).join('');
 

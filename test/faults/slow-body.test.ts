@@ -2,9 +2,9 @@
 // --request-timeout-ms has passed, and its connection is closed; others are served.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { post, rec, startCollector, tempDir } from '../collector/helpers.js';
+import { post, rec } from '../collector/helpers.js';
+import { startCollectorOnTempDb } from '../support/collector-on-temp-db.js';
 
 /** Writes `head` (and nothing more); resolves with all the server sent before it closed. */
 function stall(url: string, head: string): Promise<string> {
@@ -25,8 +25,7 @@ function stall(url: string, head: string): Promise<string> {
 }
 
 test('faults: requests that never finish get 408 and lose their connection', async (t) => {
-  const dir = tempDir(t);
-  const c = await startCollector(['--db', join(dir, 'c.db'), '--request-timeout-ms', '1000'], t);
+  const { collector: c } = await startCollectorOnTempDb(t, ['--request-timeout-ms', '1000']);
   const slowBodies = Array.from({ length: 20 }, () =>
     stall(c.url, 'POST /v1/records HTTP/1.1\r\nhost: c\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n[{"v":1,'),
   );
