@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ROOT, cpuSeconds, httpCall, percentile, startServer, table, type Server } from './common.js';
+import { ROOT, cpuSeconds, httpCall, percentile, startServer, table, threadCpuSeconds, type Server } from './common.js';
 import { BATCH, batches, setOrderedIds } from './workload.js';
 
 const args = process.argv.slice(2);
@@ -41,6 +41,8 @@ interface Run {
   seconds: number;
   cpu: number;
   mainCpu: number;
+  /** CPU seconds per thread name during the run (common.ts threadCpuSeconds). */
+  threads: Map<string, number>;
   latencies: number[];
 }
 
@@ -51,6 +53,7 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
   let records = 0;
   const cpu0 = cpuSeconds(pid);
   const main0 = cpuSeconds(pid, true);
+  const threads0 = threadCpuSeconds(pid);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -67,7 +70,9 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  return { records, seconds, cpu: cpuSeconds(pid) - cpu0, mainCpu: cpuSeconds(pid, true) - main0, latencies: latencies.sort((a, b) => a - b) };
+  const threads = threadCpuSeconds(pid);
+  for (const [name, s] of threads0) threads.set(name, (threads.get(name) ?? 0) - s);
+  return { records, seconds, cpu: cpuSeconds(pid) - cpu0, mainCpu: cpuSeconds(pid, true) - main0, threads, latencies: latencies.sort((a, b) => a - b) };
 }
 
 /** Runs queries in a loop until stopped; returns their latencies. */
@@ -119,6 +124,7 @@ function measureFloor(): { sqlite: number; parse: number } {
 async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   const queryRows: (string | number)[][] = [];
+  const threadRows: (string | number)[][] = [];
   let avgRecord = 0;
   const only = process.env.SHADOWMESH_BENCH_MODES?.split(',').map(Number);
   const allModes: { sync: 'normal' | 'full'; queries: boolean; ordered: boolean; memory?: boolean }[] = [
@@ -183,6 +189,8 @@ async function main(): Promise<void> {
         fmt(run.latencies[run.latencies.length - 1]!, 2),
         pairs,
       ]);
+      const us = (name: string): string => fmt(((run.threads.get(name) ?? 0) * 1e6) / run.records, 1);
+      threadRows.push([label, us('main'), us('sm-prepare'), us('sm-checkpoint'), us('sm-reader'), us('node'), fmt((run.cpu * 1e6) / run.records, 1)]);
       if (qs) {
         queryRows.push([`GET /v1/stats${tree.label ? ` [${tree.label}]` : ''}`, qs.stats.length, fmt(percentile(qs.stats, 0.5), 2), fmt(percentile(qs.stats, 0.99), 2)]);
         queryRows.push([`GET /v1/pairs?limit=500&mismatch=true${tree.label ? ` [${tree.label}]` : ''}`, qs.pairs.length, fmt(percentile(qs.pairs, 0.5), 2), fmt(percentile(qs.pairs, 0.99), 2)]);
@@ -198,6 +206,8 @@ async function main(): Promise<void> {
       rows,
     ),
   );
+  console.log('\nserver CPU µs per record by thread (same median rounds; "node": V8 GC/compiler helpers and libuv pool):');
+  console.log(table(['mode', 'main', 'prepare', 'checkpoint', 'reader', 'node', 'all threads'], threadRows));
   if (queryRows.length > 0) {
     console.log('\nqueries running back to back in one loop during the "+ queries" run:');
     console.log(table(['query', 'count', 'p50 ms', 'p99 ms'], queryRows));

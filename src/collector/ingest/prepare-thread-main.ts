@@ -8,8 +8,10 @@ import { BodyError, parseJsonArray, parseNdjson } from './body.js';
 import { PreComparer } from './pre-compare.js';
 import { prepareItems } from './prepare.js';
 import { toWire } from './prepared-wire.js';
+import { nameThisThread } from '../thread-name.js';
 import type { PrepareReply, PrepareRequest } from './prepare-thread.js';
 
+nameThisThread('sm-prepare');
 const data = workerData as { config: CollectorConfigFile; base: number };
 const pre = new PreComparer(new CollectorConfig(data.config), data.base);
 const port = parentPort!;
