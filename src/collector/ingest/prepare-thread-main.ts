@@ -19,7 +19,7 @@ const port = parentPort!;
 port.on('message', (m: PrepareRequest) => {
   let reply: PrepareReply;
   try {
-    const items = m.ndjson ? parseNdjson(m.text) : parseJsonArray(m.text);
+    const items = m.ndjson ? parseNdjson(m.text) : parseJsonArray(m.text, true);
     reply = { n: m.n, batch: toWire(prepareItems(items, pre.find)) };
   } catch (err) {
     reply = err instanceof BodyError ? { n: m.n, bodyError: err.message } : { n: m.n, failure: String((err as Error)?.stack ?? err) };
