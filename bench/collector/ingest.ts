@@ -75,27 +75,36 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
   return { records, seconds, cpu: cpuSeconds(pid) - cpu0, mainCpu: cpuSeconds(pid, true) - main0, threads, latencies: latencies.sort((a, b) => a - b) };
 }
 
-/** Runs queries in a loop until stopped; returns their latencies. */
-function queryLoop(server: Server): { stop: () => Promise<{ stats: number[]; pairs: number[] }> } {
+/** The queries a dashboard or an operator runs while the collector ingests. */
+const QUERIES = ['/v1/stats', '/v1/pairs?limit=50', '/v1/verdict'];
+/** Queries per second in all (round robin over QUERIES), at a fixed pace. */
+const QUERY_RATE = arg('--query-rate', 20);
+
+/** Sends QUERIES in turn at QUERY_RATE per second until stopped; returns each one's latencies. */
+function queryLoop(server: Server): { stop: () => Promise<Map<string, number[]>> } {
   let running = true;
-  const stats: number[] = [];
-  const pairs: number[] = [];
+  const latencies = new Map<string, number[]>(QUERIES.map((q) => [q, []]));
   const loop = (async () => {
-    while (running) {
-      let s = performance.now();
-      await httpCall(server.url, 'GET', '/v1/stats');
-      stats.push(performance.now() - s);
-      s = performance.now();
-      const r = await httpCall(server.url, 'GET', '/v1/pairs?limit=500&mismatch=true');
-      pairs.push(performance.now() - s);
-      if (r.status !== 200) throw new Error(`pairs answered ${r.status}`);
+    const t0 = performance.now();
+    for (let n = 0; running; n++) {
+      // On a fixed schedule: a slow answer delays the next query, it does not add one.
+      const due = t0 + (n * 1000) / QUERY_RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (!running) break;
+      const q = QUERIES[n % QUERIES.length]!;
+      const s = performance.now();
+      const r = await httpCall(server.url, 'GET', q);
+      if (r.status !== 200) throw new Error(`GET ${q} answered ${r.status}: ${r.text.slice(0, 200)}`);
+      latencies.get(q)!.push(performance.now() - s);
     }
   })();
   return {
     stop: async () => {
       running = false;
       await loop;
-      return { stats: stats.sort((a, b) => a - b), pairs: pairs.sort((a, b) => a - b) };
+      for (const xs of latencies.values()) xs.sort((a, b) => a - b);
+      return latencies;
     },
   };
 }
@@ -141,14 +150,18 @@ async function main(): Promise<void> {
   const trees: { label: string; root: string }[] = BEFORE ? [{ label: 'before', root: BEFORE }, { label: 'after', root: ROOT }] : [{ label: '', root: ROOT }];
   const floors: { sqlite: number; parse: number }[] = [];
   const medians = new Map<string, number>();
-  for (const mode of modes) {
-    setOrderedIds(mode.ordered);
-    const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
-    const bodies = batches(TOTAL);
-    avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
-    const rounds = new Map<string, { run: Run; pairs: number; qs: { stats: number[]; pairs: number[] } | null }[]>(trees.map((t) => [t.label, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      if (FLOOR && !mode.memory && mode === modes[0]) floors.push(measureFloor());
+  type Round = { run: Run; pairs: number; qs: Map<string, number[]> | null };
+  // Rounds outermost, every mode and tree inside each: a busy spell of a shared
+  // machine then hits all rows of one round alike (the "+ queries" row is compared
+  // with the row without queries of the same run).
+  const byMode = modes.map(() => new Map<string, Round[]>(trees.map((t) => [t.label, []])));
+  for (let round = 0; round < ROUNDS; round++) {
+    if (FLOOR) floors.push(measureFloor());
+    for (const [m, mode] of modes.entries()) {
+      setOrderedIds(mode.ordered);
+      const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
+      const bodies = batches(TOTAL);
+      avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
       for (const tree of trees) {
         const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
         const db = mode.memory ? ':memory:' : join(dir, 'bench.db');
@@ -160,13 +173,16 @@ async function main(): Promise<void> {
           const run = await drive(server, bodies);
           const qs = q ? await q.stop() : null;
           const stats = JSON.parse((await httpCall(server.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
-          rounds.get(tree.label)!.push({ run, pairs: stats.total.pairs, qs });
+          byMode[m]!.get(tree.label)!.push({ run, pairs: stats.total.pairs, qs });
         } finally {
           await server.stop();
           rmSync(dir, { recursive: true, force: true });
         }
       }
     }
+  }
+  for (const [m, mode] of modes.entries()) {
+    const rounds = byMode[m]!;
     for (const tree of trees) {
       const rs = rounds.get(tree.label)!;
       rs.sort((a, b) => a.run.records / a.run.seconds - b.run.records / b.run.seconds);
@@ -192,8 +208,7 @@ async function main(): Promise<void> {
       const us = (name: string): string => fmt(((run.threads.get(name) ?? 0) * 1e6) / run.records, 1);
       threadRows.push([label, us('main'), us('sm-prepare'), us('sm-checkpoint'), us('sm-reader'), us('node'), fmt((run.cpu * 1e6) / run.records, 1)]);
       if (qs) {
-        queryRows.push([`GET /v1/stats${tree.label ? ` [${tree.label}]` : ''}`, qs.stats.length, fmt(percentile(qs.stats, 0.5), 2), fmt(percentile(qs.stats, 0.99), 2)]);
-        queryRows.push([`GET /v1/pairs?limit=500&mismatch=true${tree.label ? ` [${tree.label}]` : ''}`, qs.pairs.length, fmt(percentile(qs.pairs, 0.5), 2), fmt(percentile(qs.pairs, 0.99), 2)]);
+        for (const [q, xs] of qs) queryRows.push([`GET ${q}${tree.label ? ` [${tree.label}]` : ''}`, xs.length, fmt(percentile(xs, 0.5), 2), fmt(percentile(xs, 0.99), 2)]);
       }
     }
   }
@@ -209,8 +224,14 @@ async function main(): Promise<void> {
   console.log('\nserver CPU µs per record by thread (same median rounds; "node": V8 GC/compiler helpers and libuv pool):');
   console.log(table(['mode', 'main', 'prepare', 'checkpoint', 'reader', 'node', 'all threads'], threadRows));
   if (queryRows.length > 0) {
-    console.log('\nqueries running back to back in one loop during the "+ queries" run:');
+    console.log(`\nqueries during the "+ queries" run (${QUERY_RATE}/s in all, in turn, on a fixed schedule):`);
     console.log(table(['query', 'count', 'p50 ms', 'p99 ms'], queryRows));
+    // What the queries cost ingestion: the same tree's rate without them, same run.
+    for (const [label, rate] of medians) {
+      if (!label.includes(' + queries')) continue;
+      const alone = medians.get(label.replace(' + queries', ''));
+      if (alone) console.log(`- ${label}: ${fmt(rate, 0)} records/s against ${fmt(alone, 0)} without queries: ingestion ${fmt(100 * (1 - rate / alone), 1)} % slower`);
+    }
   }
   if (BEFORE) {
     console.log(`\nafter / before (${BEFORE}), median rounds of this run:`);
