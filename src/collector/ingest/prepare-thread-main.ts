@@ -10,13 +10,21 @@ import { prepareItems } from './prepare.js';
 import { toWire } from './prepared-wire.js';
 import { nameThisThread } from '../thread-name.js';
 import type { PrepareReply, PrepareRequest } from './prepare-thread.js';
+import { crashThread, markedCrash, testCrashPlan } from './prepare-test-crash.js';
 
 nameThisThread('sm-prepare');
 const data = workerData as { config: CollectorConfigFile; base: number };
 const pre = new PreComparer(new CollectorConfig(data.config), data.base);
 const port = parentPort!;
+// Tests only (prepare-test-crash.ts); null in production, so the check below is one comparison.
+const crashPlan = testCrashPlan();
+if (crashPlan?.at === 'start') crashThread(crashPlan.how);
 
 port.on('message', (m: PrepareRequest) => {
+  if (crashPlan !== null) {
+    const how = markedCrash(m.text);
+    if (how) return crashThread(how);
+  }
   let reply: PrepareReply;
   try {
     const items = m.ndjson ? parseNdjson(m.text) : parseJsonArray(m.text, true);
