@@ -91,7 +91,11 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerEarlyAnswerDrain(app);
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
-  const preparer = new PrepareSupervisor(config.file, { mode: o.ingestThread, logger: options.logger ?? silentLogger(), observer: new PrepareThreadMetrics(metrics.registry) });
+  const preparer: PrepareSupervisor = new PrepareSupervisor(config.file, {
+    mode: o.ingestThread,
+    logger: options.logger ?? silentLogger(),
+    observer: new PrepareThreadMetrics(metrics.registry, () => preparer.inFlight),
+  });
   const sink = new GroupCommitSink(joiner, preparer);
   registerRecordRoutes(app, sink);
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });

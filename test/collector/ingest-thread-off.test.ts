@@ -50,7 +50,7 @@ async function text(url: string, init?: RequestInit): Promise<string> {
   return `${res.status} ${await res.text()}`;
 }
 
-test('collector: --ingest-thread off gives the same answers, stats and pairs as the prepare thread', async (t) => {
+test('collector: --ingest-thread off gives the same answers, stats and pairs as the prepare thread', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
   const config = join(ROOT, 'examples', 'rules.yaml');
   const [on, off] = await Promise.all([
@@ -85,6 +85,6 @@ test('collector: --ingest-thread off gives the same answers, stats and pairs as 
   for (const m of [onMetrics, offMetrics]) assert.match(m, /^shadowmesh_ingest_rejected_records_total\{reason="invalid"\} 5$/m);
 });
 
-test('collector: --ingest-thread takes on or off only', async (t) => {
+test('collector: --ingest-thread takes on or off only', { timeout: 180_000 }, async (t) => {
   await assert.rejects(startCollector(['--db', ':memory:', '--ingest-thread', 'maybe'], t), /--ingest-thread.*maybe|maybe.*--ingest-thread/s);
 });

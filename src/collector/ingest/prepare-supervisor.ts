@@ -80,8 +80,9 @@ export class PrepareSupervisor implements TextPreparer {
   private readonly timing: SupervisorTiming;
   private readonly observer: PrepareObserver;
   private readonly log: CollectorLogger;
-  // Read in this thread too: a bad value stops the start with a clear error.
-  private readonly testHeapMb = testCrashPlan() ? TEST_CRASH_HEAP_MB : undefined;
+  // Tests only (prepare-test-crash.ts); read here too, so a bad value stops the start with a clear error.
+  private readonly testPlan = testCrashPlan();
+  private readonly testHeapMb = this.testPlan ? TEST_CRASH_HEAP_MB : undefined;
 
   constructor(
     private readonly config: CollectorConfigFile,
@@ -136,6 +137,7 @@ export class PrepareSupervisor implements TextPreparer {
     this.startedAt = Date.now();
     let thread: PrepareThread;
     try {
+      if (this.testPlan?.at === 'create') throw new Error('test: the prepare thread cannot be created');
       thread = new PrepareThread({
         config: this.config,
         base: generation * 2 ** 32,

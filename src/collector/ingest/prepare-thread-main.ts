@@ -19,8 +19,9 @@ const crashPlan = testCrashPlan();
 if (crashPlan?.at === 'start') crashThread(crashPlan.how);
 
 port.on('message', (m: PrepareRequest) => {
-  if (crashPlan !== null) {
+  if (crashPlan?.at === 'marker') {
     const how = markedCrash(m.text);
+    if (how === 'hold') return;
     if (how) return crashThread(how);
   }
   let reply: PrepareReply;
