@@ -8,9 +8,11 @@ import { BodyError, parseJsonArray, parseNdjson } from './body.js';
 import { PreComparer } from './pre-compare.js';
 import { prepareItems } from './prepare.js';
 import { toWire } from './prepared-wire.js';
+import { nameThisThread } from '../thread-name.js';
 import type { PrepareReply, PrepareRequest } from './prepare-thread.js';
 import { crashThread, markedCrash, testCrashPlan } from './prepare-test-crash.js';
 
+nameThisThread('sm-prepare');
 const data = workerData as { config: CollectorConfigFile; base: number };
 const pre = new PreComparer(new CollectorConfig(data.config), data.base);
 const port = parentPort!;
@@ -26,7 +28,7 @@ port.on('message', (m: PrepareRequest) => {
   }
   let reply: PrepareReply;
   try {
-    const items = m.ndjson ? parseNdjson(m.text) : parseJsonArray(m.text);
+    const items = m.ndjson ? parseNdjson(m.text) : parseJsonArray(m.text, true);
     reply = { n: m.n, batch: toWire(prepareItems(items, pre.find)) };
   } catch (err) {
     reply = err instanceof BodyError ? { n: m.n, bodyError: err.message } : { n: m.n, failure: String((err as Error)?.stack ?? err) };
