@@ -13,9 +13,16 @@ const answer = (label: string, score: number, version = 'v1'): string => JSON.st
 const side = (id: string, role: 'production' | 'shadow' | 'baseline', body: string, extra: Record<string, unknown> = {}): Record<string, unknown> =>
   rec({ id, role, response_body: body, response_headers: { 'content-type': 'application/json' }, ...extra });
 
-/** The bodies, in order: pairs inside one body and across bodies, mismatches, bad records, NDJSON, a 400. */
+/**
+ * The bodies, in order: pairs inside one body and across bodies, mismatches, bad
+ * records, NDJSON, a 400. Written as a sender might (indented, numbers as `2e2`), not
+ * as JSON.stringify would: what is stored is the sender's text where it can be.
+ */
 function bodies(): { text: string; contentType: string }[] {
-  const json = (items: unknown[]): { text: string; contentType: string } => ({ text: JSON.stringify(items), contentType: 'application/json' });
+  const json = (items: unknown[]): { text: string; contentType: string } => ({
+    text: JSON.stringify(items, null, 2).replace(/"status": 200/g, '"status": 2e2'),
+    contentType: 'application/json',
+  });
   const out: { text: string; contentType: string }[] = [];
   // Both sides in one body: the thread compares them early.
   out.push(json(Array.from({ length: 10 }, (_, i) => [side(`in${i}`, 'production', answer('rain', 0.8)), side(`in${i}`, 'shadow', answer(i % 3 ? 'rain' : 'sun', 0.8 + i / 100, 'v2'))]).flat()));

@@ -7,12 +7,12 @@
 // spin. After GIVE_UP_AFTER such threads in a row, or when no thread can be created at
 // all, bodies are prepared on the main thread for the rest of the process. With
 // `--ingest-thread off` no thread is ever started. On the main thread a body gets the
-// same preparation (parse, validate, serialise) minus the early comparison, which the
-// joiner then makes itself: the answers and what is stored are the same.
+// same preparation (prepare-body.ts) minus the early comparison, which the joiner then
+// makes itself: the answers and what is stored are the same.
 import type { CollectorConfigFile } from '../config.js';
 import { internalErrorFields, type CollectorLogger } from '../log.js';
-import { parseJsonArray, parseNdjson } from './body.js';
-import { prepareItems, type PreparedBatch } from './prepare.js';
+import type { PreparedBatch } from './prepare.js';
+import { prepareBodyHere } from './prepare-body.js';
 import { TEST_CRASH_HEAP_MB, testCrashPlan } from './prepare-test-crash.js';
 import { PrepareThread, type PrepareJob, type ThreadLoss } from './prepare-thread.js';
 
@@ -123,7 +123,7 @@ export class PrepareSupervisor implements TextPreparer {
 
   private prepareHere(text: string, ndjson: boolean): Promise<PreparedBatch> {
     try {
-      const batch = prepareItems(ndjson ? parseNdjson(text) : parseJsonArray(text), undefined, true);
+      const batch = prepareBodyHere(text, ndjson);
       this.observer.prepared('main_thread');
       return Promise.resolve(batch);
     } catch (err) {
