@@ -20,7 +20,7 @@ import type { RecordSink } from '../../ingest/record-sink.js';
 import type { JoinFollower } from './join-follower.js';
 import type { PgClient, PgPool } from './pool.js';
 import { lockIds } from './id-locks.js';
-import { withTransaction } from './tx.js';
+import { IngestGroups, ItemFailed, type IngestGroupsOptions } from './ingest-groups.js';
 
 /** What a batch made, for writers that add their own rows in the same transaction. */
 export interface StoredBatch {
@@ -44,40 +44,37 @@ interface StoredSide {
   route: string;
   arrivalMs: number;
   record: ShadowRecord;
-  /** Index in the request, for a side of this batch; null for one stored before. */
-  index: number | null;
+  /** Position in the group, for a side of this transaction; null for one stored before. */
+  pos: number | null;
+  valid: Valid | null;
 }
 
 const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'production');
 
-/** A comparison that threw: the batch is done again without the record that caused it. */
-class RecordFailed extends Error {
-  constructor(
-    readonly index: number,
-    readonly error: unknown,
-  ) {
-    super('record failed');
-  }
-}
-
 export interface PgRecordIngestOptions {
   joinWindowMs: number;
+  /** Group commit (ingest-groups.ts): transactions in flight, records per group. */
+  groups?: IngestGroupsOptions;
 }
 
 export class PgRecordIngest implements RecordSink {
   /** pg-decisions' writers (noise, feedback) add their rows to the batch's transaction here. */
   readonly writers: BatchWriter[] = [];
+  /** Batches waiting for, and stored together in, one transaction. */
+  readonly groups: IngestGroups<Valid>;
 
   constructor(
-    private readonly pool: PgPool,
+    pool: PgPool,
     private readonly config: CollectorConfig,
     private readonly follower: JoinFollower,
     private readonly opts: PgRecordIngestOptions,
-  ) {}
+  ) {
+    this.groups = new IngestGroups<Valid>(pool, (c, items, now) => this.store(c, items, now), () => this.follower.now(), opts.groups);
+  }
 
   async ingest(items: readonly BodyItem[]): Promise<IngestResult> {
     const errors: IngestError[] = [];
-    let valid: Valid[] = [];
+    const valid: Valid[] = [];
     for (const item of items) {
       const reason = item.error ?? recordError(item.value);
       if (reason !== null) {
@@ -90,19 +87,8 @@ export class PgRecordIngest implements RecordSink {
       else if (capped !== null) errors.push({ index: item.index, error: capped });
       else valid.push({ index: item.index, record: item.value as ShadowRecord, json: stored.json });
     }
-    const internal: IngestInternalError[] = [];
-    while (valid.length > 0) {
-      const now = this.follower.now();
-      try {
-        await withTransaction(this.pool, (c) => this.store(c, valid, now));
-        break;
-      } catch (err) {
-        if (!(err instanceof RecordFailed)) throw err;
-        // Rolled back: that record alone is reported, the rest is stored again.
-        internal.push({ index: err.index, error: err.error });
-        valid = valid.filter((v) => v.index !== err.index);
-      }
-    }
+    // Committed together with the batches that arrived meanwhile (group commit).
+    const internal: IngestInternalError[] = valid.length > 0 ? await this.groups.submit(valid) : [];
     if (internal.length > 0) {
       for (const f of internal) errors.push({ index: f.index, error: 'internal error while storing this record (logged by the collector)' });
       errors.sort((a, b) => a.index - b.index);
@@ -145,6 +131,7 @@ export class PgRecordIngest implements RecordSink {
       ],
     });
     const bySide = new Map(sides.map((v) => [`${v.record.role}\u0000${v.record.id}`, v]));
+    const posOf = new Map(batch.map((v, i) => [v, i]));
     const fresh = new Map<string, StoredSide>();
     const baselines: ShadowRecord[] = [];
     const joinIds: string[] = [];
@@ -154,7 +141,7 @@ export class PgRecordIngest implements RecordSink {
         baselines.push(v.record);
         continue;
       }
-      fresh.set(`${row.role}\u0000${row.id}`, { seq: row.seq, route: v.record.route, arrivalMs: now, record: v.record, index: v.index });
+      fresh.set(`${row.role}\u0000${row.id}`, { seq: row.seq, route: v.record.route, arrivalMs: now, record: v.record, pos: posOf.get(v)!, valid: v });
       joinIds.push(row.id);
     }
     const pairs: PairEvent[] = [];
@@ -169,7 +156,7 @@ export class PgRecordIngest implements RecordSink {
       });
       const old = new Map<string, StoredSide>();
       for (const r of stored.rows) {
-        old.set(`${r.role}\u0000${r.id}`, { seq: r.seq, route: r.route, arrivalMs: r.arrival_ms, record: JSON.parse(r.record) as ShadowRecord, index: null });
+        old.set(`${r.role}\u0000${r.id}`, { seq: r.seq, route: r.route, arrivalMs: r.arrival_ms, record: JSON.parse(r.record) as ShadowRecord, pos: null, valid: null });
       }
       const made = new Set<string>();
       const rows: PairInsert[] = [];
@@ -181,7 +168,7 @@ export class PgRecordIngest implements RecordSink {
         if (!partner) continue;
         made.add(id);
         const [p, s] = side.record.role === 'production' ? [side, partner] : [partner, side];
-        const waited = partner.index === null ? partner : null;
+        const waited = partner.valid === null ? partner : null;
         const rules = this.config.rulesFor(p.record.route);
         let comparison: Comparison;
         let sample: PredictionSample | null = null;
@@ -189,8 +176,9 @@ export class PgRecordIngest implements RecordSink {
           comparison = comparePair(p.record, s.record, rules);
           if (rules.prediction) sample = predictionSample(rules.prediction, p.record, s.record);
         } catch (err) {
-          // Blame the side of this batch (the later one when both are).
-          throw new RecordFailed(Math.max(p.index ?? -1, s.index ?? -1), err);
+          // Blame the side of this transaction (the later one when both are).
+          const blamed = (p.pos ?? -1) > (s.pos ?? -1) ? p.valid! : s.valid!;
+          throw new ItemFailed(blamed, err);
         }
         rows.push({ id, p, s, waited, comparison, sample, late: waited !== null && waited.arrivalMs + this.opts.joinWindowMs <= now });
       }
