@@ -158,6 +158,7 @@ export async function openPgCollector(options: CollectorOptions & { db: string }
     sides: metrics.latency,
     parts,
     logger: options.logger,
+    preparer: new PrepareThread(config.file),
   });
   const app = buildApp(o, options.logger);
   registerEarlyAnswerDrain(app);
