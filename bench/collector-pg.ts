@@ -36,6 +36,8 @@ const TOTAL = arg('--records', 64_000);
 const CONCURRENCY = arg('--concurrency', 8);
 const ROUNDS = arg('--rounds', 3);
 const PROFILE = args.includes('--profile');
+// e.g. SHADOWMESH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for V8 profiles of the collectors.
+const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Run {
   records: number;
@@ -113,7 +115,7 @@ function sqliteMode(): Mode {
     name: 'SQLite file (sync=normal), 1 collector',
     async start() {
       const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-pg-sqlite-'));
-      const server = await startServer(['--db', join(dir, 'bench.db'), ...COMMON]);
+      const server = await startServer(['--db', join(dir, 'bench.db'), ...COMMON], nodeArgs);
       return {
         url: server.url,
         servers: [server],
@@ -134,7 +136,7 @@ function pgMode(cluster: PgCluster, replicas: number): Mode {
       const db = await cluster.createDatabase(`bench_${replicas}_${round}_${process.pid}`);
       // One after the other: the first creates the schema.
       const servers: Server[] = [];
-      for (let i = 0; i < replicas; i++) servers.push(await startServer(['--db', db, ...COMMON]));
+      for (let i = 0; i < replicas; i++) servers.push(await startServer(['--db', db, ...COMMON], nodeArgs));
       const lb = replicas > 1 ? await startBalancer(servers.map((s) => s.url.origin), 'http') : null;
       return {
         url: lb ? new URL(lb.url) : servers[0]!.url,
