@@ -64,7 +64,7 @@ export function register(program: Command): void {
     .option('--max-routes <n>', 'distinct routes kept; a record of a new route beyond this is rejected', integer(1), DEFAULTS.maxRoutes)
     .addOption(new Option('--sync <mode>', 'SQLite synchronous mode: normal survives a process crash, full also a power loss').choices(['normal', 'full']).default('normal'))
     .option('--alert-webhook <url>', 'POST a Slack-compatible message here when a verdict changes (repeatable)', webhookUrl, [])
-    .addOption(new Option('--ingest-thread <mode>', 'prepare POST bodies on a second thread (on) or on the main thread (off); SQLite only').choices(INGEST_THREAD_MODES).default(DEFAULTS.ingestThread))
+    .addOption(new Option('--ingest-thread <mode>', 'prepare POST bodies on a second thread (on) or on the main thread (off)').choices(INGEST_THREAD_MODES).default(DEFAULTS.ingestThread))
     .addOption(new Option('--log-level <level>', 'structured log (JSON lines on stderr) from this level up').choices(LOG_LEVELS).default('info'))
     .action(async (flags: CollectorFlags) => {
       const log = collectorLogger(flags.logLevel);

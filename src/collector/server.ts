@@ -60,7 +60,7 @@ export interface CollectorOptions {
   alertWebhooks?: string[];
   /** Structured log (internal errors with the request id); silent when absent. */
   logger?: CollectorLogger;
-  /** `off`: prepare POST bodies on the main thread, no prepare thread (SQLite only). */
+  /** `off`: prepare POST bodies on the main thread, no prepare thread (either store). */
   ingestThread?: IngestThreadMode;
 }
 
@@ -91,7 +91,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerEarlyAnswerDrain(app);
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
-  const preparer = new PrepareSupervisor(config.file, { mode: o.ingestThread, logger: options.logger ?? silentLogger(), observer: new PrepareThreadMetrics(metrics.registry) });
+  const preparer = bodyPreparer(config, o.ingestThread, options.logger, metrics);
   const sink = new GroupCommitSink(joiner, preparer);
   registerRecordRoutes(app, sink);
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
@@ -163,6 +163,7 @@ export async function openPgCollector(options: CollectorOptions & { db: string }
     sides: metrics.latency,
     parts,
     logger: options.logger,
+    preparer: bodyPreparer(config, o.ingestThread, options.logger, metrics),
   });
   const app = buildApp(o, options.logger);
   registerEarlyAnswerDrain(app);
@@ -200,6 +201,16 @@ export async function openPgCollector(options: CollectorOptions & { db: string }
       await store.close();
     },
   };
+}
+
+/** Where POST bodies are prepared: the prepare thread, looked after, or the main thread (--ingest-thread off). */
+function bodyPreparer(config: CollectorConfig, mode: IngestThreadMode, logger: CollectorLogger | undefined, metrics: CollectorMetrics): PrepareSupervisor {
+  const preparer: PrepareSupervisor = new PrepareSupervisor(config.file, {
+    mode,
+    logger: logger ?? silentLogger(),
+    observer: new PrepareThreadMetrics(metrics.registry, () => preparer.inFlight),
+  });
+  return preparer;
 }
 
 async function listenOn(app: FastifyInstance, host: string, port: number): Promise<string> {

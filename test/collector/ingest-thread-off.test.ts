@@ -4,53 +4,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, rec, startCollector, tempDir } from './helpers.js';
+import { ROOT, startCollector, tempDir } from './helpers.js';
+import { sameAnswers, text } from './ingest-thread-bodies.js';
 
-const LEVELS = 50_000;
-const deepArray = (leaf: string): string => '['.repeat(LEVELS) + leaf + ']'.repeat(LEVELS);
-
-const answer = (label: string, score: number, version = 'v1'): string => JSON.stringify({ label, score, model_version: version });
-const side = (id: string, role: 'production' | 'shadow' | 'baseline', body: string, extra: Record<string, unknown> = {}): Record<string, unknown> =>
-  rec({ id, role, response_body: body, response_headers: { 'content-type': 'application/json' }, ...extra });
-
-/** The bodies, in order: pairs inside one body and across bodies, mismatches, bad records, NDJSON, a 400. */
-function bodies(): { text: string; contentType: string }[] {
-  const json = (items: unknown[]): { text: string; contentType: string } => ({ text: JSON.stringify(items), contentType: 'application/json' });
-  const out: { text: string; contentType: string }[] = [];
-  // Both sides in one body: the thread compares them early.
-  out.push(json(Array.from({ length: 10 }, (_, i) => [side(`in${i}`, 'production', answer('rain', 0.8)), side(`in${i}`, 'shadow', answer(i % 3 ? 'rain' : 'sun', 0.8 + i / 100, 'v2'))]).flat()));
-  // Production first, shadows in the next bodies; one shadow arrives before its production.
-  out.push(json([...Array.from({ length: 10 }, (_, i) => side(`x${i}`, 'production', answer('rain', 0.5))), side('early', 'shadow', answer('sun', 0.1))]));
-  out.push(json(Array.from({ length: 10 }, (_, i) => side(`x${i}`, 'shadow', answer('rain', i < 5 ? 0.52 : 0.9), i === 7 ? { status: 503 } : {}))));
-  // Bad records among good ones, a duplicate, a record nesting too deeply to store.
-  const deep = JSON.stringify(side('deep', 'production', answer('rain', 1))).replace(/}$/, `,"extra":${deepArray('1')}}`);
-  out.push({
-    text: `[${[
-      JSON.stringify(side('early', 'production', answer('sun', 0.1))),
-      JSON.stringify({ ...side('bad-role', 'production', '{}'), role: 'canary' }),
-      JSON.stringify({ v: 1, id: 'no-route', role: 'production' }),
-      JSON.stringify(side('x3', 'shadow', answer('sun', 0))),
-      deep,
-      '"not a record"',
-    ].join(',')}]`,
-    contentType: 'application/json',
-  });
-  // NDJSON with an unparsable line, baselines for the noise learner.
-  out.push({
-    text: [JSON.stringify(side('nd1', 'production', answer('rain', 0.3))), '{broken', JSON.stringify(side('nd1', 'shadow', answer('rain', 0.3))), JSON.stringify(side('in1', 'baseline', answer('rain', 0.8)))].join('\n'),
-    contentType: 'application/x-ndjson',
-  });
-  out.push({ text: '{"not": "an array"}', contentType: 'application/json' });
-  out.push({ text: '[1, 2', contentType: 'application/json' });
-  return out;
-}
-
-async function text(url: string, init?: RequestInit): Promise<string> {
-  const res = await fetch(url, init);
-  return `${res.status} ${await res.text()}`;
-}
-
-test('collector: --ingest-thread off gives the same answers, stats and pairs as the prepare thread', async (t) => {
+test('collector: --ingest-thread off gives the same answers, stats and pairs as the prepare thread', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
   const config = join(ROOT, 'examples', 'rules.yaml');
   const [on, off] = await Promise.all([
@@ -58,22 +15,7 @@ test('collector: --ingest-thread off gives the same answers, stats and pairs as 
     startCollector(['--db', join(dir, 'off.db'), '--config', config, '--ingest-thread', 'off'], t),
   ]);
 
-  for (const [k, b] of bodies().entries()) {
-    const init = { method: 'POST', headers: { 'content-type': b.contentType }, body: b.text };
-    const [a, z] = [await text(`${on.url}/v1/records`, init), await text(`${off.url}/v1/records`, init)];
-    assert.equal(z, a, `body ${k}`);
-  }
-
-  const ids = ['early', 'deep', 'nd1', 'no-such-id', ...Array.from({ length: 10 }, (_, i) => [`in${i}`, `x${i}`]).flat()];
-  const reads = ['/v1/stats', '/v1/stats?route=predict', '/v1/verdict', '/v1/pairs?route=predict&limit=500', '/v1/pairs?route=predict&mismatch=true&limit=500', ...ids.map((id) => `/v1/pairs/${id}`)];
-  // The verdict says when it was evaluated: that one field is the clock's, not the data's.
-  const read = async (url: string, path: string): Promise<string> => (await text(`${url}${path}`)).replace(/"evaluated_at":"[^"]*"/g, '"evaluated_at":"…"');
-  for (const path of reads) assert.equal(await read(off.url, path), await read(on.url, path), path);
-
-  // Not a comparison of nothing: the bodies made pairs, mismatches and rejections.
-  const s = JSON.parse((await text(`${on.url}/v1/stats?route=predict`)).slice(4)).routes.predict;
-  assert.equal(s.pairs, 22);
-  assert.ok(s.match > 0 && s.match < s.pairs, JSON.stringify(s));
+  await sameAnswers(on.url, off.url);
 
   const onMetrics = await text(`${on.url}/metrics`);
   const offMetrics = await text(`${off.url}/metrics`);
@@ -85,6 +27,6 @@ test('collector: --ingest-thread off gives the same answers, stats and pairs as 
   for (const m of [onMetrics, offMetrics]) assert.match(m, /^shadowmesh_ingest_rejected_records_total\{reason="invalid"\} 5$/m);
 });
 
-test('collector: --ingest-thread takes on or off only', async (t) => {
+test('collector: --ingest-thread takes on or off only', { timeout: 180_000 }, async (t) => {
   await assert.rejects(startCollector(['--db', ':memory:', '--ingest-thread', 'maybe'], t), /--ingest-thread.*maybe|maybe.*--ingest-thread/s);
 });

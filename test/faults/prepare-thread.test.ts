@@ -29,7 +29,7 @@ const CONTENT = 'record-content-7c2e';
 const prod = (id: string): Record<string, unknown> => rec({ id, role: 'production', response_body: `{"label":"rain","c":"${CONTENT}"}` });
 const shad = (id: string, label = 'rain'): Record<string, unknown> => rec({ id, role: 'shadow', response_body: `{"label":"${label}","c":"${CONTENT}"}` });
 
-test('faults: the prepare thread dies (exit, uncaught error, out of heap) with bodies in flight; each is answered once, committed once', async (t) => {
+test('faults: the prepare thread dies (exit, uncaught error, out of heap) with bodies in flight; each is answered once, committed once', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
   const c = await startCollector(['--db', join(dir, 'c.db')], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'marker' });
 
@@ -43,16 +43,19 @@ test('faults: the prepare thread dies (exit, uncaught error, out of heap) with b
   let posted = 1;
   const hows = ['exit', 'throw', 'oom'] as const;
   for (const [k, how] of hows.entries()) {
-    // Ten ids per round: their shadows (half of them mismatching) in five bodies sent
-    // at once, the marker record in the middle one.
+    // Ten ids per round: their shadows (half of them mismatching) in five bodies. The
+    // thread holds the first four unanswered (test marker `hold`), so they are surely in
+    // flight on it when the fifth, with the marker of this round's way to die, kills it.
     const round = ids.slice(k * 10, k * 10 + 10);
     const bodies = [0, 1, 2, 3, 4].map((b) => round.slice(b * 2, b * 2 + 2).map((id, j) => shad(id, j === 0 ? 'rain' : 'sun')));
-    bodies[2]!.push(prod(`shadowmesh-test-crash:${how}`));
-    const answers = await Promise.all(bodies.map((b) => post(c.url, b)));
+    bodies.forEach((b, i) => b.push(prod(i < 4 ? `shadowmesh-test-crash:hold-${how}-${i}` : `shadowmesh-test-crash:${how}`)));
+    const held = bodies.slice(0, 4).map((b) => post(c.url, b));
+    await eventually(() => metrics(c.url), (text) => series(text, 'shadowmesh_ingest_thread_in_flight') === 4, 30_000);
+    const answers = await Promise.all([...held, post(c.url, bodies[4])]);
     posted += bodies.length;
     answers.forEach((a, b) => {
       assert.equal(a.status, 200, `${how}, body ${b}: ${JSON.stringify(a.json)}`);
-      assert.deepEqual(a.json, { accepted: bodies[b]!.length, rejected: 0, errors: [] }, `${how}, body ${b}`);
+      assert.deepEqual(a.json, { accepted: 3, rejected: 0, errors: [] }, `${how}, body ${b}`);
     });
     // A new thread takes over, and ingestion goes on with it.
     const m = await eventually(() => metrics(c.url), (text) => series(text, 'shadowmesh_ingest_thread_restarts_total') === k + 1 && series(text, 'shadowmesh_ingest_thread_up') === 1, 30_000);
@@ -69,7 +72,7 @@ test('faults: the prepare thread dies (exit, uncaught error, out of heap) with b
   assert.equal(again.json.accepted, 4);
 
   const s = (await stats(c.url, 'predict')).routes.predict;
-  assert.equal(s.production, 33, 'the 30 sides and the 3 marker records');
+  assert.equal(s.production, 45, 'the 30 sides and the 15 marker records');
   assert.equal(s.shadow, 30);
   assert.equal(s.baseline, 3);
   assert.equal(s.pairs, 30);
@@ -81,7 +84,10 @@ test('faults: the prepare thread dies (exit, uncaught error, out of heap) with b
     assert.equal(p.json.shadow.id, id);
     assert.equal(p.json.match, p.json.shadow.response_body.includes('rain'), id);
   }
-  for (const how of hows) assert.equal((await get(c.url, `/v1/pairs/shadowmesh-test-crash:${how}`)).json.production.role, 'production');
+  for (const how of hows) {
+    assert.equal((await get(c.url, `/v1/pairs/shadowmesh-test-crash:${how}`)).json.production.role, 'production');
+    assert.equal((await get(c.url, `/v1/pairs/shadowmesh-test-crash:hold-${how}-3`)).json.production.role, 'production');
+  }
 
   const m = await metrics(c.url);
   assert.equal(series(m, 'shadowmesh_ingest_thread_losses_total{cause="exit"}'), 1);
@@ -99,16 +105,15 @@ test('faults: the prepare thread dies (exit, uncaught error, out of heap) with b
     assert.equal(l.level, 50);
     assert.equal(l.was_ready, true);
     assert.match(String(l.next), /^new thread in \d+ ms$/);
-    assert.ok(Number(l.bodies_rerun_on_main_thread) >= 1, 'at least the body that killed it');
+    assert.equal(l.bodies_rerun_on_main_thread, 5, 'the four held and the one that killed it');
   }
   assert.equal(lost[0]!.exit_code, 7);
-  // The bodies re-run are those prepared on the main thread (none arrived while no thread ran, or they count too).
-  const rerun = lost.reduce((n, l) => n + Number(l.bodies_rerun_on_main_thread), 0);
-  assert.ok(onMain >= rerun, `${onMain} bodies on the main thread, ${rerun} re-run`);
+  assert.match(JSON.stringify(lost[1]!.err), /test crash of the prepare thread/);
+  assert.equal(onMain, 15, 'the re-run bodies, and no others');
   assert.doesNotMatch(c.stderr(), new RegExp(CONTENT), 'no record contents in the log');
 });
 
-test('faults: a prepare thread that dies at every start is tried a bounded number of times, then the main thread prepares every body', async (t) => {
+test('faults: a prepare thread that dies at every start is tried a bounded number of times, then the main thread prepares every body', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
   const c = await startCollector(['--db', join(dir, 'c.db')], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'start:exit' });
   const first = await post(c.url, [prod('s0'), shad('s0')]);
@@ -140,4 +145,29 @@ test('faults: a prepare thread that dies at every start is tried a bounded numbe
   assert.ok(lost.every((l) => l.was_ready === false && l.exit_code === 7));
   // The pause doubles: a thread that dies at once does not spin.
   assert.deepEqual(lost.map((l) => l.next), ['new thread in 100 ms', 'new thread in 200 ms', 'new thread in 400 ms', 'new thread in 800 ms', 'main thread from now on']);
+});
+
+test('faults: when no prepare thread can be created, the main thread prepares every body at once, without retrying', { timeout: 180_000 }, async (t) => {
+  const dir = tempDir(t);
+  const c = await startCollector(['--db', join(dir, 'c.db')], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'create' });
+  for (let i = 0; i < 3; i++) {
+    const a = await post(c.url, [prod(`c${i}`), shad(`c${i}`)]);
+    assert.deepEqual(a.json, { accepted: 2, rejected: 0, errors: [] });
+  }
+  const m = await metrics(c.url);
+  assert.equal(series(m, 'shadowmesh_ingest_thread_losses_total{cause="not_created"}'), 1);
+  assert.equal(series(m, 'shadowmesh_ingest_thread_restarts_total'), 0);
+  assert.equal(series(m, 'shadowmesh_ingest_thread_up'), 0);
+  assert.equal(series(m, 'shadowmesh_ingest_prepared_bodies_total{where="main_thread"}'), 3);
+  assert.equal((await stats(c.url, 'predict')).routes.predict.match, 3);
+  assert.equal(await c.stop('SIGTERM'), 0);
+  const lost = lines(c.stderr()).filter((l) => l.msg === 'prepare thread lost');
+  assert.equal(lost.length, 1);
+  assert.equal(lost[0]!.cause, 'not_created');
+  assert.equal(lost[0]!.next, 'main thread from now on');
+  assert.match(JSON.stringify(lost[0]!.err), /cannot be created/);
+});
+
+test('faults: an unknown SHADOWMESH_TEST_PREPARE_CRASH stops the collector at start, naming the variable', { timeout: 180_000 }, async (t) => {
+  await assert.rejects(startCollector(['--db', ':memory:'], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'sometimes' }), /SHADOWMESH_TEST_PREPARE_CRASH=sometimes/);
 });

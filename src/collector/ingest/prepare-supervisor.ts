@@ -7,12 +7,12 @@
 // spin. After GIVE_UP_AFTER such threads in a row, or when no thread can be created at
 // all, bodies are prepared on the main thread for the rest of the process. With
 // `--ingest-thread off` no thread is ever started. On the main thread a body gets the
-// same preparation (parse, validate, serialise) minus the early comparison, which the
-// joiner then makes itself: the answers and what is stored are the same.
+// same preparation (prepare-body.ts) minus the early comparison, which the joiner then
+// makes itself: the answers and what is stored are the same.
 import type { CollectorConfigFile } from '../config.js';
 import { internalErrorFields, type CollectorLogger } from '../log.js';
-import { parseJsonArray, parseNdjson } from './body.js';
-import { prepareItems, type PreparedBatch } from './prepare.js';
+import type { PreparedBatch } from './prepare.js';
+import { prepareBodyHere } from './prepare-body.js';
 import { TEST_CRASH_HEAP_MB, testCrashPlan } from './prepare-test-crash.js';
 import { PrepareThread, type PrepareJob, type ThreadLoss } from './prepare-thread.js';
 
@@ -80,8 +80,9 @@ export class PrepareSupervisor implements TextPreparer {
   private readonly timing: SupervisorTiming;
   private readonly observer: PrepareObserver;
   private readonly log: CollectorLogger;
-  // Read in this thread too: a bad value stops the start with a clear error.
-  private readonly testHeapMb = testCrashPlan() ? TEST_CRASH_HEAP_MB : undefined;
+  // Tests only (prepare-test-crash.ts); read here too, so a bad value stops the start with a clear error.
+  private readonly testPlan = testCrashPlan();
+  private readonly testHeapMb = this.testPlan ? TEST_CRASH_HEAP_MB : undefined;
 
   constructor(
     private readonly config: CollectorConfigFile,
@@ -122,7 +123,7 @@ export class PrepareSupervisor implements TextPreparer {
 
   private prepareHere(text: string, ndjson: boolean): Promise<PreparedBatch> {
     try {
-      const batch = prepareItems(ndjson ? parseNdjson(text) : parseJsonArray(text), undefined, true);
+      const batch = prepareBodyHere(text, ndjson);
       this.observer.prepared('main_thread');
       return Promise.resolve(batch);
     } catch (err) {
@@ -136,6 +137,7 @@ export class PrepareSupervisor implements TextPreparer {
     this.startedAt = Date.now();
     let thread: PrepareThread;
     try {
+      if (this.testPlan?.at === 'create') throw new Error('test: the prepare thread cannot be created');
       thread = new PrepareThread({
         config: this.config,
         base: generation * 2 ** 32,

@@ -4,9 +4,9 @@
 // thread does HTTP and SQLite.
 import { parentPort, workerData } from 'node:worker_threads';
 import { CollectorConfig, type CollectorConfigFile } from '../config.js';
-import { BodyError, parseJsonArray, parseNdjson } from './body.js';
+import { BodyError } from './body.js';
 import { PreComparer } from './pre-compare.js';
-import { prepareItems } from './prepare.js';
+import { prepareBodyOnThread } from './prepare-body.js';
 import { toWire } from './prepared-wire.js';
 import { nameThisThread } from '../thread-name.js';
 import type { PrepareReply, PrepareRequest } from './prepare-thread.js';
@@ -21,14 +21,14 @@ const crashPlan = testCrashPlan();
 if (crashPlan?.at === 'start') crashThread(crashPlan.how);
 
 port.on('message', (m: PrepareRequest) => {
-  if (crashPlan !== null) {
+  if (crashPlan?.at === 'marker') {
     const how = markedCrash(m.text);
+    if (how === 'hold') return;
     if (how) return crashThread(how);
   }
   let reply: PrepareReply;
   try {
-    const items = m.ndjson ? parseNdjson(m.text) : parseJsonArray(m.text, true);
-    reply = { n: m.n, batch: toWire(prepareItems(items, pre.find)) };
+    reply = { n: m.n, batch: toWire(prepareBodyOnThread(m.text, m.ndjson, pre.find)) };
   } catch (err) {
     reply = err instanceof BodyError ? { n: m.n, bodyError: err.message } : { n: m.n, failure: String((err as Error)?.stack ?? err) };
   }

@@ -1,5 +1,5 @@
 // The prepare thread's series of GET /metrics: where bodies were prepared, threads
-// lost and restarted, and whether one runs now (ingest/prepare-supervisor.ts).
+// lost and restarted, whether one runs now and what it holds (ingest/prepare-supervisor.ts).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LossCause, PrepareObserver, PreparedWhere } from '../ingest/prepare-supervisor.js';
 
@@ -11,7 +11,8 @@ export class PrepareThreadMetrics implements PrepareObserver {
   private readonly restarts: Counter;
   private readonly up: Gauge;
 
-  constructor(registry: Registry) {
+  /** `inFlight`: bodies sent to the thread and not answered yet, read at each scrape. */
+  constructor(registry: Registry, inFlight: () => number) {
     this.bodies = new Counter({
       name: 'shadowmesh_ingest_prepared_bodies_total',
       help: 'POST /v1/records bodies prepared (parsed, validated, serialised), on the prepare thread or on the main thread (--ingest-thread off, a lost thread\'s bodies, no thread).',
@@ -37,6 +38,14 @@ export class PrepareThreadMetrics implements PrepareObserver {
       registers: [registry],
     });
     this.up.set(0);
+    new Gauge({
+      name: 'shadowmesh_ingest_thread_in_flight',
+      help: 'Bodies sent to the prepare thread and not answered yet.',
+      registers: [registry],
+      collect() {
+        this.set(inFlight());
+      },
+    });
   }
 
   prepared(where: PreparedWhere): void {
