@@ -179,7 +179,7 @@ async function main(): Promise<void> {
           const q = mode.queries ? queryLoop(server) : null;
           server.takeGcPauses();
           const run = await drive(server, bodies);
-          run.gc = server.takeGcPauses();
+          if (GC) run.gc = server.takeGcPauses();
           const qs = q ? await q.stop() : null;
           const stats = JSON.parse((await httpCall(server.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
           byMode[m]!.get(tree.label)!.push({ run, pairs: stats.total.pairs, qs });
