@@ -6,7 +6,14 @@
 //     balancer (per request, as Istio spreads the filter's batches over a Service).
 // PostgreSQL is a throw-away cluster (initdb + pg_ctl, fsync on) started here.
 //
-//   node --import tsx bench/collector-pg.ts [--records N] [--concurrency C] [--rounds R]
+//   node --import tsx bench/collector-pg.ts [--records N] [--concurrency C] [--rounds R] [--profile]
+//
+// Every run prints the CPU each process used (per record and in cores: the
+// collectors' main threads and other threads, the PostgreSQL server, this process
+// as sender and balancer), so the table shows which of them is the bottleneck.
+// --profile adds what the server saw in the one-replica mode: statements per batch
+// and their time (pg_stat_statements), WAL flushes, and what the collector's
+// connections were doing (running, waiting on locks, waiting for the collector).
 //
 // Targets (issue 13): PG with one replica ≥ 0.5 × SQLite's records/s, two replicas
 // faster than one.
@@ -17,6 +24,8 @@ import { httpCall, percentile, startServer, table, type Server } from './collect
 import { BATCH, batches } from './collector/workload.js';
 import { startBalancer } from '../test/support/balancer.js';
 import { pgUnavailable, startPgCluster, type PgCluster } from '../test/support/pg-cluster.js';
+import { postmasterPid, serverCpu, sum, threadCpu, threadCpuDelta } from './collector-pg/proc-cpu.js';
+import { PROFILE_SETTINGS, ServerProfiler, type ServerProfile } from './collector-pg/server-profile.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number): number => {
@@ -26,14 +35,51 @@ const arg = (name: string, def: number): number => {
 const TOTAL = arg('--records', 64_000);
 const CONCURRENCY = arg('--concurrency', 8);
 const ROUNDS = arg('--rounds', 3);
+const PROFILE = args.includes('--profile');
+// e.g. SHADOWMESH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for V8 profiles of the collectors.
+const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Run {
   records: number;
   seconds: number;
   latencies: number[];
+  cpu: RunCpu;
 }
 
-async function drive(url: URL, bodies: string[]): Promise<Run> {
+/** CPU seconds used during a run, by process. */
+interface RunCpu {
+  collectorMain: number;
+  collectorOther: number;
+  /** Other threads by name, summed over collectors (for the profile). */
+  threads: Map<string, number>;
+  server: number;
+  sender: number;
+}
+
+interface Probe {
+  pids: number[];
+  postmaster: number | null;
+}
+
+function readCpu(p: Probe): { threads: Map<string, number>[]; server: number; sender: number } {
+  const u = process.cpuUsage();
+  return { threads: p.pids.map(threadCpu), server: p.postmaster === null ? 0 : serverCpu(p.postmaster), sender: (u.user + u.system) / 1e6 };
+}
+
+function cpuBetween(a: ReturnType<typeof readCpu>, b: ReturnType<typeof readCpu>): RunCpu {
+  const threads = new Map<string, number>();
+  let main = 0;
+  for (let i = 0; i < a.threads.length; i++) {
+    const d = threadCpuDelta(a.threads[i]!, b.threads[i]!);
+    main += d.get('main') ?? 0;
+    d.delete('main');
+    for (const [k, v] of d) threads.set(k, (threads.get(k) ?? 0) + v);
+  }
+  return { collectorMain: main, collectorOther: sum(threads), threads, server: b.server - a.server, sender: b.sender - a.sender };
+}
+
+async function drive(url: URL, bodies: string[], probe: Probe): Promise<Run> {
+  const cpu0 = readCpu(probe);
   const latencies: number[] = [];
   let next = 0;
   let records = 0;
@@ -52,13 +98,14 @@ async function drive(url: URL, bodies: string[]): Promise<Run> {
       }
     }),
   );
-  return { records, seconds: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b) };
+  const seconds = (performance.now() - t0) / 1000;
+  return { records, seconds, latencies: latencies.sort((a, b) => a - b), cpu: cpuBetween(cpu0, readCpu(probe)) };
 }
 
 interface Mode {
   name: string;
   /** Starts the collectors on a fresh database; returns where to send and how to stop. */
-  start(round: number): Promise<{ url: URL; servers: Server[]; close(): Promise<void> }>;
+  start(round: number): Promise<{ url: URL; servers: Server[]; db: string | null; close(): Promise<void> }>;
 }
 
 const COMMON = ['--join-window-ms', '30000'];
@@ -68,10 +115,11 @@ function sqliteMode(): Mode {
     name: 'SQLite file (sync=normal), 1 collector',
     async start() {
       const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-pg-sqlite-'));
-      const server = await startServer(['--db', join(dir, 'bench.db'), ...COMMON]);
+      const server = await startServer(['--db', join(dir, 'bench.db'), ...COMMON], nodeArgs);
       return {
         url: server.url,
         servers: [server],
+        db: null,
         async close() {
           await server.stop();
           rmSync(dir, { recursive: true, force: true });
@@ -88,11 +136,12 @@ function pgMode(cluster: PgCluster, replicas: number): Mode {
       const db = await cluster.createDatabase(`bench_${replicas}_${round}_${process.pid}`);
       // One after the other: the first creates the schema.
       const servers: Server[] = [];
-      for (let i = 0; i < replicas; i++) servers.push(await startServer(['--db', db, ...COMMON]));
+      for (let i = 0; i < replicas; i++) servers.push(await startServer(['--db', db, ...COMMON], nodeArgs));
       const lb = replicas > 1 ? await startBalancer(servers.map((s) => s.url.origin), 'http') : null;
       return {
         url: lb ? new URL(lb.url) : servers[0]!.url,
         servers,
+        db,
         async close() {
           await lb?.close();
           await Promise.all(servers.map((s) => s.stop()));
@@ -110,7 +159,9 @@ async function main(): Promise<void> {
     console.log(`collector on PostgreSQL: skipped: ${why}`);
     return;
   }
-  const cluster = await startPgCluster({ fsync: true, maxConnections: 200 });
+  const cluster = await startPgCluster({ fsync: true, maxConnections: 200, settings: PROFILE ? PROFILE_SETTINGS : {} });
+  const postmaster = postmasterPid(join(cluster.dir, 'data'));
+  let profile: ServerProfile | null = null;
   try {
     const modes = [sqliteMode(), pgMode(cluster, 1), pgMode(cluster, 2)];
     const bodies = batches(TOTAL);
@@ -122,8 +173,16 @@ async function main(): Promise<void> {
       for (const r of results) {
         const s = await r.mode.start(round);
         try {
-          await drive(s.url, warm);
-          const run = await drive(s.url, bodies);
+          const probe: Probe = { pids: s.servers.map((x) => x.proc.pid!), postmaster };
+          await drive(s.url, warm, probe);
+          // The profile of the one-replica mode, in the last round.
+          const profiler = PROFILE && s.db && s.servers.length === 1 && round === ROUNDS - 1 ? await ServerProfiler.open(s.db) : null;
+          await profiler?.start();
+          const run = await drive(s.url, bodies, probe);
+          if (profiler) {
+            profile = await profiler.stop();
+            await profiler.close();
+          }
           const stats = JSON.parse((await httpCall(s.servers[0]!.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
           r.runs.push({ run, pairs: stats.total.pairs });
         } finally {
@@ -156,10 +215,57 @@ async function main(): Promise<void> {
     const pgRatio = one / floor;
     const scale = rate(medians[2]!.run) / one;
     console.log(`targets: 1 PG replica ≥ 0.5 × SQLite: ${fmt(pgRatio, 2)} (${pgRatio >= 0.5 ? 'met' : 'not met'}); 2 replicas faster than 1: ${fmt(scale, 2)} (${scale > 1 ? 'met' : 'not met'})`);
+    // Where the CPU went, in the median round of each mode: µs per record and cores used.
+    const us = (sec: number, run: Run): string => fmt((sec * 1e6) / run.records, 0);
+    const cores = (sec: number, run: Run): string => fmt(sec / run.seconds, 2);
+    const cpuRows = medians.map((m) => {
+      const c = m.run.cpu;
+      const n = m.mode.name.includes('2 collectors') ? 2 : 1;
+      return [
+        m.mode.name,
+        us(c.collectorMain, m.run),
+        us(c.collectorOther, m.run),
+        us(c.server, m.run),
+        us(c.sender, m.run),
+        cores(c.collectorMain / n, m.run),
+        cores(c.collectorMain + c.collectorOther, m.run),
+        cores(c.server, m.run),
+        cores(c.sender, m.run),
+        cores(c.collectorMain + c.collectorOther + c.server + c.sender, m.run),
+      ];
+    });
+    console.log('CPU of each process during the median round (/proc utime+stime; PostgreSQL: the postmaster and all its children):');
+    console.log(
+      table(
+        ['mode', 'collector main thread µs/record', 'collector other threads µs/record', 'PostgreSQL µs/record', 'sender + balancer µs/record', 'cores: main thread per collector', 'cores: collectors', 'cores: PostgreSQL', 'cores: sender', 'cores: all'],
+        cpuRows,
+      ),
+    );
+    if (profile) printProfile(profile, bodies.length, medians[1]!.all.at(-1)!.run);
     if (process.env.BENCH_SUMMARY) writeFileSync(process.env.BENCH_SUMMARY, JSON.stringify(rows.map((r) => ({ mode: r[0], recordsPerSecond: Number(r[2]), batchP99Ms: Number(r[7]) }))));
   } finally {
     await cluster.stop();
   }
+}
+
+function printProfile(p: ServerProfile, batchCount: number, run: Run): void {
+  console.log(`profile of the one-replica PostgreSQL mode, last round (${batchCount} batches, ${fmt(run.seconds, 1)} s):`);
+  const calls = p.statements.reduce((a, r) => a + r.calls, 0);
+  console.log(`statements: ${calls} (${fmt(calls / batchCount, 1)} per batch); WAL flushes: ${p.walSyncs} (${fmt(p.walSyncs / batchCount, 2)} per batch), ${fmt(p.walSyncMs / p.walSyncs, 2)} ms each`);
+  console.log(
+    table(
+      ['statement', 'calls per batch', 'ms per call', 'ms per batch'],
+      p.statements.slice(0, 14).map((r) => [r.query.slice(0, 90), fmt(r.calls / batchCount, 2), fmt(r.ms / r.calls, 3), fmt(r.ms / batchCount, 2)]),
+    ),
+  );
+  const total = [...p.activity.values()].reduce((a, b) => a + b, 0);
+  console.log(`the collector's connections, ${p.samples} samples of pg_stat_activity (share of connection-samples):`);
+  console.log(
+    table(
+      ['state', 'share', 'connections on average'],
+      [...p.activity].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, `${fmt((100 * v) / total, 1)} %`, fmt(v / p.samples, 2)]),
+    ),
+  );
 }
 
 await main();

@@ -1,7 +1,7 @@
 // Shared pieces of the collector benchmarks: start the real CLI, post over a
 // keep-alive agent, read the server process's CPU time and RSS from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,8 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export interface Server {
   url: URL;
   proc: ChildProcess;
+  /** The main thread's GC pauses (ms, by kind) printed since the last take, when started with --trace-gc. */
+  takeGcPauses(): { kind: string; ms: number }[];
   stop(): Promise<void>;
 }
 
@@ -23,13 +25,32 @@ export function startServer(args: string[], nodeArgs: string[] = [], root = ROOT
   });
   return new Promise((res, rej) => {
     let out = '';
+    let listening = false;
+    let mainIsolate: string | undefined;
+    let gc: { kind: string; ms: number }[] = [];
+    let partial = '';
     proc.stdout!.on('data', (d: Buffer) => {
+      // --trace-gc lines: only the main thread's isolate is kept, the first to collect
+      // (it loads every module at start; the workers' isolates have other addresses).
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const m = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact|Minor Mark-Sweep)\b.*? MB, ([\d.]+) \/ [\d.]+ ms/.exec(line);
+        if (m && (mainIsolate ??= m[1]) === m[1]) gc.push({ kind: m[2]!, ms: Number(m[3]) });
+      }
+      if (listening) return;
       out += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) {
+        listening = true;
         res({
           url: new URL(m[1]!),
           proc,
+          takeGcPauses: () => {
+            const taken = gc;
+            gc = [];
+            return taken;
+          },
           stop: () =>
             new Promise<void>((done) => {
               proc.once('exit', () => done());
@@ -65,6 +86,34 @@ export function cpuSeconds(pid: number, mainThreadOnly = false): number {
   const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds of each thread of a process, summed by thread name: `main` for the main
+ * thread, the collector's own workers by the names they give themselves (sm-prepare,
+ * sm-checkpoint, sm-reader), and `node` for the rest (V8's GC and compiler helpers,
+ * libuv's pool). Threads that ended are no longer listed (their time is in the total).
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+  }
+  return out;
 }
 
 export function rssMiB(pid: number): number {

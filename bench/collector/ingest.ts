@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ROOT, cpuSeconds, httpCall, percentile, startServer, table, type Server } from './common.js';
+import { ROOT, cpuSeconds, httpCall, percentile, startServer, table, threadCpuSeconds, type Server } from './common.js';
 import { BATCH, batches, setOrderedIds } from './workload.js';
 
 const args = process.argv.slice(2);
@@ -35,13 +35,21 @@ const BEFORE = beforeAt >= 0 ? resolve(args[beforeAt + 1]!) : null;
 const FLOOR = args.includes('--floor');
 // e.g. SHADOWMESH_BENCH_NODE_ARGS=--cpu-prof to profile the collector process.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// SHADOWMESH_BENCH_GC=1: the collector runs with --trace-gc and the main thread's GC
+// pauses during each measured run are printed (one cause of the batch latency tail).
+const GC = process.env.SHADOWMESH_BENCH_GC === '1';
+if (GC) nodeArgs.push('--trace-gc');
 
 interface Run {
   records: number;
   seconds: number;
   cpu: number;
   mainCpu: number;
+  /** CPU seconds per thread name during the run (common.ts threadCpuSeconds). */
+  threads: Map<string, number>;
   latencies: number[];
+  /** The main thread's GC pauses during the run (SHADOWMESH_BENCH_GC=1 only). */
+  gc?: { kind: string; ms: number }[];
 }
 
 async function drive(server: Server, bodies: string[]): Promise<Run> {
@@ -51,6 +59,7 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
   let records = 0;
   const cpu0 = cpuSeconds(pid);
   const main0 = cpuSeconds(pid, true);
+  const threads0 = threadCpuSeconds(pid);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -67,30 +76,41 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  return { records, seconds, cpu: cpuSeconds(pid) - cpu0, mainCpu: cpuSeconds(pid, true) - main0, latencies: latencies.sort((a, b) => a - b) };
+  const threads = threadCpuSeconds(pid);
+  for (const [name, s] of threads0) threads.set(name, (threads.get(name) ?? 0) - s);
+  return { records, seconds, cpu: cpuSeconds(pid) - cpu0, mainCpu: cpuSeconds(pid, true) - main0, threads, latencies: latencies.sort((a, b) => a - b) };
 }
 
-/** Runs queries in a loop until stopped; returns their latencies. */
-function queryLoop(server: Server): { stop: () => Promise<{ stats: number[]; pairs: number[] }> } {
+/** The queries a dashboard or an operator runs while the collector ingests. */
+const QUERIES = ['/v1/stats', '/v1/pairs?limit=50', '/v1/verdict'];
+/** Queries per second in all (round robin over QUERIES), at a fixed pace. */
+const QUERY_RATE = arg('--query-rate', 20);
+
+/** Sends QUERIES in turn at QUERY_RATE per second until stopped; returns each one's latencies. */
+function queryLoop(server: Server): { stop: () => Promise<Map<string, number[]>> } {
   let running = true;
-  const stats: number[] = [];
-  const pairs: number[] = [];
+  const latencies = new Map<string, number[]>(QUERIES.map((q) => [q, []]));
   const loop = (async () => {
-    while (running) {
-      let s = performance.now();
-      await httpCall(server.url, 'GET', '/v1/stats');
-      stats.push(performance.now() - s);
-      s = performance.now();
-      const r = await httpCall(server.url, 'GET', '/v1/pairs?limit=500&mismatch=true');
-      pairs.push(performance.now() - s);
-      if (r.status !== 200) throw new Error(`pairs answered ${r.status}`);
+    const t0 = performance.now();
+    for (let n = 0; running; n++) {
+      // On a fixed schedule: a slow answer delays the next query, it does not add one.
+      const due = t0 + (n * 1000) / QUERY_RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (!running) break;
+      const q = QUERIES[n % QUERIES.length]!;
+      const s = performance.now();
+      const r = await httpCall(server.url, 'GET', q);
+      if (r.status !== 200) throw new Error(`GET ${q} answered ${r.status}: ${r.text.slice(0, 200)}`);
+      latencies.get(q)!.push(performance.now() - s);
     }
   })();
   return {
     stop: async () => {
       running = false;
       await loop;
-      return { stats: stats.sort((a, b) => a - b), pairs: pairs.sort((a, b) => a - b) };
+      for (const xs of latencies.values()) xs.sort((a, b) => a - b);
+      return latencies;
     },
   };
 }
@@ -119,6 +139,8 @@ function measureFloor(): { sqlite: number; parse: number } {
 async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   const queryRows: (string | number)[][] = [];
+  const threadRows: (string | number)[][] = [];
+  const gcRows: (string | number)[][] = [];
   let avgRecord = 0;
   const only = process.env.SHADOWMESH_BENCH_MODES?.split(',').map(Number);
   const allModes: { sync: 'normal' | 'full'; queries: boolean; ordered: boolean; memory?: boolean }[] = [
@@ -135,14 +157,18 @@ async function main(): Promise<void> {
   const trees: { label: string; root: string }[] = BEFORE ? [{ label: 'before', root: BEFORE }, { label: 'after', root: ROOT }] : [{ label: '', root: ROOT }];
   const floors: { sqlite: number; parse: number }[] = [];
   const medians = new Map<string, number>();
-  for (const mode of modes) {
-    setOrderedIds(mode.ordered);
-    const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
-    const bodies = batches(TOTAL);
-    avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
-    const rounds = new Map<string, { run: Run; pairs: number; qs: { stats: number[]; pairs: number[] } | null }[]>(trees.map((t) => [t.label, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      if (FLOOR && !mode.memory && mode === modes[0]) floors.push(measureFloor());
+  type Round = { run: Run; pairs: number; qs: Map<string, number[]> | null };
+  // Rounds outermost, every mode and tree inside each: a busy spell of a shared
+  // machine then hits all rows of one round alike (the "+ queries" row is compared
+  // with the row without queries of the same run).
+  const byMode = modes.map(() => new Map<string, Round[]>(trees.map((t) => [t.label, []])));
+  for (let round = 0; round < ROUNDS; round++) {
+    if (FLOOR) floors.push(measureFloor());
+    for (const [m, mode] of modes.entries()) {
+      setOrderedIds(mode.ordered);
+      const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
+      const bodies = batches(TOTAL);
+      avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
       for (const tree of trees) {
         const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
         const db = mode.memory ? ':memory:' : join(dir, 'bench.db');
@@ -151,16 +177,21 @@ async function main(): Promise<void> {
           // Warm-up: JIT and SQLite pages; not measured.
           await drive(server, warm);
           const q = mode.queries ? queryLoop(server) : null;
+          server.takeGcPauses();
           const run = await drive(server, bodies);
+          if (GC) run.gc = server.takeGcPauses();
           const qs = q ? await q.stop() : null;
           const stats = JSON.parse((await httpCall(server.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
-          rounds.get(tree.label)!.push({ run, pairs: stats.total.pairs, qs });
+          byMode[m]!.get(tree.label)!.push({ run, pairs: stats.total.pairs, qs });
         } finally {
           await server.stop();
           rmSync(dir, { recursive: true, force: true });
         }
       }
     }
+  }
+  for (const [m, mode] of modes.entries()) {
+    const rounds = byMode[m]!;
     for (const tree of trees) {
       const rs = rounds.get(tree.label)!;
       rs.sort((a, b) => a.run.records / a.run.seconds - b.run.records / b.run.seconds);
@@ -183,9 +214,16 @@ async function main(): Promise<void> {
         fmt(run.latencies[run.latencies.length - 1]!, 2),
         pairs,
       ]);
+      const us = (name: string): string => fmt(((run.threads.get(name) ?? 0) * 1e6) / run.records, 1);
+      if (run.gc) {
+        const of = (kind: string) => run.gc!.filter((g) => g.kind === kind).map((g) => g.ms);
+        const mc = of('Mark-Compact');
+        const sc = of('Scavenge');
+        gcRows.push([label, mc.length, fmt(mc.reduce((a, b) => a + b, 0), 0), fmt(Math.max(0, ...mc), 1), sc.length, fmt(sc.reduce((a, b) => a + b, 0), 0), fmt(Math.max(0, ...sc), 1), run.latencies.filter((l) => l > 20).length]);
+      }
+      threadRows.push([label, us('main'), us('sm-prepare'), us('sm-checkpoint'), us('sm-reader'), us('node'), fmt((run.cpu * 1e6) / run.records, 1)]);
       if (qs) {
-        queryRows.push([`GET /v1/stats${tree.label ? ` [${tree.label}]` : ''}`, qs.stats.length, fmt(percentile(qs.stats, 0.5), 2), fmt(percentile(qs.stats, 0.99), 2)]);
-        queryRows.push([`GET /v1/pairs?limit=500&mismatch=true${tree.label ? ` [${tree.label}]` : ''}`, qs.pairs.length, fmt(percentile(qs.pairs, 0.5), 2), fmt(percentile(qs.pairs, 0.99), 2)]);
+        for (const [q, xs] of qs) queryRows.push([`GET ${q}${tree.label ? ` [${tree.label}]` : ''}`, xs.length, fmt(percentile(xs, 0.5), 2), fmt(percentile(xs, 0.99), 2)]);
       }
     }
   }
@@ -198,9 +236,21 @@ async function main(): Promise<void> {
       rows,
     ),
   );
+  console.log('\nserver CPU µs per record by thread (same median rounds; "node": V8 GC/compiler helpers and libuv pool):');
+  console.log(table(['mode', 'main', 'prepare', 'checkpoint', 'reader', 'node', 'all threads'], threadRows));
+  if (gcRows.length > 0) {
+    console.log("\nthe main thread's GC pauses during the measured run (--trace-gc), and batches slower than 20 ms:");
+    console.log(table(['mode', 'mark-compacts', 'total ms', 'longest ms', 'scavenges', 'total ms', 'longest ms', 'batches > 20 ms'], gcRows));
+  }
   if (queryRows.length > 0) {
-    console.log('\nqueries running back to back in one loop during the "+ queries" run:');
+    console.log(`\nqueries during the "+ queries" run (${QUERY_RATE}/s in all, in turn, on a fixed schedule):`);
     console.log(table(['query', 'count', 'p50 ms', 'p99 ms'], queryRows));
+    // What the queries cost ingestion: the same tree's rate without them, same run.
+    for (const [label, rate] of medians) {
+      if (!label.includes(' + queries')) continue;
+      const alone = medians.get(label.replace(' + queries', ''));
+      if (alone) console.log(`- ${label}: ${fmt(rate, 0)} records/s against ${fmt(alone, 0)} without queries: ingestion ${fmt(100 * (1 - rate / alone), 1)} % slower`);
+    }
   }
   if (BEFORE) {
     console.log(`\nafter / before (${BEFORE}), median rounds of this run:`);

@@ -5,7 +5,7 @@
 //
 //   SHADOWMESH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" \
 //     node --import tsx bench/collector/ingest.ts --records 64000 --rounds 1
-//   node --import tsx bench/collector/profile-summary.ts /tmp/prof/*.cpuprofile
+//   node --import tsx bench/collector/profile-summary.ts [--top N] /tmp/prof/*.cpuprofile
 import { readFileSync } from 'node:fs';
 import { table } from './common.js';
 
@@ -61,8 +61,23 @@ function summarise(file: string): void {
     .filter(([k]) => !k.startsWith('idle'))
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => [k, v.toFixed(0), ((100 * v) / busy).toFixed(1) + '%']);
-  console.log(`${file}: main thread busy ${busy.toFixed(0)} ms (idle ${idle.toFixed(0)} ms not counted)`);
+  if (TOP > 0) {
+    // Self time by function: where inside a stage the samples land.
+    const self = new Map<string, number>();
+    for (let i = 0; i < p.samples.length; i++) {
+      const f = byId.get(p.samples[i]!)!.callFrame;
+      const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|node_modules)\//, '$1/')}`;
+      self.set(name, (self.get(name) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+    }
+    const top = [...self.entries()].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, TOP);
+    console.log(table(['function (self time)', 'ms'], top.map(([k, v]) => [k, v.toFixed(0)])));
+  }
+  console.log(`${file}: thread busy ${busy.toFixed(0)} ms (idle ${idle.toFixed(0)} ms not counted)`);
   console.log(table(['stage', 'ms', 'share of busy time'], rows));
 }
 
-for (const f of process.argv.slice(2)) summarise(f);
+// --top N: also the N functions with the most self time.
+const argv = process.argv.slice(2);
+const topAt = argv.indexOf('--top');
+const TOP = topAt >= 0 ? Number(argv[topAt + 1]) : 0;
+for (const f of argv.filter((_, i) => i !== topAt && i !== topAt + 1)) summarise(f);

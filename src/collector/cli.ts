@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { DEFAULTS, openCollector } from './server.js';
+import { INGEST_THREAD_MODES, type IngestThreadMode } from './ingest/prepare-supervisor.js';
 import { isPgUnavailable } from './store/pg/pool.js';
 import { describePgUrl, isPostgresUrl } from './store/pg/url.js';
 import { describeListenError } from './listen-error.js';
@@ -32,6 +33,7 @@ interface CollectorFlags {
   sync: 'normal' | 'full';
   alertWebhook: string[];
   logLevel: LogLevel;
+  ingestThread: IngestThreadMode;
 }
 
 function webhookUrl(value: string, previous: string[]): string[] {
@@ -62,6 +64,7 @@ export function register(program: Command): void {
     .option('--max-routes <n>', 'distinct routes kept; a record of a new route beyond this is rejected', integer(1), DEFAULTS.maxRoutes)
     .addOption(new Option('--sync <mode>', 'SQLite synchronous mode: normal survives a process crash, full also a power loss').choices(['normal', 'full']).default('normal'))
     .option('--alert-webhook <url>', 'POST a Slack-compatible message here when a verdict changes (repeatable)', webhookUrl, [])
+    .addOption(new Option('--ingest-thread <mode>', 'prepare POST bodies on a second thread (on) or on the main thread (off)').choices(INGEST_THREAD_MODES).default(DEFAULTS.ingestThread))
     .addOption(new Option('--log-level <level>', 'structured log (JSON lines on stderr) from this level up').choices(LOG_LEVELS).default('info'))
     .action(async (flags: CollectorFlags) => {
       const log = collectorLogger(flags.logLevel);
@@ -93,6 +96,7 @@ export function register(program: Command): void {
           synchronous: flags.sync,
           alertWebhooks: flags.alertWebhook,
           logger: log,
+          ingestThread: flags.ingestThread,
         });
       } catch (err) {
         // A database that cannot be used is a start-up configuration error, like a bad --config.
@@ -156,7 +160,7 @@ export function register(program: Command): void {
         log.fatal(internalErrorFields(err), 'internal error');
         process.exit(1);
       });
-      log.info({ url, db: loggableDb(flags.db), join_window_ms: flags.joinWindowMs, max_body_bytes: flags.maxBodyBytes }, 'collector started');
+      log.info({ url, db: loggableDb(flags.db), join_window_ms: flags.joinWindowMs, max_body_bytes: flags.maxBodyBytes, ingest_thread: flags.ingestThread }, 'collector started');
       process.stdout.write(`listening on ${url}\n`);
 
     });

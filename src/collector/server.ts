@@ -16,9 +16,10 @@ import type { RemoteControl } from './control/remote-control.js';
 import type { VerdictKeeper } from './verdict/verdict-keeper.js';
 import { DEFAULT_MAX_ROUTES } from './ingest/route-cap.js';
 import { GroupCommitSink } from './ingest/group-commit-sink.js';
-import { PrepareThread } from './ingest/prepare-thread.js';
+import { PrepareSupervisor, type IngestThreadMode } from './ingest/prepare-supervisor.js';
 import { Joiner } from './join/joiner.js';
 import { CollectorMetrics } from './metrics/collector-metrics.js';
+import { PrepareThreadMetrics } from './metrics/prepare-thread-metrics.js';
 import { scrapeState } from './metrics/scrape-state.js';
 import { Repository, type Synchronous } from './store/repository.js';
 import { sqliteReadStore } from './store/read-store.js';
@@ -38,6 +39,7 @@ export const DEFAULTS = {
   maxRoutes: DEFAULT_MAX_ROUTES,
   synchronous: 'normal' as Synchronous,
   requestTimeoutMs: 30_000,
+  ingestThread: 'on' as IngestThreadMode,
 };
 
 export interface CollectorOptions {
@@ -58,6 +60,8 @@ export interface CollectorOptions {
   alertWebhooks?: string[];
   /** Structured log (internal errors with the request id); silent when absent. */
   logger?: CollectorLogger;
+  /** `off`: prepare POST bodies on the main thread, no prepare thread (either store). */
+  ingestThread?: IngestThreadMode;
 }
 
 export interface Collector {
@@ -87,7 +91,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerEarlyAnswerDrain(app);
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
-  const sink = new GroupCommitSink(joiner, new PrepareThread(config.file));
+  const preparer = bodyPreparer(config, o.ingestThread, options.logger, metrics);
+  const sink = new GroupCommitSink(joiner, preparer);
   registerRecordRoutes(app, sink);
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
   registerPairRoutes(app, sqliteReadStore(repo));
@@ -158,6 +163,7 @@ export async function openPgCollector(options: CollectorOptions & { db: string }
     sides: metrics.latency,
     parts,
     logger: options.logger,
+    preparer: bodyPreparer(config, o.ingestThread, options.logger, metrics),
   });
   const app = buildApp(o, options.logger);
   registerEarlyAnswerDrain(app);
@@ -195,6 +201,16 @@ export async function openPgCollector(options: CollectorOptions & { db: string }
       await store.close();
     },
   };
+}
+
+/** Where POST bodies are prepared: the prepare thread, looked after, or the main thread (--ingest-thread off). */
+function bodyPreparer(config: CollectorConfig, mode: IngestThreadMode, logger: CollectorLogger | undefined, metrics: CollectorMetrics): PrepareSupervisor {
+  const preparer: PrepareSupervisor = new PrepareSupervisor(config.file, {
+    mode,
+    logger: logger ?? silentLogger(),
+    observer: new PrepareThreadMetrics(metrics.registry, () => preparer.inFlight),
+  });
+  return preparer;
 }
 
 async function listenOn(app: FastifyInstance, host: string, port: number): Promise<string> {

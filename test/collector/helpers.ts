@@ -28,11 +28,12 @@ function exited(proc: ChildProcess): Promise<number | null> {
   return new Promise((res) => proc.once('exit', (code) => res(code)));
 }
 
-/** Runs `shadowmesh collector ARGS` and resolves once it prints its address. */
-export function startCollector(args: string[], t?: { after: (fn: () => Promise<unknown>) => void }): Promise<Running> {
+/** Runs `shadowmesh collector ARGS` (with `env` added to this process's) and resolves once it prints its address. */
+export function startCollector(args: string[], t?: { after: (fn: () => Promise<unknown>) => void }, env?: NodeJS.ProcessEnv): Promise<Running> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'collector', '--port', '0', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: env ? { ...process.env, ...env } : process.env,
   });
   let out = '';
   let err = '';

@@ -77,7 +77,8 @@ const routeFamilies = (s: Scrape, route: string): Record<string, number | undefi
 /** The shadowmesh_ samples that come from stored data (not the process, not per-run rejection counts). */
 function dataSamples(s: Scrape): string[] {
   return s.samples
-    .filter((x) => x.name.startsWith('shadowmesh_') && !x.name.includes('rejected') && x.name !== 'shadowmesh_verdict')
+    // Rejections and the prepare thread's counts are of this process, not of the data.
+    .filter((x) => x.name.startsWith('shadowmesh_') && !x.name.includes('rejected') && !/^shadowmesh_ingest_(thread|prepared)_/.test(x.name) && x.name !== 'shadowmesh_verdict')
     .map((x) => `${x.name}${JSON.stringify(x.labels)} ${x.value}`)
     .sort();
 }

@@ -28,6 +28,8 @@ export interface PgClusterOptions {
   /** fsync off is fine for tests that never crash the machine; benches keep it on. */
   fsync?: boolean;
   maxConnections?: number;
+  /** More server settings (-c name=value), e.g. for a bench's profile. */
+  settings?: Record<string, string>;
 }
 
 const USER = 'shadowmesh';
@@ -88,6 +90,7 @@ export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgClu
     "-c listen_addresses='127.0.0.1'",
     `-c fsync=${opts.fsync === false ? 'off' : 'on'}`,
     `-c max_connections=${opts.maxConnections ?? 100}`,
+    ...Object.entries(opts.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`),
   ].join(' ');
   const start = async (): Promise<void> => {
     await pgRun(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-o', serverOpts, '-w', '-t', '60', 'start']);

@@ -29,52 +29,64 @@ export interface JsonDiffOptions {
 export function diffJson(production: unknown, shadow: unknown, opts: JsonDiffOptions, out: Diff[]): boolean {
   const state = opts.ignore.start();
   if (IgnoreMatcher.covered(state)) return true;
-  return walk(production, shadow, '', state, opts.tolerance, out);
+  return walk(production, shadow, [], state, opts.tolerance, out);
 }
 
-function push(out: Diff[], d: Diff): void {
-  if (out.length < MAX_DIFFS) out.push(d);
+// The walk carries the keys from the root on one stack and builds a path's text only
+// for a diff it keeps: most nodes of a pair's bodies are equal, and building every
+// node's pointer was most of the walk's cost.
+type Keys = (string | number)[];
+
+function pathOf(keys: Keys): string {
+  let path = '';
+  for (const k of keys) path = childPath(path, k);
+  return path;
 }
 
-function walk(a: unknown, b: unknown, path: string, state: IgnoreState, tol: NumericTolerance, out: Diff[]): boolean {
+function push(out: Diff[], keys: Keys, d: Omit<Diff, 'path'>): void {
+  if (out.length < MAX_DIFFS) out.push({ path: pathOf(keys), ...d });
+}
+
+function walk(a: unknown, b: unknown, keys: Keys, state: IgnoreState, tol: NumericTolerance, out: Diff[]): boolean {
   const ta = jsonType(a);
   const tb = jsonType(b);
   if (ta !== tb) {
-    push(out, { path, kind: 'type', production: a, shadow: b });
+    push(out, keys, { kind: 'type', production: a, shadow: b });
     return false;
   }
   switch (ta) {
     case 'number':
       if (numbersEqual(a as number, b as number, tol)) return true;
-      push(out, { path, kind: 'changed', production: a, shadow: b });
+      push(out, keys, { kind: 'changed', production: a, shadow: b });
       return false;
     case 'array':
-      return walkArray(a as unknown[], b as unknown[], path, state, tol, out);
+      return walkArray(a as unknown[], b as unknown[], keys, state, tol, out);
     case 'object':
-      return walkObject(a as Record<string, unknown>, b as Record<string, unknown>, path, state, tol, out);
+      return walkObject(a as Record<string, unknown>, b as Record<string, unknown>, keys, state, tol, out);
     default:
       if (a === b) return true;
-      push(out, { path, kind: 'changed', production: a, shadow: b });
+      push(out, keys, { kind: 'changed', production: a, shadow: b });
       return false;
   }
 }
 
-function walkArray(a: unknown[], b: unknown[], path: string, state: IgnoreState, tol: NumericTolerance, out: Diff[]): boolean {
+function walkArray(a: unknown[], b: unknown[], keys: Keys, state: IgnoreState, tol: NumericTolerance, out: Diff[]): boolean {
   let equal = true;
   const n = Math.max(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const next = IgnoreMatcher.step(state, String(i));
+    const next = state === null ? null : IgnoreMatcher.step(state, String(i));
     if (IgnoreMatcher.covered(next)) continue;
-    const p = childPath(path, i);
+    keys.push(i);
     if (i >= a.length) {
-      push(out, { path: p, kind: 'added', shadow: b[i] });
+      push(out, keys, { kind: 'added', shadow: b[i] });
       equal = false;
     } else if (i >= b.length) {
-      push(out, { path: p, kind: 'removed', production: a[i] });
+      push(out, keys, { kind: 'removed', production: a[i] });
       equal = false;
-    } else if (!walk(a[i], b[i], p, next, tol, out)) {
+    } else if (!walk(a[i], b[i], keys, next, tol, out)) {
       equal = false;
     }
+    keys.pop();
   }
   return equal;
 }
@@ -82,28 +94,37 @@ function walkArray(a: unknown[], b: unknown[], path: string, state: IgnoreState,
 function walkObject(
   a: Record<string, unknown>,
   b: Record<string, unknown>,
-  path: string,
+  keys: Keys,
   state: IgnoreState,
   tol: NumericTolerance,
   out: Diff[],
 ): boolean {
   let equal = true;
+  let shared = 0;
   for (const k of Object.keys(a)) {
+    const inB = has(b, k);
+    if (inB) shared++;
     const next = IgnoreMatcher.step(state, k);
     if (IgnoreMatcher.covered(next)) continue;
-    const p = childPath(path, k);
-    if (!has(b, k)) {
-      push(out, { path: p, kind: 'removed', production: a[k] });
+    keys.push(k);
+    if (!inB) {
+      push(out, keys, { kind: 'removed', production: a[k] });
       equal = false;
-    } else if (!walk(a[k], b[k], p, next, tol, out)) {
+    } else if (!walk(a[k], b[k], keys, next, tol, out)) {
       equal = false;
     }
+    keys.pop();
   }
-  for (const k of Object.keys(b)) {
+  // Every key of b was met above unless b has more keys than the two share.
+  const bKeys = Object.keys(b);
+  if (bKeys.length === shared) return equal;
+  for (const k of bKeys) {
     if (has(a, k)) continue;
     const next = IgnoreMatcher.step(state, k);
     if (IgnoreMatcher.covered(next)) continue;
-    push(out, { path: childPath(path, k), kind: 'added', shadow: b[k] });
+    keys.push(k);
+    push(out, keys, { kind: 'added', shadow: b[k] });
+    keys.pop();
     equal = false;
   }
   return equal;

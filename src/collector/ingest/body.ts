@@ -2,12 +2,19 @@
 // NDJSON (index = 0-based line number, blank lines skipped, a bad line is one item
 // that carries its parse error).
 
+import { elementTexts } from './element-texts.js';
+
 export interface BodyItem {
   index: number;
   value?: unknown;
   /** Set when this single item could not be parsed (NDJSON only). */
   error?: string;
+  /** The item's own text as sent, when the parser kept it (see parseJsonArray). */
+  text?: string;
 }
+
+/** Elements nesting deeper than this are serialised again instead of kept as sent. */
+const KEEP_TEXT_MAX_DEPTH = 64;
 
 export class BodyError extends Error {}
 
@@ -17,7 +24,11 @@ export function isNdjson(contentType: string | undefined): boolean {
   return base === 'application/x-ndjson' || base === 'application/ndjson' || base === 'application/jsonl';
 }
 
-export function parseJsonArray(text: string): BodyItem[] {
+/**
+ * `keepTexts`: each item also carries its text as sent (a slice of `text`, so only
+ * where the items are copied elsewhere before being held: the prepare thread).
+ */
+export function parseJsonArray(text: string, keepTexts = false): BodyItem[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -26,7 +37,11 @@ export function parseJsonArray(text: string): BodyItem[] {
   }
   if (!Array.isArray(parsed)) throw new BodyError('body must be a JSON array of records');
   const items: BodyItem[] = new Array(parsed.length);
-  for (let i = 0; i < parsed.length; i++) items[i] = { index: i, value: parsed[i] };
+  const texts = keepTexts ? elementTexts(text, parsed.length, KEEP_TEXT_MAX_DEPTH) : null;
+  for (let i = 0; i < parsed.length; i++) {
+    const t = texts?.[i];
+    items[i] = t ? { index: i, value: parsed[i], text: t } : { index: i, value: parsed[i] };
+  }
   return items;
 }
 

@@ -7,7 +7,7 @@ import type { BatchOutcome, Joiner } from '../join/joiner.js';
 import type { IngestResult } from '../types.js';
 import { parseJsonArray, parseNdjson, type BodyItem } from './body.js';
 import { prepareItems, type PreparedBatch } from './prepare.js';
-import type { PrepareThread } from './prepare-thread.js';
+import type { TextPreparer } from './prepare-supervisor.js';
 import type { RecordSink } from './record-sink.js';
 
 /** A group stops growing here, so one commit (and the answers waiting on it) stays short. */
@@ -29,7 +29,7 @@ export class GroupCommitSink implements RecordSink {
   constructor(
     private readonly joiner: Joiner,
     /** Null: prepare in this thread (e.g. in-process tests). */
-    private readonly thread: PrepareThread | null,
+    private readonly thread: TextPreparer | null,
   ) {}
 
   /** Stops the prepare thread; call once no request is in flight any more. */

@@ -1,9 +1,10 @@
-// The main thread's handle on the prepare thread (prepare-thread-main.ts). Bodies go
+// One prepare thread (prepare-thread-main.ts), as the main thread holds it. Bodies go
 // over as strings (copied once, no object graph to clone); prepared batches come
 // back as columns (prepared-wire.ts) whose only large field is the stored texts. Answers
-// arrive in request order. If the thread dies, what it held is answered with an
-// error (the senders retry) and the next body starts a new one.
-import { Worker } from 'node:worker_threads';
+// arrive in request order. When the thread ends, for whatever reason, the jobs it still
+// held go back, unanswered, to whoever started it (prepare-supervisor.ts), which
+// decides what becomes of them and of the thread.
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { CollectorConfigFile } from '../config.js';
 import { BodyError } from './body.js';
 import type { PreparedBatch } from './prepare.js';
@@ -20,7 +21,36 @@ export type PrepareReply =
   | { n: number; bodyError: string }
   | { n: number; failure: string };
 
-type Waiting = { resolve: (b: PreparedBatch) => void; reject: (e: Error) => void; generation: number };
+/** A body to prepare, and how to answer it. */
+export interface PrepareJob {
+  text: string;
+  ndjson: boolean;
+  resolve: (b: PreparedBatch) => void;
+  reject: (e: Error) => void;
+}
+
+/** How a thread ended. */
+export interface ThreadLoss {
+  /** `error`: it threw (uncaught) or ran out of heap; `exit`: it exited (process.exit, or after an error). */
+  kind: 'error' | 'exit';
+  /** The error it ended with, or `exit code N`. */
+  error: Error;
+  exitCode: number | null;
+  /** Whether it had said it was ready (its modules loaded) before it ended. */
+  wasReady: boolean;
+}
+
+export interface PrepareThreadOptions {
+  config: CollectorConfigFile;
+  /** The thread numbers the sides it sees from just above this (prepare.ts `wseq`). */
+  base: number;
+  resourceLimits?: ResourceLimits;
+  onReady: () => void;
+  /** A body was prepared here (not counted: bodies refused as not a JSON array). */
+  onPrepared: () => void;
+  /** Called once, when the thread has ended, with the jobs it had not answered. */
+  onLost: (loss: ThreadLoss, unanswered: PrepareJob[]) => void;
+}
 
 // Under tsx (tests, benches) the thread loads the TypeScript sources through tsx's
 // loader, which a worker does not inherit; built, it loads the compiled file.
@@ -34,24 +64,50 @@ const { workerData } = require('node:worker_threads');
 `;
 
 export class PrepareThread {
-  private worker: Worker | null = null;
-  private readonly waiting = new Map<number, Waiting>();
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, PrepareJob>();
   private next = 0;
-  private generation = 0;
-  private closed = false;
+  private ready = false;
+  private ended = false;
 
-  constructor(private readonly config: CollectorConfigFile) {}
-
-  /** The prepared batch, or a BodyError when the text is not a JSON array (or NDJSON). */
-  prepare(text: string, ndjson: boolean): Promise<PreparedBatch> {
-    if (this.closed) return Promise.reject(new Error('collector is closing'));
-    const worker = this.worker ?? this.start();
-    const n = ++this.next;
-    const generation = this.generation;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(n, { resolve, reject, generation });
-      worker.postMessage({ n, text, ndjson } satisfies PrepareRequest);
+  /** Starts the thread; throws when node cannot create it at all. */
+  constructor(private readonly o: PrepareThreadOptions) {
+    const entry = new URL(fromSource ? './prepare-thread-main.ts' : './prepare-thread-main.js', import.meta.url).href;
+    const tsx = fromSource ? import.meta.resolve('tsx/esm/api') : null;
+    this.worker = new Worker(BOOT, {
+      eval: true,
+      workerData: { entry, tsx, config: o.config, base: o.base },
+      // As the main thread's stack: a record nesting too deeply to serialise there is
+      // too deep here as well, so the answer does not depend on the thread.
+      resourceLimits: { stackSizeMb: 1, ...o.resourceLimits },
     });
+    this.worker.on('message', (m: PrepareReply | { ready: true }) => {
+      if ('ready' in m) {
+        this.ready = true;
+        this.o.onReady();
+        return;
+      }
+      const job = this.waiting.get(m.n);
+      if (!job) return;
+      this.waiting.delete(m.n);
+      if ('batch' in m) {
+        this.o.onPrepared();
+        job.resolve(fromWire(m.batch));
+      }
+      else if ('bodyError' in m) job.reject(new BodyError(m.bodyError));
+      else job.reject(new Error(`prepare thread: ${m.failure}`));
+    });
+    // An uncaught error (out of heap included) comes as 'error' and then 'exit'; the
+    // first one says why.
+    this.worker.on('error', (error) => this.end({ kind: 'error', error, exitCode: null, wasReady: this.ready }));
+    this.worker.on('exit', (exitCode) => this.end({ kind: 'exit', error: new Error(`exit code ${exitCode}`), exitCode, wasReady: this.ready }));
+    this.worker.unref();
+  }
+
+  prepare(job: PrepareJob): void {
+    const n = ++this.next;
+    this.waiting.set(n, job);
+    this.worker.postMessage({ n, text: job.text, ndjson: job.ndjson } satisfies PrepareRequest);
   }
 
   /** Bodies sent and not yet answered. */
@@ -59,53 +115,16 @@ export class PrepareThread {
     return this.waiting.size;
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
-    this.failAll(new Error('collector is closing'), null);
+  /** Stops the thread; what it held is handed back through onLost like any other end. */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
   }
 
-  private start(): Worker {
-    // Numbers of one generation never reach the next one's (2^32 records apart).
-    const generation = ++this.generation;
-    const base = generation * 2 ** 32;
-    const entry = new URL(fromSource ? './prepare-thread-main.ts' : './prepare-thread-main.js', import.meta.url).href;
-    const tsx = fromSource ? import.meta.resolve('tsx/esm/api') : null;
-    const worker = new Worker(BOOT, {
-      eval: true,
-      workerData: { entry, tsx, config: this.config, base },
-      // As the main thread's stack: a record nesting too deeply to serialise there is
-      // too deep here as well, so the answer does not depend on the thread.
-      resourceLimits: { stackSizeMb: 1 },
-    });
-    worker.on('message', (m: PrepareReply | { ready: true }) => {
-      if ('ready' in m) return;
-      const w = this.waiting.get(m.n);
-      if (!w) return;
-      this.waiting.delete(m.n);
-      if ('batch' in m) w.resolve(fromWire(m.batch));
-      else if ('bodyError' in m) w.reject(new BodyError(m.bodyError));
-      else w.reject(new Error(`prepare thread: ${m.failure}`));
-    });
-    const lost = (err: Error): void => {
-      if (this.worker === worker) this.worker = null;
-      this.failAll(err, generation);
-    };
-    worker.on('error', lost);
-    worker.on('exit', (code) => lost(new Error(`prepare thread stopped (exit code ${code})`)));
-    worker.unref();
-    this.worker = worker;
-    return worker;
-  }
-
-  /** Rejects what a lost thread (or, with null, every thread) still held. */
-  private failAll(err: Error, generation: number | null): void {
-    for (const [n, w] of this.waiting) {
-      if (generation !== null && w.generation !== generation) continue;
-      this.waiting.delete(n);
-      w.reject(err);
-    }
+  private end(loss: ThreadLoss): void {
+    if (this.ended) return;
+    this.ended = true;
+    const unanswered = [...this.waiting.values()];
+    this.waiting.clear();
+    this.o.onLost(loss, unanswered);
   }
 }

@@ -60,7 +60,9 @@ export function prepareItems(items: readonly BodyItem[], finder?: PairFinder, ke
       continue;
     }
     const r = item.value as ShadowRecord;
-    const stored = storableJson(r);
+    // The sender's text is the same document (validation changes nothing); a record
+    // nesting deeply comes without one and is serialised here, or refused.
+    const stored = item.text !== undefined ? { json: item.text } : storableJson(r);
     if ('error' in stored) {
       errors.push({ index: item.index, error: stored.error });
       continue;

@@ -3,8 +3,10 @@
 // fsyncs (the main connection's auto-checkpoint is switched off). A PASSIVE
 // checkpoint never blocks writers.
 import { Worker } from 'node:worker_threads';
+import { nameThisThreadSource } from '../thread-name.js';
 
 const WORKER_SOURCE = `
+${nameThisThreadSource('sm-checkpoint')}
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.file);

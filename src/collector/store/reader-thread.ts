@@ -7,10 +7,12 @@ import type Database from 'better-sqlite3';
 import { scoreShift, type DistributionShift } from '../stats/score-distributions.js';
 import { makePairPager, type PairPage, type PairPageQuery } from './pair-pages.js';
 import { makeShiftReader } from './score-samples.js';
+import { nameThisThreadSource } from '../thread-name.js';
 
 // The reader thread: its own read-only connection sees every committed batch (WAL
 // readers and the writer never block each other).
 const workerSource = (): string => `
+${nameThisThreadSource('sm-reader')}
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 var __name = (f) => f; // in case the transpiler named functions

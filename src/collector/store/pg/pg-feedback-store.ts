@@ -93,7 +93,7 @@ export class PgFeedbackLedger implements FeedConsumer {
              ON CONFLICT (id) DO NOTHING`,
       values: [
         labelled.map((e) => e.id),
-        labelled.map((e) => e.production.route),
+        labelled.map((e) => e.route),
         labelled.map((e) => e.sample!.productionLabel),
         labelled.map((e) => e.sample!.shadowLabel),
       ],

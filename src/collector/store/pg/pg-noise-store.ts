@@ -47,7 +47,7 @@ export class PgNoiseLearner implements FeedConsumer {
     const excusable: { id: string; route: string; paths: string[] }[] = [];
     for (const e of batch.pairs) {
       const paths = excusablePaths(e);
-      if (paths) excusable.push({ id: e.id, route: e.production.route, paths });
+      if (paths) excusable.push({ id: e.id, route: e.route, paths });
     }
     if (excusable.length > 0) {
       await c.query({

@@ -11,7 +11,7 @@ import { JoinFollower } from './join-follower.js';
 import { migratePg, PG_CORE_PART, type PgSchemaPart } from './migrate.js';
 import { PgPairReader } from './pair-reader.js';
 import { openPgPool, type PgPool, type PgPoolOptions } from './pool.js';
-import { PgRecordIngest, type BatchWriter } from './record-ingest.js';
+import { PgRecordIngest, type BatchWriter, type BodyPreparer } from './record-ingest.js';
 
 export interface PgStoreOptions extends PgPoolOptions {
   joinWindowMs: number;
@@ -22,6 +22,8 @@ export interface PgStoreOptions extends PgPoolOptions {
   /** Extra tables, feed consumers and batch writers (decision features). */
   parts?: PgStoreParts;
   logger?: CollectorLogger;
+  /** Parses POST bodies off the main thread (the prepare thread); closed with the store. */
+  preparer?: BodyPreparer | null;
 }
 
 export interface PgStoreParts {
@@ -58,7 +60,7 @@ export class PgStore {
       const join = new JoinFollower({ joinWindowMs: opts.joinWindowMs, maxRoutes: opts.maxRoutes, sides: opts.sides });
       feed.register(join);
       for (const c of opts.parts?.consumers ?? []) feed.register(c);
-      const records = new PgRecordIngest(pool, config, join, { joinWindowMs: opts.joinWindowMs });
+      const records = new PgRecordIngest(pool, config, join, { joinWindowMs: opts.joinWindowMs, preparer: opts.preparer });
       records.writers.push(...(opts.parts?.writers ?? []));
       const store = new PgStore(pool, feed, join, records, new PgPairReader(pool, feed), opts.logger);
       records.followSoon = () => store.follow();
@@ -110,6 +112,7 @@ export class PgStore {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    await this.records.close();
     await this.pool.end();
   }
 }

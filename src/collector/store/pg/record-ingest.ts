@@ -11,16 +11,15 @@
 import type { CollectorConfig } from '../../config.js';
 import { comparePair } from '../../compare/compare-pair.js';
 import { predictionSample, type PredictionSample } from '../../compare/prediction.js';
-import type { BodyItem } from '../../ingest/body.js';
-import { recordError } from '../../ingest/record-schema.js';
-import { storableJson } from '../../ingest/storable.js';
+import { parseJsonArray, parseNdjson, type BodyItem } from '../../ingest/body.js';
+import { comparisonOf, prepareItems, type PreparedBatch, type PreparedPair, type PreparedRecord } from '../../ingest/prepare.js';
 import type { PairEvent } from '../../join/joiner.js';
-import type { Comparison, IngestError, IngestInternalError, IngestResult, Role, ShadowRecord } from '../../types.js';
+import type { Comparison, IngestInternalError, IngestResult, Role, ShadowRecord } from '../../types.js';
 import type { RecordSink } from '../../ingest/record-sink.js';
 import type { JoinFollower } from './join-follower.js';
 import type { PgClient, PgPool } from './pool.js';
 import { lockIds } from './id-locks.js';
-import { withTransaction } from './tx.js';
+import { IngestGroups, ItemFailed, type IngestGroupsOptions } from './ingest-groups.js';
 
 /** What a batch made, for writers that add their own rows in the same transaction. */
 export interface StoredBatch {
@@ -33,81 +32,97 @@ export interface StoredBatch {
 /** Runs inside the batch's transaction, after its sides and pairs are written. */
 export type BatchWriter = (client: PgClient, batch: StoredBatch) => Promise<void>;
 
-interface Valid {
-  index: number;
-  record: ShadowRecord;
-  json: string;
+/**
+ * Where POST bodies are parsed, validated and serialised (the prepare thread, or
+ * its supervisor): the main thread only stores, pairs and answers.
+ */
+export interface BodyPreparer {
+  prepare(text: string, ndjson: boolean): Promise<PreparedBatch>;
+  close(): Promise<void>;
 }
+
+type Valid = PreparedRecord;
+
+/** The record, parsed from its stored text at most once and only when needed. */
+const recordOf = (v: { json: string; record?: ShadowRecord }): ShadowRecord => (v.record ??= JSON.parse(v.json) as ShadowRecord);
+
+/** Sides this replica stored lately, by seq: the preparer's number of each (see preparedPair). */
+const KEPT_WSEQS = 8192;
 
 interface StoredSide {
   seq: number;
   route: string;
+  role: Role;
   arrivalMs: number;
-  record: ShadowRecord;
-  /** Index in the request, for a side of this batch; null for one stored before. */
-  index: number | null;
+  /** The stored text, and the record once parsed. */
+  json: string;
+  record?: ShadowRecord;
+  /** The preparer's number of the side (0: unknown, e.g. stored by another replica). */
+  wseq: number;
+  /** Position in the group, for a side of this transaction; null for one stored before. */
+  pos: number | null;
+  valid: Valid | null;
 }
 
 const partnerOf = (role: Role): Role => (role === 'production' ? 'shadow' : 'production');
 
-/** A comparison that threw: the batch is done again without the record that caused it. */
-class RecordFailed extends Error {
-  constructor(
-    readonly index: number,
-    readonly error: unknown,
-  ) {
-    super('record failed');
-  }
-}
-
 export interface PgRecordIngestOptions {
   joinWindowMs: number;
+  /** Group commit (ingest-groups.ts): transactions in flight, records per group. */
+  groups?: IngestGroupsOptions;
+  /** Parses bodies off the main thread; without it they are prepared here. */
+  preparer?: BodyPreparer | null;
 }
 
 export class PgRecordIngest implements RecordSink {
   /** pg-decisions' writers (noise, feedback) add their rows to the batch's transaction here. */
   readonly writers: BatchWriter[] = [];
+  /** Batches waiting for, and stored together in, one transaction. */
+  readonly groups: IngestGroups<Valid>;
+  private readonly preparer: BodyPreparer | null;
+  /** seq → preparer's number of the sides stored here lately (insertion order: oldest first). */
+  private readonly wseqs = new Map<number, number>();
+  /** Pairs whose comparison came from the preparer, and those compared here (for tests and the bench). */
+  readonly compared = { prepared: 0, here: 0 };
 
   constructor(
-    private readonly pool: PgPool,
+    pool: PgPool,
     private readonly config: CollectorConfig,
     private readonly follower: JoinFollower,
     private readonly opts: PgRecordIngestOptions,
-  ) {}
+  ) {
+    this.groups = new IngestGroups<Valid>(pool, (c, items, now) => this.store(c, items, now), () => this.follower.now(), opts.groups);
+    this.preparer = opts.preparer ?? null;
+  }
 
-  async ingest(items: readonly BodyItem[]): Promise<IngestResult> {
-    const errors: IngestError[] = [];
-    let valid: Valid[] = [];
-    for (const item of items) {
-      const reason = item.error ?? recordError(item.value);
-      if (reason !== null) {
-        errors.push({ index: item.index, error: reason });
-        continue;
-      }
-      const stored = storableJson(item.value as ShadowRecord);
-      const capped = 'error' in stored ? null : this.follower.routeCap.check((item.value as ShadowRecord).route);
-      if ('error' in stored) errors.push({ index: item.index, error: stored.error });
-      else if (capped !== null) errors.push({ index: item.index, error: capped });
-      else valid.push({ index: item.index, record: item.value as ShadowRecord, json: stored.json });
+  ingest(items: readonly BodyItem[]): Promise<IngestResult> {
+    return this.take(prepareItems(items, undefined, true));
+  }
+
+  async ingestText(text: string, ndjson: boolean): Promise<IngestResult> {
+    if (!this.preparer) return this.ingest(ndjson ? parseNdjson(text) : parseJsonArray(text));
+    return this.take(await this.preparer.prepare(text, ndjson));
+  }
+
+  /** Stops the preparer; call once no request is in flight any more. */
+  close(): Promise<void> {
+    return this.preparer?.close() ?? Promise.resolve();
+  }
+
+  private async take(prepared: PreparedBatch): Promise<IngestResult> {
+    const total = prepared.records.length + prepared.errors.length;
+    const errors = [...prepared.errors];
+    const valid: Valid[] = [];
+    for (const r of prepared.records) {
+      const reason = this.follower.routeCap.check(r.route);
+      if (reason === null) valid.push(r);
+      else errors.push({ index: r.index, error: reason });
     }
-    const internal: IngestInternalError[] = [];
-    while (valid.length > 0) {
-      const now = this.follower.now();
-      try {
-        await withTransaction(this.pool, (c) => this.store(c, valid, now));
-        break;
-      } catch (err) {
-        if (!(err instanceof RecordFailed)) throw err;
-        // Rolled back: that record alone is reported, the rest is stored again.
-        internal.push({ index: err.index, error: err.error });
-        valid = valid.filter((v) => v.index !== err.index);
-      }
-    }
-    if (internal.length > 0) {
-      for (const f of internal) errors.push({ index: f.index, error: 'internal error while storing this record (logged by the collector)' });
-      errors.sort((a, b) => a.index - b.index);
-    }
-    const accepted = items.length - errors.length;
+    // Committed together with the batches that arrived meanwhile (group commit).
+    const internal: IngestInternalError[] = valid.length > 0 ? await this.groups.submit(valid) : [];
+    for (const f of internal) errors.push({ index: f.index, error: 'internal error while storing this record (logged by the collector)' });
+    if (errors.length > prepared.errors.length) errors.sort((a, b) => a.index - b.index);
+    const accepted = total - errors.length;
     const result: IngestResult = { accepted, rejected: errors.length, errors };
     if (internal.length > 0) Object.defineProperty(result, 'internal', { value: internal, enumerable: false });
     // This replica's own answers include the batch without waiting for the timer.
@@ -119,47 +134,53 @@ export class PgRecordIngest implements RecordSink {
   followSoon: () => Promise<void> = async () => undefined;
 
   private async store(c: PgClient, batch: readonly Valid[], now: number): Promise<void> {
-    // First copy of an (id, role) in the batch wins, as across batches.
+    // First copy of an (id, role) in the group wins, as across transactions.
     const seen = new Set<string>();
     const sides = batch.filter((v) => {
-      const k = `${v.record.role}\u0000${v.record.id}`;
+      const k = `${v.role}\u0000${v.id}`;
       if (seen.has(k)) return false;
       seen.add(k);
       return true;
     });
-    const ids = [...new Set(sides.map((v) => v.record.id))];
+    const ids = [...new Set(sides.map((v) => v.id))];
     await lockIds(c, ids);
+    // The sides go as one JSON document with each stored text spliced in as it is: a
+    // `json` value keeps its source text, so `record::text` is byte for byte the
+    // stored text. (As a text[] parameter, pg's client escaped every quote of every
+    // record, a large part of the main thread's time per record.)
+    const doc = sides
+      .map(
+        (v) =>
+          `{"id":${JSON.stringify(v.id)},"role":${JSON.stringify(v.role)},"route":${JSON.stringify(v.route)},"status":${JSON.stringify(v.status)},"latency_ms":${JSON.stringify(v.latency_ms)},"record":${v.json}}`,
+      )
+      .join(',');
     const inserted = await c.query<{ seq: number; id: string; role: Role }>({
       name: 'ingest:records',
       text: `INSERT INTO records (id, role, route, status, latency_ms, arrival_ms, record)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::int8[], $7::text[])
+             SELECT x.id, x.role, x.route, x.status, x.latency_ms, $2::int8, x.record::text
+             FROM json_to_recordset($1::json) AS x(id text, role text, route text, status int, latency_ms float8, record json)
              ON CONFLICT (id, role) DO NOTHING RETURNING seq, id, role`,
-      values: [
-        sides.map((v) => v.record.id),
-        sides.map((v) => v.record.role),
-        sides.map((v) => v.record.route),
-        sides.map((v) => v.record.status),
-        sides.map((v) => v.record.latency_ms),
-        sides.map(() => now),
-        sides.map((v) => v.json),
-      ],
+      values: [`[${doc}]`, now],
     });
-    const bySide = new Map(sides.map((v) => [`${v.record.role}\u0000${v.record.id}`, v]));
+    const bySide = new Map(sides.map((v) => [`${v.role}\u0000${v.id}`, v]));
+    const posOf = new Map(batch.map((v, i) => [v, i]));
     const fresh = new Map<string, StoredSide>();
     const baselines: ShadowRecord[] = [];
     const joinIds: string[] = [];
+    const newWseqs: [number, number][] = [];
     for (const row of inserted.rows) {
       const v = bySide.get(`${row.role}\u0000${row.id}`)!;
       if (row.role === 'baseline') {
-        baselines.push(v.record);
+        baselines.push(recordOf(v));
         continue;
       }
-      fresh.set(`${row.role}\u0000${row.id}`, { seq: row.seq, route: v.record.route, arrivalMs: now, record: v.record, index: v.index });
+      fresh.set(`${row.role}\u0000${row.id}`, { seq: row.seq, route: v.route, role: v.role, arrivalMs: now, json: v.json, record: v.record, wseq: v.wseq, pos: posOf.get(v)!, valid: v });
+      if (v.wseq !== 0) newWseqs.push([row.seq, v.wseq]);
       joinIds.push(row.id);
     }
     const pairs: PairEvent[] = [];
     if (joinIds.length > 0) {
-      // The partners stored before this batch: visible now that the ids are locked.
+      // The partners stored before this transaction: visible now that the ids are locked.
       const freshSeqs = [...fresh.values()].map((s) => s.seq);
       const stored = await c.query<{ seq: number; id: string; role: Role; route: string; arrival_ms: number; record: string }>({
         name: 'ingest:partners',
@@ -169,34 +190,50 @@ export class PgRecordIngest implements RecordSink {
       });
       const old = new Map<string, StoredSide>();
       for (const r of stored.rows) {
-        old.set(`${r.role}\u0000${r.id}`, { seq: r.seq, route: r.route, arrivalMs: r.arrival_ms, record: JSON.parse(r.record) as ShadowRecord, index: null });
+        old.set(`${r.role}\u0000${r.id}`, { seq: r.seq, route: r.route, role: r.role, arrivalMs: r.arrival_ms, json: r.record, wseq: this.wseqs.get(r.seq) ?? 0, pos: null, valid: null });
       }
       const made = new Set<string>();
       const rows: PairInsert[] = [];
       for (const side of fresh.values()) {
-        const id = side.record.id;
+        const id = side.valid!.id;
         if (made.has(id)) continue;
-        const partnerKey = `${partnerOf(side.record.role)}\u0000${id}`;
+        const partnerKey = `${partnerOf(side.role)}\u0000${id}`;
         const partner = fresh.get(partnerKey) ?? old.get(partnerKey);
         if (!partner) continue;
         made.add(id);
-        const [p, s] = side.record.role === 'production' ? [side, partner] : [partner, side];
-        const waited = partner.index === null ? partner : null;
-        const rules = this.config.rulesFor(p.record.route);
+        const [p, s] = side.role === 'production' ? [side, partner] : [partner, side];
+        const waited = partner.valid === null ? partner : null;
+        const rules = this.config.rulesFor(p.route);
         let comparison: Comparison;
         let sample: PredictionSample | null = null;
+        const pre = preparedPair(side, partner);
         try {
-          comparison = comparePair(p.record, s.record, rules);
-          if (rules.prediction) sample = predictionSample(rules.prediction, p.record, s.record);
+          if (pre) {
+            this.compared.prepared++;
+            comparison = comparisonOf(pre);
+            if (rules.prediction) sample = pre.sample;
+          } else {
+            this.compared.here++;
+            comparison = comparePair(recordOf(p), recordOf(s), rules);
+            if (rules.prediction) sample = predictionSample(rules.prediction, recordOf(p), recordOf(s));
+          }
         } catch (err) {
-          // Blame the side of this batch (the later one when both are).
-          throw new RecordFailed(Math.max(p.index ?? -1, s.index ?? -1), err);
+          // Blame the side of this transaction (the later one when both are).
+          const blamed = (p.pos ?? -1) > (s.pos ?? -1) ? p.valid! : s.valid!;
+          throw new ItemFailed(blamed, err);
         }
-        rows.push({ id, p, s, waited, comparison, sample, late: waited !== null && waited.arrivalMs + this.opts.joinWindowMs <= now });
+        rows.push({ id, p, s, waited, comparison, diffs: pre ? pre.diffs : null, sample, late: waited !== null && waited.arrivalMs + this.opts.joinWindowMs <= now });
       }
       if (rows.length > 0) pairs.push(...(await this.insertPairs(c, rows, now)));
     }
     for (const w of this.writers) await w(c, { now, pairs, baselines });
+    // Kept even if the transaction then fails: seqs are never reused, so a number
+    // of a side that was rolled back can never match a stored row.
+    for (const [seq, wseq] of newWseqs) this.wseqs.set(seq, wseq);
+    for (const k of this.wseqs.keys()) {
+      if (this.wseqs.size <= KEPT_WSEQS) break;
+      this.wseqs.delete(k);
+    }
   }
 
   private async insertPairs(c: PgClient, rows: readonly PairInsert[], now: number): Promise<PairEvent[]> {
@@ -212,16 +249,16 @@ export class PgRecordIngest implements RecordSink {
         rows.map((r) => r.p.seq),
         rows.map((r) => r.s.seq),
         rows.map((r) => r.id),
-        rows.map((r) => r.p.record.route),
+        rows.map((r) => r.p.route),
         rows.map((r) => b(r.comparison.statusMatch)),
         rows.map((r) => b(r.comparison.bodyMatch)),
         rows.map((r) => b(r.comparison.match)),
         rows.map((r) => b(r.comparison.truncated)),
         rows.map((r) => b(r.late)),
-        rows.map((r) => JSON.stringify(r.comparison.diffs)),
+        rows.map((r) => r.diffs ?? JSON.stringify(r.comparison.diffs)),
         rows.map(() => now),
         rows.map((r) => r.comparison.compareNote ?? null),
-        rows.map((r) => r.waited?.record.role ?? null),
+        rows.map((r) => r.waited?.role ?? null),
         rows.map((r) => r.waited?.route ?? null),
         rows.map((r) => r.waited?.arrivalMs ?? null),
       ],
@@ -233,10 +270,22 @@ export class PgRecordIngest implements RecordSink {
       const seq = seqOf.get(r.id);
       // Under the id's lock this cannot happen; the unique key makes sure of it.
       if (seq === undefined) continue;
-      // `route` is the pair's route (the production side's); PairEvent carries it once perf's join work is merged.
-      const event = { id: r.id, pairSeq: seq, route: r.p.record.route, production: r.p.record, shadow: r.s.record, comparison: r.comparison, sample: r.sample };
-      events.push(event);
-      if (r.sample) withSample.push({ seq, route: r.p.record.route, s: r.sample });
+      const { p, s } = r;
+      // Records are parsed only if a writer reads them (noise, for a mismatch).
+      events.push({
+        id: r.id,
+        pairSeq: seq,
+        route: p.route,
+        get production() {
+          return recordOf(p);
+        },
+        get shadow() {
+          return recordOf(s);
+        },
+        comparison: r.comparison,
+        sample: r.sample,
+      });
+      if (r.sample) withSample.push({ seq, route: p.route, s: r.sample });
     }
     if (withSample.length > 0) {
       await c.query({
@@ -257,12 +306,27 @@ export class PgRecordIngest implements RecordSink {
   }
 }
 
+/**
+ * The preparer's comparison of these two sides, when it compared this very pair:
+ * the side that found its partner on the prepare thread names the partner's number,
+ * and the partner joined here is the stored row of that number.
+ */
+function preparedPair(a: StoredSide, b: StoredSide): PreparedPair | undefined {
+  const pa = a.valid?.pair;
+  if (pa && b.wseq !== 0 && pa.partnerWseq === b.wseq) return pa;
+  const pb = b.valid?.pair;
+  if (pb && a.wseq !== 0 && pb.partnerWseq === a.wseq) return pb;
+  return undefined;
+}
+
 interface PairInsert {
   id: string;
   p: StoredSide;
   s: StoredSide;
   waited: StoredSide | null;
   comparison: Comparison;
+  /** The diffs as stored text, when the preparer made them. */
+  diffs: string | null;
   sample: PredictionSample | null;
   late: boolean;
 }

@@ -1,0 +1,165 @@
+// Group commit of record batches on a real PostgreSQL (store/pg/ingest-groups.ts):
+// batches submitted while a transaction runs are stored together in the next one;
+// a record that fails alone is reported for its own batch and the rest of the group
+// is committed; a batch whose failure cannot be pinned on one record fails alone;
+// through the collector, concurrent batches that share ids pair every id once; and
+// the prepare thread's comparisons are stored as SQLite's collector stores them.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { IngestGroups, ItemFailed } from '../../src/collector/store/pg/ingest-groups.js';
+import { openPgPool, type PgClient } from '../../src/collector/store/pg/pool.js';
+import { createCollector, openPgCollector } from '../../src/collector/server.js';
+import { allPairs } from './pg-helpers.js';
+import { storableJson } from '../../src/collector/ingest/storable.js';
+import type { ShadowRecord } from '../../src/collector/types.js';
+import { batches, BATCH } from '../../bench/collector/workload.js';
+import { pgUnavailable, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+
+const skip = pgUnavailable();
+let cluster: PgCluster;
+
+before(async () => {
+  if (!skip) cluster = await startPgCluster({ fsync: false });
+});
+after(async () => {
+  await cluster?.stop();
+});
+
+interface Item {
+  index: number;
+  key: string;
+}
+
+const items = (batch: number, n: number): Item[] => Array.from({ length: n }, (_, i) => ({ index: i, key: `b${batch}-${i}` }));
+
+async function insertAll(c: PgClient, group: readonly Item[]): Promise<void> {
+  await c.query('INSERT INTO t (k) SELECT * FROM unnest($1::text[])', [group.map((i) => i.key)]);
+}
+
+test('batches submitted while a transaction runs go together into the next one; every one is committed', { skip: skip ?? false }, async (t) => {
+  const pool = openPgPool(await cluster.createDatabase('groups_basic'));
+  t.after(() => pool.end());
+  await pool.query('CREATE TABLE t (k text PRIMARY KEY, xid xid8 NOT NULL DEFAULT pg_current_xact_id())');
+  const groups = new IngestGroups<Item>(pool, insertAll, Date.now);
+  const answers = await Promise.all(Array.from({ length: 6 }, (_, b) => groups.submit(items(b, 10))));
+  assert.deepEqual(answers, Array.from({ length: 6 }, () => []));
+  // The first starts alone at once; the five submitted meanwhile share the second.
+  assert.equal(groups.commits, 2);
+  assert.equal(groups.batches, 6);
+  const r = await pool.query<{ n: string; xids: string }>('SELECT count(*)::text AS n, count(DISTINCT xid)::text AS xids FROM t');
+  assert.deepEqual(r.rows[0], { n: '60', xids: '2' });
+});
+
+test('a record that fails is reported for its own batch; the rest of the group is committed once', { skip: skip ?? false }, async (t) => {
+  const pool = openPgPool(await cluster.createDatabase('groups_item'));
+  t.after(() => pool.end());
+  await pool.query('CREATE TABLE t (k text PRIMARY KEY)');
+  let attempts = 0;
+  const groups = new IngestGroups<Item>(
+    pool,
+    async (c, group) => {
+      attempts++;
+      await insertAll(c, group);
+      const bad = group.find((i) => i.key === 'b2-3');
+      if (bad) throw new ItemFailed(bad, new TypeError('comparison bug'));
+    },
+    Date.now,
+  );
+  const answers = await Promise.all([0, 1, 2, 3].map((b) => groups.submit(items(b, 5))));
+  assert.deepEqual(answers[0], []);
+  assert.deepEqual(answers[1], []);
+  assert.equal(answers[2]!.length, 1);
+  assert.equal(answers[2]![0]!.index, 3);
+  assert.match(String(answers[2]![0]!.error), /comparison bug/);
+  assert.deepEqual(answers[3], []);
+  // Batch 0 alone, then [1, 2, 3] rolled back once and stored again without b2-3.
+  assert.equal(attempts, 3);
+  const keys = (await pool.query<{ k: string }>('SELECT k FROM t ORDER BY k')).rows.map((r) => r.k);
+  assert.equal(keys.length, 19);
+  assert.ok(!keys.includes('b2-3'));
+});
+
+test('a batch whose failure is not one record\'s fails alone; the others of its group are committed', { skip: skip ?? false }, async (t) => {
+  const pool = openPgPool(await cluster.createDatabase('groups_batch'));
+  t.after(() => pool.end());
+  await pool.query('CREATE TABLE t (k text PRIMARY KEY)');
+  const groups = new IngestGroups<Item>(
+    pool,
+    async (c, group) => {
+      await insertAll(c, group);
+      if (group.some((i) => i.key.startsWith('b2-'))) throw new Error('bug of batch 2');
+    },
+    Date.now,
+  );
+  const answers = await Promise.allSettled([0, 1, 2, 3].map((b) => groups.submit(items(b, 4))));
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+  );
+  assert.match(String((answers[2] as PromiseRejectedResult).reason), /bug of batch 2/);
+  const n = (await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM t')).rows[0]!.n;
+  assert.equal(n, '12');
+});
+
+test('through the collector: concurrent batches sharing ids make every pair once, in fewer transactions than batches', { skip: skip ?? false }, async (t) => {
+  const db = await cluster.createDatabase('groups_collector');
+  const c = await openPgCollector({ db, port: 0, joinWindowMs: 30_000 });
+  t.after(() => c.close());
+  const url = await c.listen();
+  const bodies = batches(BATCH * 24);
+  let next = 0;
+  let accepted = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < bodies.length) {
+        const res = await fetch(`${url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[next++]! });
+        assert.equal(res.status, 200);
+        accepted += ((await res.json()) as { accepted: number }).accepted;
+      }
+    }),
+  );
+  assert.equal(accepted, BATCH * 24);
+  assert.equal(c.store.records.groups.batches, 24);
+  assert.ok(c.store.records.groups.commits < 24, `${c.store.records.groups.commits} transactions for 24 batches`);
+  // 24 batches: production of 32 × 24 ids, shadow of the 32 × 23 previous ones (and
+  // batch 0's shadows of ids no batch sends a production for).
+  const r = await fetch(`${url}/v1/stats`);
+  const s = (await r.json()) as { total: { pairs: number } };
+  assert.equal(s.total.pairs, 32 * 23);
+  const dup = await c.store.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM (SELECT id FROM pairs GROUP BY id HAVING count(*) > 1) d');
+  assert.equal(dup.rows[0]!.n, '0');
+});
+
+test('pairs compared on the prepare thread are stored as the SQLite collector stores them', { skip: skip ?? false }, async (t) => {
+  const pg = await openPgCollector({ db: await cluster.createDatabase('groups_prepared'), port: 0, joinWindowMs: 30_000 });
+  t.after(() => pg.close());
+  const sqlite = createCollector({ db: ':memory:', port: 0, joinWindowMs: 30_000 });
+  t.after(() => sqlite.close());
+  const urls = [await pg.listen(), await sqlite.listen()];
+  for (const body of batches(BATCH * 12)) {
+    for (const url of urls) {
+      const res = await fetch(`${url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(res.status, 200);
+    }
+  }
+  // One batch after the other: every partner was stored by this replica, so the
+  // thread's comparison of it is the one taken.
+  assert.ok(pg.store.records.compared.prepared > 0);
+  assert.equal(pg.store.records.compared.here, 0);
+  const view = (items: any[]) =>
+    items
+      .map((p) => ({ id: p.id, route: p.route, match: p.match, status_match: p.status_match, body_match: p.body_match, truncated: p.truncated, late: p.late, diffs: p.diffs }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+  const [fromPg, fromSqlite] = await Promise.all(urls.map(async (u) => view(await allPairs(u))));
+  assert.equal(fromPg.length, 32 * 11);
+  assert.ok(fromPg.filter((p) => !p.match).length > 0, 'the workload has mismatching pairs');
+  assert.deepEqual(fromPg, fromSqlite);
+  // The stored text of each side is byte for byte the serialised record (sent to
+  // PostgreSQL inside a JSON document, see record-ingest.ts).
+  const sent = (JSON.parse(batches(BATCH * 12)[3]!) as ShadowRecord[]).map((r) => [r.id, r.role, storableJson(r)] as const);
+  for (const [id, role, stored] of sent) {
+    const row = await pg.store.pool.query<{ record: string }>('SELECT record FROM records WHERE id = $1 AND role = $2', [id, role]);
+    assert.ok(!('error' in stored));
+    assert.equal(row.rows[0]?.record, stored.json);
+  }
+});
