@@ -44,14 +44,14 @@ const parts: Part[] = [
   {
     title: 'Collector floor',
     what: 'The same batches parsed alone, and parsed and inserted by better-sqlite3 in the same batch transactions (no validation, join, comparison or HTTP).',
-    command: [...tsx, 'bench/collector/floor.ts', '--records', QUICK ? '12800' : '64000', '--rounds', QUICK ? '1' : '3'],
+    command: [...tsx, 'bench/collector/floor.ts', '--records', QUICK ? '12800' : '32000', '--rounds', QUICK ? '1' : '3'],
     env: { BENCH_SUMMARY: summary('floor') },
   },
   {
     title: 'Collector ingest',
-    what: 'Records/s and batch latency of the real collector process, with persistence (SQLite file, WAL) and without (`:memory:`).',
-    command: [...tsx, 'bench/collector/ingest.ts', '--records', QUICK ? '12800' : '64000', '--rounds', QUICK ? '1' : '3'],
-    env: { SHADOWMESH_BENCH_MODES: '0,4', BENCH_SUMMARY: summary('ingest') },
+    what: 'Records/s, CPU per record by thread and batch latency of the real collector process on a SQLite file (WAL), alone and with GET /v1/stats, /v1/pairs?limit=50 and /v1/verdict at 20/s alongside.',
+    command: [...tsx, 'bench/collector/ingest.ts', '--records', QUICK ? '12800' : '32000', '--rounds', QUICK ? '1' : '3'],
+    env: { SHADOWMESH_BENCH_MODES: '0,1', BENCH_SUMMARY: summary('ingest') },
   },
   {
     title: 'Collector on PostgreSQL',

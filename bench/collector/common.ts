@@ -11,6 +11,8 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export interface Server {
   url: URL;
   proc: ChildProcess;
+  /** The main thread's GC pauses (ms, by kind) printed since the last take, when started with --trace-gc. */
+  takeGcPauses(): { kind: string; ms: number }[];
   stop(): Promise<void>;
 }
 
@@ -23,13 +25,32 @@ export function startServer(args: string[], nodeArgs: string[] = [], root = ROOT
   });
   return new Promise((res, rej) => {
     let out = '';
+    let listening = false;
+    let mainIsolate: string | undefined;
+    let gc: { kind: string; ms: number }[] = [];
+    let partial = '';
     proc.stdout!.on('data', (d: Buffer) => {
+      // --trace-gc lines: only the main thread's isolate is kept, the first to collect
+      // (it loads every module at start; the workers' isolates have other addresses).
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const m = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact|Minor Mark-Sweep)\b.*? MB, ([\d.]+) \/ [\d.]+ ms/.exec(line);
+        if (m && (mainIsolate ??= m[1]) === m[1]) gc.push({ kind: m[2]!, ms: Number(m[3]) });
+      }
+      if (listening) return;
       out += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) {
+        listening = true;
         res({
           url: new URL(m[1]!),
           proc,
+          takeGcPauses: () => {
+            const taken = gc;
+            gc = [];
+            return taken;
+          },
           stop: () =>
             new Promise<void>((done) => {
               proc.once('exit', () => done());

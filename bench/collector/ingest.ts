@@ -35,6 +35,10 @@ const BEFORE = beforeAt >= 0 ? resolve(args[beforeAt + 1]!) : null;
 const FLOOR = args.includes('--floor');
 // e.g. SHADOWMESH_BENCH_NODE_ARGS=--cpu-prof to profile the collector process.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// SHADOWMESH_BENCH_GC=1: the collector runs with --trace-gc and the main thread's GC
+// pauses during each measured run are printed (one cause of the batch latency tail).
+const GC = process.env.SHADOWMESH_BENCH_GC === '1';
+if (GC) nodeArgs.push('--trace-gc');
 
 interface Run {
   records: number;
@@ -44,6 +48,8 @@ interface Run {
   /** CPU seconds per thread name during the run (common.ts threadCpuSeconds). */
   threads: Map<string, number>;
   latencies: number[];
+  /** The main thread's GC pauses during the run (SHADOWMESH_BENCH_GC=1 only). */
+  gc?: { kind: string; ms: number }[];
 }
 
 async function drive(server: Server, bodies: string[]): Promise<Run> {
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   const queryRows: (string | number)[][] = [];
   const threadRows: (string | number)[][] = [];
+  const gcRows: (string | number)[][] = [];
   let avgRecord = 0;
   const only = process.env.SHADOWMESH_BENCH_MODES?.split(',').map(Number);
   const allModes: { sync: 'normal' | 'full'; queries: boolean; ordered: boolean; memory?: boolean }[] = [
@@ -170,7 +177,9 @@ async function main(): Promise<void> {
           // Warm-up: JIT and SQLite pages; not measured.
           await drive(server, warm);
           const q = mode.queries ? queryLoop(server) : null;
+          server.takeGcPauses();
           const run = await drive(server, bodies);
+          if (GC) run.gc = server.takeGcPauses();
           const qs = q ? await q.stop() : null;
           const stats = JSON.parse((await httpCall(server.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
           byMode[m]!.get(tree.label)!.push({ run, pairs: stats.total.pairs, qs });
@@ -206,6 +215,12 @@ async function main(): Promise<void> {
         pairs,
       ]);
       const us = (name: string): string => fmt(((run.threads.get(name) ?? 0) * 1e6) / run.records, 1);
+      if (run.gc) {
+        const of = (kind: string) => run.gc!.filter((g) => g.kind === kind).map((g) => g.ms);
+        const mc = of('Mark-Compact');
+        const sc = of('Scavenge');
+        gcRows.push([label, mc.length, fmt(mc.reduce((a, b) => a + b, 0), 0), fmt(Math.max(0, ...mc), 1), sc.length, fmt(sc.reduce((a, b) => a + b, 0), 0), fmt(Math.max(0, ...sc), 1), run.latencies.filter((l) => l > 20).length]);
+      }
       threadRows.push([label, us('main'), us('sm-prepare'), us('sm-checkpoint'), us('sm-reader'), us('node'), fmt((run.cpu * 1e6) / run.records, 1)]);
       if (qs) {
         for (const [q, xs] of qs) queryRows.push([`GET ${q}${tree.label ? ` [${tree.label}]` : ''}`, xs.length, fmt(percentile(xs, 0.5), 2), fmt(percentile(xs, 0.99), 2)]);
@@ -223,6 +238,10 @@ async function main(): Promise<void> {
   );
   console.log('\nserver CPU µs per record by thread (same median rounds; "node": V8 GC/compiler helpers and libuv pool):');
   console.log(table(['mode', 'main', 'prepare', 'checkpoint', 'reader', 'node', 'all threads'], threadRows));
+  if (gcRows.length > 0) {
+    console.log("\nthe main thread's GC pauses during the measured run (--trace-gc), and batches slower than 20 ms:");
+    console.log(table(['mode', 'mark-compacts', 'total ms', 'longest ms', 'scavenges', 'total ms', 'longest ms', 'batches > 20 ms'], gcRows));
+  }
   if (queryRows.length > 0) {
     console.log(`\nqueries during the "+ queries" run (${QUERY_RATE}/s in all, in turn, on a fixed schedule):`);
     console.log(table(['query', 'count', 'p50 ms', 'p99 ms'], queryRows));

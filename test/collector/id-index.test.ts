@@ -49,3 +49,41 @@ test('id index: duplicates, joins and restart across sorted runs', async (t) => 
   await repo2.close();
   await repo.close();
 });
+
+test('id index: a run is written a slice per transaction, and a crash mid-run loses nothing', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'slices.db');
+  const opts = { joinWindowMs: 600_000, maxPending: 1000 };
+  // Runs of 32 entries, written 2 per transaction.
+  const repo = new Repository(file, 'normal', 32);
+  const joiner = new Joiner(repo, new CollectorConfig(), opts);
+  const rows = (): number => repo.db.prepare<[], number>('SELECT count(*) FROM record_ids').pluck().get()!;
+  const mark = (): string | undefined => repo.db.prepare<[], string>("SELECT value FROM meta WHERE key = 'ids_indexed_through'").pluck().get();
+  const ids = Array.from({ length: 40 }, (_, i) => `s${(i * 7919) % 1000}-${i}`);
+
+  joiner.ingest(items(ids.slice(0, 32).map((id) => rec({ id, role: 'production' }))));
+  assert.equal(rows(), 2, 'the transaction that filled the run wrote its first slice only');
+  assert.equal(mark(), undefined);
+  for (let i = 32; i < 38; i++) joiner.ingest(items([rec({ id: ids[i]!, role: 'production' })]));
+  assert.equal(rows(), 14);
+  // Duplicates of entries already in the table and of entries still in memory.
+  const dup = joiner.ingest(items(ids.slice(0, 32).map((id) => rec({ id, role: 'production', status: 500 }))));
+  assert.equal(dup.accepted, 32);
+  assert.equal(joiner.stats.answer().total.production, 38);
+  assert.equal(joiner.stats.answer().total.production_errors, 0, 'no duplicate stored, wherever its first copy is indexed');
+
+  // Crash mid-run: no close; the next process writes the run again from its start.
+  const repo2 = new Repository(file, 'normal', 32);
+  const joiner2 = new Joiner(repo2, new CollectorConfig(), opts);
+  assert.equal(joiner2.stats.answer().total.production, 38);
+  joiner2.ingest(items(ids.map((id) => rec({ id, role: 'shadow' }))));
+  const total = joiner2.stats.answer().total;
+  assert.equal(total.pairs, 38, 'every production side found, from the table or from memory');
+  assert.equal(total.pending, 2);
+  for (let i = 0; i < 20; i++) joiner2.ingest(items([rec({ id: `late-${i}`, role: 'baseline' })]));
+  const count = repo2.db.prepare<[], number>('SELECT count(*) FROM record_ids').pluck().get()!;
+  assert.ok(count >= 32, `a whole run reached the table (${count} rows)`);
+  assert.notEqual(repo2.db.prepare<[], string>("SELECT value FROM meta WHERE key = 'ids_indexed_through'").pluck().get(), undefined);
+  await repo2.close();
+  await repo.close();
+});

@@ -230,11 +230,18 @@ export class Repository {
 
   /** Runs fn in one write transaction (and writes the id index's sorted run when due). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(() => {
-      const result = fn();
-      this.ids.flushIfFull();
-      return result;
-    })();
+    try {
+      return this.db.transaction(() => {
+        const result = fn();
+        this.ids.flushIfFull();
+        return result;
+      })();
+    } catch (err) {
+      // Rolled back: a slice of the id run it wrote (and took out of memory) is gone
+      // from the table too, so the index's memory part is read again from what stands.
+      this.ids.reload();
+      throw err;
+    }
   }
 
   /** Runs fn inside the current transaction as a savepoint: undone alone when it throws. */
