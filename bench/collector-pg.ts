@@ -11,7 +11,7 @@
 // Every run prints the CPU each process used (per record and in cores: the
 // collectors' main threads and other threads, the PostgreSQL server, this process
 // as sender and balancer), so the table shows which of them is the bottleneck.
-// --profile adds what the server saw in the one-replica mode: statements per batch
+// --profile adds what the server saw in each PostgreSQL mode: statements per batch
 // and their time (pg_stat_statements), WAL flushes, and what the collector's
 // connections were doing (running, waiting on locks, waiting for the collector).
 //
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   }
   const cluster = await startPgCluster({ fsync: true, maxConnections: 200, settings: PROFILE ? PROFILE_SETTINGS : {} });
   const postmaster = postmasterPid(join(cluster.dir, 'data'));
-  let profile: ServerProfile | null = null;
+  const profiles = new Map<string, { profile: ServerProfile; run: Run }>();
   try {
     const modes = [sqliteMode(), pgMode(cluster, 1), pgMode(cluster, 2)];
     const bodies = batches(TOTAL);
@@ -175,12 +175,12 @@ async function main(): Promise<void> {
         try {
           const probe: Probe = { pids: s.servers.map((x) => x.proc.pid!), postmaster };
           await drive(s.url, warm, probe);
-          // The profile of the one-replica mode, in the last round.
-          const profiler = PROFILE && s.db && s.servers.length === 1 && round === ROUNDS - 1 ? await ServerProfiler.open(s.db) : null;
+          // The profile of each PostgreSQL mode, in the last round.
+          const profiler = PROFILE && s.db && round === ROUNDS - 1 ? await ServerProfiler.open(s.db) : null;
           await profiler?.start();
           const run = await drive(s.url, bodies, probe);
           if (profiler) {
-            profile = await profiler.stop();
+            profiles.set(r.mode.name, { profile: await profiler.stop(), run });
             await profiler.close();
           }
           const stats = JSON.parse((await httpCall(s.servers[0]!.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
@@ -241,15 +241,15 @@ async function main(): Promise<void> {
         cpuRows,
       ),
     );
-    if (profile) printProfile(profile, bodies.length, medians[1]!.all.at(-1)!.run);
+    for (const [name, p] of profiles) printProfile(name, p.profile, bodies.length, p.run);
     if (process.env.BENCH_SUMMARY) writeFileSync(process.env.BENCH_SUMMARY, JSON.stringify(rows.map((r) => ({ mode: r[0], recordsPerSecond: Number(r[2]), batchP99Ms: Number(r[7]) }))));
   } finally {
     await cluster.stop();
   }
 }
 
-function printProfile(p: ServerProfile, batchCount: number, run: Run): void {
-  console.log(`profile of the one-replica PostgreSQL mode, last round (${batchCount} batches, ${fmt(run.seconds, 1)} s):`);
+function printProfile(mode: string, p: ServerProfile, batchCount: number, run: Run): void {
+  console.log(`profile of "${mode}", last round (${batchCount} batches, ${fmt(run.seconds, 1)} s):`);
   const calls = p.statements.reduce((a, r) => a + r.calls, 0);
   console.log(`statements: ${calls} (${fmt(calls / batchCount, 1)} per batch); WAL flushes: ${p.walSyncs} (${fmt(p.walSyncs / batchCount, 2)} per batch), ${fmt(p.walSyncMs / p.walSyncs, 2)} ms each`);
   console.log(

@@ -40,14 +40,17 @@ test('batches submitted while a transaction runs go together into the next one; 
   const pool = openPgPool(await cluster.createDatabase('groups_basic'));
   t.after(() => pool.end());
   await pool.query('CREATE TABLE t (k text PRIMARY KEY, xid xid8 NOT NULL DEFAULT pg_current_xact_id())');
-  const groups = new IngestGroups<Item>(pool, insertAll, Date.now);
-  const answers = await Promise.all(Array.from({ length: 6 }, (_, b) => groups.submit(items(b, 10))));
-  assert.deepEqual(answers, Array.from({ length: 6 }, () => []));
-  // The first starts alone at once; the five submitted meanwhile share the second.
-  assert.equal(groups.commits, 2);
-  assert.equal(groups.batches, 6);
-  const r = await pool.query<{ n: string; xids: string }>('SELECT count(*)::text AS n, count(DISTINCT xid)::text AS xids FROM t');
-  assert.deepEqual(r.rows[0], { n: '60', xids: '2' });
+  for (const inFlight of [1, 2]) {
+    await pool.query('TRUNCATE t');
+    const groups = new IngestGroups<Item>(pool, insertAll, Date.now, { inFlight });
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, b) => groups.submit(items(b, 10))));
+    assert.deepEqual(answers, Array.from({ length: 6 }, () => []));
+    // The first `inFlight` start alone at once; the rest, submitted meanwhile, share the next one.
+    assert.equal(groups.commits, inFlight + 1);
+    assert.equal(groups.batches, 6);
+    const r = await pool.query<{ n: string; xids: string }>('SELECT count(*)::text AS n, count(DISTINCT xid)::text AS xids FROM t');
+    assert.deepEqual(r.rows[0], { n: '60', xids: String(inFlight + 1) });
+  }
 });
 
 test('a record that fails is reported for its own batch; the rest of the group is committed once', { skip: skip ?? false }, async (t) => {
@@ -64,6 +67,7 @@ test('a record that fails is reported for its own batch; the rest of the group i
       if (bad) throw new ItemFailed(bad, new TypeError('comparison bug'));
     },
     Date.now,
+    { inFlight: 1 },
   );
   const answers = await Promise.all([0, 1, 2, 3].map((b) => groups.submit(items(b, 5))));
   assert.deepEqual(answers[0], []);
@@ -90,6 +94,7 @@ test('a batch whose failure is not one record\'s fails alone; the others of its 
       if (group.some((i) => i.key.startsWith('b2-'))) throw new Error('bug of batch 2');
     },
     Date.now,
+    { inFlight: 1 },
   );
   const answers = await Promise.allSettled([0, 1, 2, 3].map((b) => groups.submit(items(b, 4))));
   assert.deepEqual(

@@ -163,6 +163,9 @@ export class PrepareSupervisor implements TextPreparer {
       for (const j of jobs) j.reject(new Error('collector is closing'));
       return;
     }
+    // Nothing of these was committed: prepared here, they get the answer the thread owed them.
+    for (const job of jobs) setImmediate(() => this.rerun(job));
+    // Each thread ends once, and only the current one can; should an older one report, its bodies are all it has.
     if (thread !== null && thread !== this.thread) return;
     this.thread = null;
     this.observer.running(false);
@@ -172,8 +175,6 @@ export class PrepareSupervisor implements TextPreparer {
     this.shortLives = !loss.wasReady || livedMs < this.timing.shortLifeMs ? this.shortLives + 1 : 0;
     const giveUp = cause === 'not_created' || this.shortLives >= this.timing.giveUpAfter;
     const delayMs = Math.min(this.timing.maxDelayMs, this.timing.firstDelayMs * 2 ** Math.max(0, this.shortLives - 1));
-    // Nothing of these was committed: prepared here, they get the answer the thread owed them.
-    for (const job of jobs) setImmediate(() => this.rerun(job));
     this.log.error(
       {
         // An exit says all in its code; an error's message and stack say where it came from.
