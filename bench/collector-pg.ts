@@ -134,9 +134,9 @@ function pgMode(cluster: PgCluster, replicas: number): Mode {
     name: `PostgreSQL, ${replicas} collector${replicas > 1 ? 's behind the balancer' : ''}`,
     async start(round) {
       const db = await cluster.createDatabase(`bench_${replicas}_${round}_${process.pid}`);
-      // One after the other: the first creates the schema.
-      const servers: Server[] = [];
-      for (let i = 0; i < replicas; i++) servers.push(await startServer(['--db', db, ...COMMON], nodeArgs));
+      // Together (a start is most of a round's fixed time): the schema step runs
+      // under an advisory lock, so one of them creates the tables and the other finds them.
+      const servers: Server[] = await Promise.all(Array.from({ length: replicas }, () => startServer(['--db', db, ...COMMON], nodeArgs)));
       const lb = replicas > 1 ? await startBalancer(servers.map((s) => s.url.origin), 'http') : null;
       return {
         url: lb ? new URL(lb.url) : servers[0]!.url,

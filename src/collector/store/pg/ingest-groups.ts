@@ -44,7 +44,7 @@ interface Pending<T extends { index: number }> {
  * Two: while one group waits on ids another replica holds, the next can take the
  * ids that are free (with replicas behind a balancer, consecutive batches, which
  * share ids, go to different replicas). One, in the bench, left two replicas at
- * 0.52-0.63x one; two gave 0.79-1.02x, one replica alone no slower.
+ * 0.52-0.63x one; two gave 0.79-1.02x (one replica alone: within the noise).
  */
 export const DEFAULT_GROUPS_IN_FLIGHT = 2;
 
