@@ -56,8 +56,8 @@ export async function startServers(): Promise<Proc<Ports>> {
 
 export type FilterMode = 'none' | 'tagging' | 'mirroring';
 
-/** An Envoy bootstrap with one listener routing to `production`, with or without the filter. */
-export function bootstrap(mode: FilterMode): string {
+/** An Envoy bootstrap with one listener routing to `production`, with or without the filter (and an admin, for /stats). */
+export function bootstrap(mode: FilterMode, opts: { admin?: boolean } = {}): string {
   const filterConfig = {
     role: 'production',
     ...(mode === 'mirroring' ? { shadow_cluster: 'shadow' } : {}),
@@ -92,7 +92,8 @@ export function bootstrap(mode: FilterMode): string {
       endpoints:
       - lb_endpoints:
         - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 1 } } }`;
-  return `static_resources:
+  const admin = opts.admin ? 'admin:\n  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }\n' : '';
+  return `${admin}static_resources:
   listeners:
   - name: ingress
     address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
@@ -116,15 +117,38 @@ export function bootstrap(mode: FilterMode): string {
 `;
 }
 
-export async function startSidecar(mode: FilterMode, resolve: { production: number; shadow: number; collector: number }): Promise<Proc<{ url: string }>> {
+export interface SidecarOptions {
+  /** Also serve the admin (its URL in `adminUrl`), for /stats. */
+  admin?: boolean;
+  /** Run the sidecar of another checkout of the project (default: this one), to compare code in one run. */
+  root?: string;
+}
+
+export async function startSidecar(
+  mode: FilterMode,
+  resolve: { production: number; shadow: number; collector: number },
+  opts: SidecarOptions = {},
+): Promise<Proc<{ url: string; adminUrl?: string }>> {
   const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-sidecar-'));
   const file = join(dir, `envoy-${mode}.yaml`);
-  writeFileSync(file, bootstrap(mode));
+  writeFileSync(file, bootstrap(mode, { admin: opts.admin }));
   const args = ['--import', 'tsx', 'src/cli/main.ts', 'sidecar', '--envoy-config', file, '--listen-address', '127.0.0.1', '--port', '0'];
+  if (opts.admin) args.push('--admin-port', '0');
   for (const [name, port] of Object.entries(resolve)) args.push('--resolve', `${name}=127.0.0.1:${port}`);
-  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const url = await firstLine(proc, (l) => /listening on (http:\/\/\S+)/.exec(l)?.[1], `sidecar (${mode})`);
-  return { info: { url }, proc, stop: stopper(proc) };
+  const proc = spawn(process.execPath, args, { cwd: opts.root ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let url: string | undefined;
+  // The admin line follows the listener's.
+  const info = await firstLine(
+    proc,
+    (l) => {
+      url ??= /listening on (http:\/\/\S+)/.exec(l)?.[1];
+      const adminUrl = /^admin on (http:\/\/\S+)/.exec(l)?.[1];
+      if (url !== undefined && (!opts.admin || adminUrl !== undefined)) return adminUrl !== undefined ? { url, adminUrl } : { url };
+      return undefined;
+    },
+    `sidecar (${mode})`,
+  );
+  return { info, proc, stop: stopper(proc) };
 }
 
 export interface Load {
