@@ -69,6 +69,37 @@ export interface PoolSlot {
   release(): void;
 }
 
+/** One request's place: a small object, not closures, as hundreds may be outstanding at once. */
+class Slot implements PoolSlot {
+  private state: 'pending' | 'active' | 'done' = 'pending';
+
+  constructor(
+    private readonly stats: PoolStats,
+    private readonly maxRequests: number,
+  ) {}
+
+  attached(): boolean {
+    if (this.state !== 'pending') return this.state === 'active';
+    const s = this.stats;
+    s.upstream_rq_pending_active--;
+    // Envoy's attachStreamToClient: a waiting request may still overflow max_requests.
+    if (s.upstream_rq_active >= this.maxRequests) {
+      s.upstream_rq_pending_overflow++;
+      this.state = 'done';
+      return false;
+    }
+    this.state = 'active';
+    s.upstream_rq_active++;
+    return true;
+  }
+
+  release(): void {
+    if (this.state === 'pending') this.stats.upstream_rq_pending_active--;
+    else if (this.state === 'active') this.stats.upstream_rq_active--;
+    this.state = 'done';
+  }
+}
+
 export class ClusterPool {
   readonly agent: Agent;
 
@@ -100,27 +131,7 @@ export class ClusterPool {
       if (s.upstream_cx_active >= this.limits.maxConnections) s.upstream_cx_overflow++;
     }
     s.upstream_rq_pending_active++;
-    let state: 'pending' | 'active' | 'done' = 'pending';
-    return {
-      attached: () => {
-        if (state !== 'pending') return state === 'active';
-        s.upstream_rq_pending_active--;
-        // Envoy's attachStreamToClient: a waiting request may still overflow max_requests.
-        if (s.upstream_rq_active >= this.limits.maxRequests) {
-          s.upstream_rq_pending_overflow++;
-          state = 'done';
-          return false;
-        }
-        state = 'active';
-        s.upstream_rq_active++;
-        return true;
-      },
-      release: () => {
-        if (state === 'pending') s.upstream_rq_pending_active--;
-        else if (state === 'active') s.upstream_rq_active--;
-        state = 'done';
-      },
-    };
+    return new Slot(s, this.limits.maxRequests);
   }
 
   private hasIdleConnection(host: SocketAddress): boolean {

@@ -102,7 +102,7 @@ export function openUpstream(
   });
   let connected = false;
   // Ended, failed or destroyed, the request gives its place back.
-  req.once('close', slot.release);
+  req.once('close', () => slot.release());
   req.on('socket', (socket: Socket) => {
     if (!socket.connecting) {
       connected = true;
