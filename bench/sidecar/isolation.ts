@@ -24,7 +24,7 @@
 // project (DIR, with node_modules and build/), labelled "before", in the same rounds
 // and against the same servers, so old and new code are measured in one run.
 //
-//   node --import tsx bench/sidecar/isolation.ts [--seconds S] [--rounds N] [--rate R] [--warmup S] [--compare-root DIR]
+//   node --import tsx bench/sidecar/isolation.ts [--seconds S] [--rounds N] [--rate R] [--warmup S] [--per-request] [--compare-root DIR]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { table } from '../collector/common.js';
@@ -41,6 +41,12 @@ const ROUNDS = arg('--rounds', 3);
 const RATE = arg('--rate', 200);
 const WARMUP = arg('--warmup', SLOW_SHADOW_MS / 1000 + 1);
 const CONNECTIONS = 8;
+/**
+ * --per-request: p50/p99 of the requests sent. Default (the method of earlier sessions):
+ * autocannon's coordinated-omission correction, which counts an answer of L ms about L
+ * times (see load() in rig.ts), so its p99 leans on the slowest answers.
+ */
+const PER_REQUEST = args.includes('--per-request');
 const compareAt = args.indexOf('--compare-root');
 const COMPARE_ROOT = compareAt >= 0 ? args[compareAt + 1] : undefined;
 /** The code under test: this checkout, and with --compare-root another one. */
@@ -111,7 +117,7 @@ async function measure(variant: string, s: Scenario): Promise<Run> {
   const cpu0 = cpuSeconds(sidecar.proc.pid);
   const before = await serverCounts(p);
   const stats0 = await sidecarStats(sidecar.info.adminUrl);
-  const r = await load(sidecar.info.url, { seconds: SECONDS, connections: CONNECTIONS, rate: RATE });
+  const r = await load(sidecar.info.url, { seconds: SECONDS, connections: CONNECTIONS, rate: RATE, perRequest: PER_REQUEST });
   const after = await serverCounts(p);
   const cpu1 = cpuSeconds(sidecar.proc.pid);
   const stats1 = await sidecarStats(sidecar.info.adminUrl);
@@ -181,7 +187,7 @@ const rows = [...runs.entries()].map(([name, rs]) => {
   ];
 });
 console.log(
-  `isolation: production through the mirroring sidecar, autocannon ${RATE} req/s over ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s measured per run, ${ROUNDS} interleaved rounds${COMPARE_ROOT ? `; "before" runs the sidecar of ${COMPARE_ROOT}` : ''}`,
+  `isolation: production through the mirroring sidecar, autocannon ${RATE} req/s over ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s measured per run, ${ROUNDS} interleaved rounds${PER_REQUEST ? ', latency per request sent' : ', latency with autocannon\'s coordinated-omission samples'}${COMPARE_ROOT ? `; "before" runs the sidecar of ${COMPARE_ROOT}` : ''}`,
 );
 console.log(
   table(

@@ -162,8 +162,14 @@ export interface Load {
 
 export const REQUEST_BODY = JSON.stringify({ income: 52_000, debt: 9_100, age: 37, late_payments: 1, note: 'x'.repeat(120) });
 
-/** One autocannon run against `url`/predict: at full speed, or at `rate` requests/s overall. */
-export async function load(url: string, opts: { seconds: number; connections: number; rate?: number }): Promise<Load> {
+/**
+ * One autocannon run against `url`/predict: at full speed, or at `rate` requests/s overall.
+ * `perRequest`: latencies are those of the requests sent. Without it, a paced run adds
+ * autocannon's coordinated-omission samples with an expected interval of 1 ms (it divides
+ * 1 by the per-connection rate per second and rounds up), so a 40 ms answer counts 40
+ * times (40, 39, … 1 ms) and the quoted p99 is weighted toward slow answers.
+ */
+export async function load(url: string, opts: { seconds: number; connections: number; rate?: number; perRequest?: boolean }): Promise<Load> {
   const r = await autocannon({
     url: `${url}/predict`,
     method: 'POST',
@@ -171,7 +177,7 @@ export async function load(url: string, opts: { seconds: number; connections: nu
     body: REQUEST_BODY,
     connections: opts.connections,
     duration: opts.seconds,
-    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    ...(opts.rate ? { overallRate: opts.rate, ...(opts.perRequest ? { ignoreCoordinatedOmission: true } : {}) } : {}),
   });
   return {
     requestsPerSecond: r.requests.average,
