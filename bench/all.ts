@@ -64,7 +64,7 @@ const parts: Part[] = [
     title: 'Isolation',
     budget: 'isolation',
     what: 'Production latency through the mirroring sidecar while the shadow or the collector fails; the same paced load each time, interleaved rounds with healthy measured first and last in each.',
-    command: [...tsx, 'bench/sidecar/isolation.ts', ...(QUICK ? ['--seconds', '1', '--rounds', '1', '--warmup', '1'] : ['--seconds', '4', '--rounds', '3'])],
+    command: [...tsx, 'bench/sidecar/isolation.ts', ...(QUICK ? ['--seconds', '1', '--rounds', '1', '--warmup', '1'] : ['--seconds', '3', '--rounds', '2', '--warmup', '2.5'])],
   },
   {
     id: 'floor',

@@ -56,8 +56,8 @@ export async function startServers(): Promise<Proc<Ports>> {
 
 export type FilterMode = 'none' | 'tagging' | 'mirroring';
 
-/** An Envoy bootstrap with one listener routing to `production`, with or without the filter. */
-export function bootstrap(mode: FilterMode): string {
+/** An Envoy bootstrap with one listener routing to `production`, with or without the filter (and an admin, for /stats). */
+export function bootstrap(mode: FilterMode, opts: { admin?: boolean } = {}): string {
   const filterConfig = {
     role: 'production',
     ...(mode === 'mirroring' ? { shadow_cluster: 'shadow' } : {}),
@@ -92,7 +92,8 @@ export function bootstrap(mode: FilterMode): string {
       endpoints:
       - lb_endpoints:
         - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 1 } } }`;
-  return `static_resources:
+  const admin = opts.admin ? 'admin:\n  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }\n' : '';
+  return `${admin}static_resources:
   listeners:
   - name: ingress
     address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
@@ -116,15 +117,38 @@ export function bootstrap(mode: FilterMode): string {
 `;
 }
 
-export async function startSidecar(mode: FilterMode, resolve: { production: number; shadow: number; collector: number }): Promise<Proc<{ url: string }>> {
+export interface SidecarOptions {
+  /** Also serve the admin (its URL in `adminUrl`), for /stats. */
+  admin?: boolean;
+  /** Run the sidecar of another checkout of the project (default: this one), to compare code in one run. */
+  root?: string;
+}
+
+export async function startSidecar(
+  mode: FilterMode,
+  resolve: { production: number; shadow: number; collector: number },
+  opts: SidecarOptions = {},
+): Promise<Proc<{ url: string; adminUrl?: string }>> {
   const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-sidecar-'));
   const file = join(dir, `envoy-${mode}.yaml`);
-  writeFileSync(file, bootstrap(mode));
+  writeFileSync(file, bootstrap(mode, { admin: opts.admin }));
   const args = ['--import', 'tsx', 'src/cli/main.ts', 'sidecar', '--envoy-config', file, '--listen-address', '127.0.0.1', '--port', '0'];
+  if (opts.admin) args.push('--admin-port', '0');
   for (const [name, port] of Object.entries(resolve)) args.push('--resolve', `${name}=127.0.0.1:${port}`);
-  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const url = await firstLine(proc, (l) => /listening on (http:\/\/\S+)/.exec(l)?.[1], `sidecar (${mode})`);
-  return { info: { url }, proc, stop: stopper(proc) };
+  const proc = spawn(process.execPath, args, { cwd: opts.root ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let url: string | undefined;
+  // The admin line follows the listener's.
+  const info = await firstLine(
+    proc,
+    (l) => {
+      url ??= /listening on (http:\/\/\S+)/.exec(l)?.[1];
+      const adminUrl = /^admin on (http:\/\/\S+)/.exec(l)?.[1];
+      if (url !== undefined && (!opts.admin || adminUrl !== undefined)) return adminUrl !== undefined ? { url, adminUrl } : { url };
+      return undefined;
+    },
+    `sidecar (${mode})`,
+  );
+  return { info, proc, stop: stopper(proc) };
 }
 
 export interface Load {
@@ -138,8 +162,14 @@ export interface Load {
 
 export const REQUEST_BODY = JSON.stringify({ income: 52_000, debt: 9_100, age: 37, late_payments: 1, note: 'x'.repeat(120) });
 
-/** One autocannon run against `url`/predict: at full speed, or at `rate` requests/s overall. */
-export async function load(url: string, opts: { seconds: number; connections: number; rate?: number }): Promise<Load> {
+/**
+ * One autocannon run against `url`/predict: at full speed, or at `rate` requests/s overall.
+ * `perRequest`: latencies are those of the requests sent. Without it, a paced run adds
+ * autocannon's coordinated-omission samples with an expected interval of 1 ms (it divides
+ * 1 by the per-connection rate per second and rounds up), so a 40 ms answer counts 40
+ * times (40, 39, … 1 ms) and the quoted p99 is weighted toward slow answers.
+ */
+export async function load(url: string, opts: { seconds: number; connections: number; rate?: number; perRequest?: boolean }): Promise<Load> {
   const r = await autocannon({
     url: `${url}/predict`,
     method: 'POST',
@@ -147,7 +177,7 @@ export async function load(url: string, opts: { seconds: number; connections: nu
     body: REQUEST_BODY,
     connections: opts.connections,
     duration: opts.seconds,
-    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    ...(opts.rate ? { overallRate: opts.rate, ...(opts.perRequest ? { ignoreCoordinatedOmission: true } : {}) } : {}),
   });
   return {
     requestsPerSecond: r.requests.average,

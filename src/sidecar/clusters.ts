@@ -1,12 +1,13 @@
 // Upstream clusters: the current hosts of each cluster (static, or resolved by
 // DNS like Envoy's STRICT_DNS / LOGICAL_DNS), round-robin choice, and one
-// keep-alive connection pool per cluster.
+// keep-alive connection pool per cluster behind its circuit breakers.
 import { lookup } from 'node:dns/promises';
-import { Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import { isIP } from 'node:net';
+import { ClusterPool, type PoolSlot, type PoolStats, newPoolStats } from './circuit-breakers.js';
 import type { ClusterConfig, SocketAddress } from './config/model.js';
 
-export interface ClusterStats {
+export interface ClusterStats extends PoolStats {
   upstream_rq_total: number;
   upstream_cx_connect_fail: number;
   upstream_rq_timeout: number;
@@ -16,9 +17,8 @@ export interface ClusterStats {
 export class Cluster {
   readonly name: string;
   readonly connectTimeoutMs: number;
-  /** Connections stay open between requests, as in Envoy's connection pools. */
-  readonly agent: Agent;
-  readonly stats: ClusterStats = { upstream_rq_total: 0, upstream_cx_connect_fail: 0, upstream_rq_timeout: 0, upstream_cx_none_healthy: 0 };
+  readonly stats: ClusterStats = { upstream_rq_total: 0, upstream_cx_connect_fail: 0, upstream_rq_timeout: 0, upstream_cx_none_healthy: 0, ...newPoolStats() };
+  private readonly pool: ClusterPool;
   private hosts: SocketAddress[];
   private endpoints: SocketAddress[];
   private next = 0;
@@ -27,7 +27,7 @@ export class Cluster {
   constructor(private readonly config: ClusterConfig) {
     this.name = config.name;
     this.connectTimeoutMs = config.connectTimeoutMs;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256 });
+    this.pool = new ClusterPool(config.circuitBreakers, this.stats);
     this.endpoints = [...config.endpoints];
     this.hosts = config.type === 'STATIC' ? [...config.endpoints] : [];
   }
@@ -90,9 +90,19 @@ export class Cluster {
     return h;
   }
 
+  /** Connections stay open between requests, as in Envoy's connection pools. */
+  get agent(): Agent {
+    return this.pool.agent;
+  }
+
+  /** A place for one request to `host` under the cluster's circuit breakers; undefined on overflow. */
+  admit(host: SocketAddress): PoolSlot | undefined {
+    return this.pool.admit(host);
+  }
+
   close(): void {
     if (this.timer) clearInterval(this.timer);
-    this.agent.destroy();
+    this.pool.close();
   }
 }
 

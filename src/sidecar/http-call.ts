@@ -40,8 +40,11 @@ export function createHttpCaller(clusters: ClusterManager, options: HttpCallerOp
   return (req: HttpCallRequestLike, done: (res: HttpCallResultLike) => void): { cancel(): void } | boolean => {
     const cluster = clusters.get(req.cluster);
     const host = cluster?.pick();
-    if (!cluster || !host) {
-      // Envoy: no healthy host fails inline; the module gets InternalFailure and no callback.
+    // Envoy fails these inline (the router's local reply comes while the call is being
+    // made, and proxy-wasm drops it): no healthy host, or the cluster's circuit breakers
+    // refuse the request. The module gets InternalFailure and no callback.
+    const slot = host && cluster?.admit(host);
+    if (!cluster || !host || !slot) {
       stats.http_call_inline_failures++;
       return false;
     }
@@ -58,7 +61,7 @@ export function createHttpCaller(clusters: ClusterManager, options: HttpCallerOp
     const raw = toRawHeaders(headers);
     raw.push('host', getHeader(headers, ':authority') ?? '');
     if (req.body.length > 0 && getHeader(headers, 'content-length') === undefined) raw.push('content-length', String(req.body.length));
-    const up = openUpstream(cluster, host, getHeader(headers, ':method') ?? 'GET', getHeader(headers, ':path') ?? '/', raw, {
+    const up = openUpstream(cluster, host, slot, getHeader(headers, ':method') ?? 'GET', getHeader(headers, ':path') ?? '/', raw, {
       onResponse: (res) => {
         const chunks: Buffer[] = [];
         (res as Readable).on('data', (c: Buffer) => chunks.push(c));
@@ -81,7 +84,8 @@ export function createHttpCaller(clusters: ClusterManager, options: HttpCallerOp
         }
       },
     });
-    up.req.end(Buffer.from(req.body));
+    // A view, not a copy: the host already owns these bytes.
+    up.req.end(Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength));
     up.armTimeout(req.timeoutMs);
     return {
       cancel: () => {

@@ -123,7 +123,7 @@ export async function startSidecarFromConfig(
   const filters: FilterWithStats[] = [];
   const contexts: ListenerContext[] = [];
   const listenerStats = new Map<string, ListenerStats>();
-  const mirrorStats: MirrorStats = { sent: 0, responses: 0, failures: 0, skipped_body_too_large: 0, skipped_no_host: 0, not_sampled: 0, no_cluster_header: 0 };
+  const mirrorStats: MirrorStats = { sent: 0, responses: 0, failures: 0, skipped_body_too_large: 0, skipped_no_host: 0, skipped_overflow: 0, not_sampled: 0, no_cluster_header: 0 };
   const closeAll = async (): Promise<void> => {
     await Promise.all(servers.map((s) => closeServer(s)));
     for (const f of filters) await f.close();

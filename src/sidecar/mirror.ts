@@ -16,6 +16,8 @@ export interface MirrorStats {
   failures: number;
   skipped_body_too_large: number;
   skipped_no_host: number;
+  /** Copies the mirror cluster's circuit breakers refused (its upstream_rq_pending_overflow). */
+  skipped_overflow: number;
   not_sampled: number;
   /** Policies with cluster_header skipped because the request's header was absent or empty. */
   no_cluster_header: number;
@@ -95,14 +97,20 @@ export class MirrorCopy {
       this.stats.skipped_no_host++;
       return;
     }
+    const slot = cluster.admit(host);
+    if (!slot) {
+      this.stats.skipped_overflow++;
+      return;
+    }
     const body = Buffer.concat(this.chunks);
+    this.chunks.length = 0;
     const headers: HeaderList = this.headers.filter(([k]) => k !== 'content-length');
     const authority = getHeader(headers, ':authority') ?? '';
     const raw = toRawHeaders(headers);
     raw.push('host', this.policy.disableShadowHostSuffixAppend ? authority : shadowAuthority(authority));
     if (body.length > 0 || getHeader(this.headers, 'content-length') !== undefined) raw.push('content-length', String(body.length));
     this.stats.sent++;
-    const up = openUpstream(cluster, host, getHeader(headers, ':method') ?? 'GET', getHeader(headers, ':path') ?? '/', raw, {
+    const up = openUpstream(cluster, host, slot, getHeader(headers, ':method') ?? 'GET', getHeader(headers, ':path') ?? '/', raw, {
       onResponse: (res) => {
         this.stats.responses++;
         res.resume();

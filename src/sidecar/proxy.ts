@@ -263,6 +263,11 @@ export class ProxyStream {
       this.localReply(routerReply(503, ENVOY_TEXT.noHealthyUpstream, 'no_healthy_upstream'), ROUTER);
       return;
     }
+    const slot = cluster.admit(host);
+    if (!slot) {
+      this.localReply(resetReply({ kind: 'overflow' }), ROUTER);
+      return;
+    }
     this.info.upstreamAddress = `${host.address}:${host.port}`;
     const up: HeaderList = headers.map(([k, v]) => [k, v]);
     if (action.timeoutMs > 0) setHeader(up, 'x-envoy-expected-rq-timeout-ms', String(Math.round(action.timeoutMs)));
@@ -294,7 +299,7 @@ export class ProxyStream {
     raw.push('host', getHeader(up, ':authority') ?? '');
     this.upstreamChunked = !endOfStream && getHeader(up, 'content-length') === undefined;
     this.upstreamStartMs = Date.now();
-    this.upstream = openUpstream(cluster, host, getHeader(up, ':method') ?? 'GET', path, raw, {
+    this.upstream = openUpstream(cluster, host, slot, getHeader(up, ':method') ?? 'GET', path, raw, {
       onResponse: (res) => this.upstreamHeaders(res),
       onFailure: (kind, started) => this.upstreamFailure(kind, started),
     });
@@ -346,7 +351,7 @@ export class ProxyStream {
       return;
     }
     if (failure.kind === 'timeout') this.localReply(routerReply(504, ENVOY_TEXT.upstreamTimeout, 'upstream_response_timeout'), ROUTER);
-    else this.localReply(routerReply(503, ENVOY_TEXT.beforeHeaders(failure), resetDetails(failure)), ROUTER);
+    else this.localReply(resetReply(failure), ROUTER);
   }
 
   // ---- local replies and the downstream side ----
@@ -450,6 +455,12 @@ function callResponse(f: HttpFilterStream, ev: StreamEvent) {
 
 function routerReply(status: number, body: string, details: string): LocalReply {
   return { status, body: Buffer.from(body), headers: [], details };
+}
+
+/** The router's 503 for a failure before response headers; an overflow (a circuit breaker) adds x-envoy-overloaded. */
+function resetReply(failure: Exclude<UpstreamFailure, { kind: 'timeout' }>): LocalReply {
+  const reply = routerReply(503, ENVOY_TEXT.beforeHeaders(failure), resetDetails(failure));
+  return failure.kind === 'overflow' ? { ...reply, headers: [['x-envoy-overloaded', 'true']] } : reply;
 }
 
 function trailersOf(raw: readonly string[]): HeaderList {

@@ -3,17 +3,19 @@
 import { type ClientRequest, type IncomingMessage, request } from 'node:http';
 import type { Socket } from 'node:net';
 import type { SocketAddress } from './config/model.js';
+import type { PoolSlot } from './circuit-breakers.js';
 import type { Cluster } from './clusters.js';
 
 /**
  * Why an upstream request ended without a complete response, in Envoy's reset-reason
  * words: the connection was refused or unreachable, the connect timeout fired, the
- * connection closed, or the route timeout fired.
+ * connection closed, the route timeout fired, or a circuit breaker refused it.
  */
 export type UpstreamFailure =
   | { readonly kind: 'remote connection failure'; readonly transport: string }
   | { readonly kind: 'connection timeout' }
   | { readonly kind: 'connection termination' }
+  | { readonly kind: 'overflow' }
   | { readonly kind: 'timeout' };
 
 /** Envoy's local reply texts for router failures. */
@@ -54,9 +56,14 @@ export interface UpstreamRequest {
   abortUnfinished(): void;
 }
 
+/**
+ * Sends a request that `cluster.admit(host)` let in (`slot`); the slot is released
+ * however the request ends.
+ */
 export function openUpstream(
   cluster: Cluster,
   host: SocketAddress,
+  slot: PoolSlot,
   method: string,
   path: string,
   rawHeaders: string[],
@@ -71,6 +78,7 @@ export function openUpstream(
   const fail = (f: UpstreamFailure): void => {
     if (settled) return;
     settled = true;
+    slot.release();
     clearTimers();
     if (f.kind === 'remote connection failure' || f.kind === 'connection timeout') cluster.stats.upstream_cx_connect_fail++;
     if (f.kind === 'timeout') cluster.stats.upstream_rq_timeout++;
@@ -93,9 +101,12 @@ export function openUpstream(
     setHost: false,
   });
   let connected = false;
+  // Ended, failed or destroyed, the request gives its place back.
+  req.once('close', () => slot.release());
   req.on('socket', (socket: Socket) => {
     if (!socket.connecting) {
       connected = true;
+      if (!slot.attached()) fail({ kind: 'overflow' });
       return;
     }
     if (cluster.connectTimeoutMs > 0) {
@@ -104,6 +115,9 @@ export function openUpstream(
     socket.once('connect', () => {
       connected = true;
       if (connectTimer) clearTimeout(connectTimer);
+      // Refused now, the request has not been written: the connection is closed unused
+      // (Envoy would keep it idle in the pool).
+      if (!slot.attached()) fail({ kind: 'overflow' });
     });
   });
   req.on('response', (res) => {
@@ -114,6 +128,7 @@ export function openUpstream(
     responseStarted = true;
     res.on('end', () => {
       settled = true;
+      slot.release();
       clearTimers();
     });
     res.on('error', () => fail({ kind: 'connection termination' }));
@@ -133,11 +148,13 @@ export function openUpstream(
     abort() {
       if (settled) return;
       settled = true;
+      slot.release();
       clearTimers();
       req.destroy();
     },
     abortUnfinished() {
       settled = true;
+      slot.release();
       clearTimers();
       if (!req.writableEnded) req.destroy();
     },

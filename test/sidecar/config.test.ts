@@ -88,7 +88,7 @@ static_resources:
   - name: production
     type: STRICT_DNS
     connect_timeout: 0.25s
-    circuit_breakers: { thresholds: [{ max_connections: 10 }] }
+    circuit_breakers: { thresholds: [{ priority: HIGH, max_connections: 3 }, { max_connections: 10, max_pending_requests: 7 }], per_host_thresholds: [] }
     load_assignment:
       cluster_name: production
       endpoints:
@@ -144,13 +144,15 @@ describe('Envoy bootstrap parsing', () => {
     assert.deepEqual(prod.endpoints, [{ address: 'prod-a', port: 8080 }, { address: 'prod-b', port: 8080 }]);
     assert.equal(c.clusters.get('shadow')!.type, 'LOGICAL_DNS');
     assert.equal(c.clusters.get('shadow')!.connectTimeoutMs, 5000, 'Envoy default connect timeout');
+    assert.deepEqual(prod.circuitBreakers, { maxConnections: 10, maxPendingRequests: 7, maxRequests: 1024 }, 'DEFAULT priority, Envoy defaults for the rest');
+    assert.deepEqual(c.clusters.get('shadow')!.circuitBreakers, { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 });
   });
 
   it('names each unimplemented field once, with its path', () => {
     const c = parse(FULL);
     assert.deepEqual(c.unimplemented, [
       'node.metadata.replicas',
-      'static_resources.clusters[*].circuit_breakers',
+      'static_resources.clusters[*].circuit_breakers.per_host_thresholds',
       'static_resources.listeners[*].filter_chains[*].filters[*].typed_config.use_remote_address',
       'static_resources.listeners[*].per_connection_buffer_limit_bytes',
     ]);

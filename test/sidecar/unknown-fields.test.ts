@@ -60,12 +60,12 @@ describe('unknown fields', () => {
   });
 
   it('known but unimplemented fields only warn (capability_restriction_config); failure_policy is read, not warned', () => {
-    const yaml = base({ cluster: '\n    circuit_breakers: {}\n    outlier_detection: {}' })
+    const yaml = base({ cluster: '\n    circuit_breakers: { per_host_thresholds: [] }\n    outlier_detection: {}' })
       .replace('fail_open: true', 'failure_policy: FAIL_OPEN\n                capability_restriction_config: {}')
       .replace('stat_prefix: ingress', 'stat_prefix: ingress\n          use_remote_address: true');
     const c = parse(yaml);
     for (const f of [
-      'static_resources.clusters[*].circuit_breakers',
+      'static_resources.clusters[*].circuit_breakers.per_host_thresholds',
       'static_resources.clusters[*].outlier_detection',
       'static_resources.listeners[*].filter_chains[*].filters[*].typed_config.http_filters[*].typed_config.config.capability_restriction_config',
       'static_resources.listeners[*].filter_chains[*].filters[*].typed_config.use_remote_address',

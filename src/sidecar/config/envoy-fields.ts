@@ -89,7 +89,19 @@ const MESSAGES: Record<string, { name: string; fields: string; children?: Record
       load_balancing_policy lrs_server lrs_report_endpoint_metrics track_timeout_budgets
       upstream_config track_cluster_stats preconnect_policy
       connection_pool_per_downstream_connection`,
-    children: { load_assignment: 'ClusterLoadAssignment', connect_timeout: 'Duration', dns_refresh_rate: 'Duration' },
+    children: { load_assignment: 'ClusterLoadAssignment', connect_timeout: 'Duration', dns_refresh_rate: 'Duration', circuit_breakers: 'CircuitBreakers' },
+  },
+  CircuitBreakers: {
+    name: 'envoy.config.cluster.v3.CircuitBreakers',
+    fields: `
+      thresholds per_host_thresholds`,
+    children: { thresholds: 'Thresholds' },
+  },
+  Thresholds: {
+    name: 'envoy.config.cluster.v3.CircuitBreakers.Thresholds',
+    fields: `
+      priority max_connections max_pending_requests max_requests max_retries retry_budget
+      track_remaining max_connection_pools`,
   },
   ClusterLoadAssignment: {
     name: 'envoy.config.endpoint.v3.ClusterLoadAssignment',

@@ -15,9 +15,24 @@ export interface ClusterConfig {
   /** STRICT_DNS re-resolution period (Envoy default 5 s). */
   readonly dnsRefreshMs: number;
   readonly endpoints: readonly SocketAddress[];
+  /** The DEFAULT-priority circuit breaker thresholds (Envoy's defaults when absent). */
+  readonly circuitBreakers: CircuitBreakerThresholds;
   /** Where in the YAML the cluster is defined, for error messages. */
   readonly yamlPath: string;
 }
+
+/** Envoy's cluster circuit breakers (`circuit_breakers.thresholds`, priority DEFAULT). */
+export interface CircuitBreakerThresholds {
+  /** Connections the cluster may hold open (idle ones included). */
+  readonly maxConnections: number;
+  /** Requests that may wait for a connection. */
+  readonly maxPendingRequests: number;
+  /** Requests that may be in flight on connections. */
+  readonly maxRequests: number;
+}
+
+/** Envoy's defaults for each threshold not set (api: cluster/v3/circuit_breaker.proto). */
+export const DEFAULT_CIRCUIT_BREAKERS: CircuitBreakerThresholds = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 };
 
 export type Denominator = 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION';
 

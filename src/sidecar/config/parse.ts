@@ -4,21 +4,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { parseDocument } from 'yaml';
-import type {
-  ClusterConfig,
-  ClusterType,
-  Denominator,
-  HeaderMatcher,
-  HttpConnectionManagerConfig,
-  HttpFilterConfig,
-  ListenerConfig,
-  MirrorPolicy,
-  NodeInfo,
-  RouteConfig,
-  SidecarConfig,
-  SocketAddress,
-  VirtualHost,
-  WasmFilterConfig,
+import {
+  type CircuitBreakerThresholds,
+  type ClusterConfig,
+  type ClusterType,
+  DEFAULT_CIRCUIT_BREAKERS,
+  type Denominator,
+  type HeaderMatcher,
+  type HttpConnectionManagerConfig,
+  type HttpFilterConfig,
+  type ListenerConfig,
+  type MirrorPolicy,
+  type NodeInfo,
+  type RouteConfig,
+  type SidecarConfig,
+  type SocketAddress,
+  type VirtualHost,
+  type WasmFilterConfig,
 } from './model.js';
 import { BOOTSTRAP_SCHEMA } from './envoy-fields.js';
 import { ConfigError, Node, UnreadKeys } from './reader.js';
@@ -194,6 +196,7 @@ class BootstrapParser {
       }
       la.done();
     }
+    const circuitBreakers = this.circuitBreakers(c.opt('circuit_breakers'));
     const override = this.overrides.resolve?.[name];
     let effectiveType: ClusterType = type;
     if (override !== undefined) {
@@ -202,7 +205,29 @@ class BootstrapParser {
     }
     if (endpoints.length === 0) c.fail(`cluster "${name}" has no endpoints (load_assignment.endpoints[].lb_endpoints[].endpoint.address)`);
     c.done();
-    return { name, type: effectiveType, connectTimeoutMs, dnsRefreshMs, endpoints, yamlPath: c.path };
+    return { name, type: effectiveType, connectTimeoutMs, dnsRefreshMs, endpoints, circuitBreakers, yamlPath: c.path };
+  }
+
+  /**
+   * The DEFAULT-priority thresholds: our routes carry no priority, so HIGH thresholds
+   * never apply (they are read for validation only). Unset limits are Envoy's defaults.
+   */
+  private circuitBreakers(cb: Node | undefined): CircuitBreakerThresholds {
+    let out: CircuitBreakerThresholds = DEFAULT_CIRCUIT_BREAKERS;
+    if (!cb) return out;
+    const U32 = 4_294_967_295;
+    for (const t of cb.opt('thresholds')?.items() ?? []) {
+      const priority = t.opt('priority')?.oneOf(['DEFAULT', 'HIGH']) ?? 'DEFAULT';
+      const read = {
+        maxConnections: t.opt('max_connections')?.int(0, U32) ?? DEFAULT_CIRCUIT_BREAKERS.maxConnections,
+        maxPendingRequests: t.opt('max_pending_requests')?.int(0, U32) ?? DEFAULT_CIRCUIT_BREAKERS.maxPendingRequests,
+        maxRequests: t.opt('max_requests')?.int(0, U32) ?? DEFAULT_CIRCUIT_BREAKERS.maxRequests,
+      };
+      t.done();
+      if (priority === 'DEFAULT') out = read;
+    }
+    cb.done();
+    return out;
   }
 
   private listener(l: Node, index: number, clusters: Map<string, ClusterConfig>): ListenerConfig {
