@@ -9,7 +9,7 @@
 //   held out:        every 2015 day, which neither version saw.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import LogisticRegression from 'ml-logistic-regression';
 import { Matrix } from 'ml-matrix';
@@ -25,8 +25,29 @@ interface Example {
   label: WeatherLabel;
 }
 
+/**
+ * vega-datasets (43 MB of data, one CSV of it used) is not a devDependency, so
+ * that `npm ci` does not fetch and unpack it: `npm run train` brings a pinned
+ * version through `npx -p`, whose install directory npm puts on PATH as
+ * `<dir>/node_modules/.bin`; resolve the package from there (or from the
+ * project, if someone installed it).
+ */
+function weatherCsv(): string {
+  const npxDirs = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((p) => basename(p) === '.bin' && basename(dirname(p)) === 'node_modules')
+    .map((p) => dirname(dirname(p)));
+  let main: string;
+  try {
+    main = require.resolve('vega-datasets', { paths: [root, ...npxDirs] });
+  } catch {
+    throw new Error('vega-datasets not found: run `npm run train` (it brings the pinned version with npx)');
+  }
+  return join(dirname(main), '..', 'data', 'weather.csv');
+}
+
 function loadExamples(): Example[] {
-  const csv = join(dirname(require.resolve('vega-datasets')), '..', 'data', 'weather.csv');
+  const csv = weatherCsv();
   const [header, ...lines] = readFileSync(csv, 'utf8').trim().split('\n');
   if (header !== 'location,date,precipitation,temp_max,temp_min,wind,weather') throw new Error(`unexpected weather.csv header: ${header}`);
   return lines.map((line) => {
