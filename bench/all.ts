@@ -87,7 +87,7 @@ const parts: Part[] = [
     title: 'Collector on PostgreSQL',
     budget: 'pg',
     what: 'Records/s and batch latency with SQLite, PostgreSQL with 1 collector and with 2 behind a round-robin balancer, same workload, same run (bench/collector-pg.ts).',
-    command: [...tsx, 'bench/collector-pg.ts', '--records', '12800', '--rounds', QUICK ? '1' : '3'],
+    command: [...tsx, 'bench/collector-pg.ts', '--records', '12800', '--rounds', QUICK ? '1' : '2'],
   },
   {
     id: 'memory',
