@@ -1,7 +1,7 @@
-// `npm run build`: the filter (asc) and the TypeScript (tsc) at the same time.
-// They share nothing and each keeps about one core busy, so on a 2-core machine
-// running them side by side takes the time of the longer one, not of both
-// (BENCHMARKS.md, "First run"). Fails when either fails, after both have ended.
+// `npm run build`: the filter (asc) and the TypeScript (esbuild, scripts/transpile.mjs)
+// at the same time. They share nothing, so on a 2-core machine side by side takes the
+// time of the longer one, asc's (BENCHMARKS.md, "First run"). Fails when either fails,
+// after both have ended.
 import { spawn } from 'node:child_process';
 
 const steps = ['build:wasm', 'build:ts'];
