@@ -34,6 +34,7 @@ interface CollectorFlags {
   alertWebhook: string[];
   logLevel: LogLevel;
   ingestThread: IngestThreadMode;
+  ingestThreadTimeoutMs: number;
 }
 
 function webhookUrl(value: string, previous: string[]): string[] {
@@ -65,6 +66,8 @@ export function register(program: Command): void {
     .addOption(new Option('--sync <mode>', 'SQLite synchronous mode: normal survives a process crash, full also a power loss').choices(['normal', 'full']).default('normal'))
     .option('--alert-webhook <url>', 'POST a Slack-compatible message here when a verdict changes (repeatable)', webhookUrl, [])
     .addOption(new Option('--ingest-thread <mode>', 'prepare POST bodies on a second thread (on) or on the main thread (off)').choices(INGEST_THREAD_MODES).default(DEFAULTS.ingestThread))
+    // At most setTimeout's largest delay: a longer one would fire at once.
+    .option('--ingest-thread-timeout-ms <ms>', 'a prepare thread that owes an answer this long is taken as hung, terminated and replaced', integer(100, 2_147_483_647), DEFAULTS.ingestThreadTimeoutMs)
     .addOption(new Option('--log-level <level>', 'structured log (JSON lines on stderr) from this level up').choices(LOG_LEVELS).default('info'))
     .action(async (flags: CollectorFlags) => {
       const log = collectorLogger(flags.logLevel);
@@ -97,6 +100,7 @@ export function register(program: Command): void {
           alertWebhooks: flags.alertWebhook,
           logger: log,
           ingestThread: flags.ingestThread,
+          ingestThreadTimeoutMs: flags.ingestThreadTimeoutMs,
         });
       } catch (err) {
         // A database that cannot be used is a start-up configuration error, like a bad --config.
@@ -160,7 +164,7 @@ export function register(program: Command): void {
         log.fatal(internalErrorFields(err), 'internal error');
         process.exit(1);
       });
-      log.info({ url, db: loggableDb(flags.db), join_window_ms: flags.joinWindowMs, max_body_bytes: flags.maxBodyBytes, ingest_thread: flags.ingestThread }, 'collector started');
+      log.info({ url, db: loggableDb(flags.db), join_window_ms: flags.joinWindowMs, max_body_bytes: flags.maxBodyBytes, ingest_thread: flags.ingestThread, ingest_thread_timeout_ms: flags.ingestThreadTimeoutMs }, 'collector started');
       process.stdout.write(`listening on ${url}\n`);
 
     });

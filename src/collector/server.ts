@@ -40,6 +40,7 @@ export const DEFAULTS = {
   synchronous: 'normal' as Synchronous,
   requestTimeoutMs: 30_000,
   ingestThread: 'on' as IngestThreadMode,
+  ingestThreadTimeoutMs: 10_000,
 };
 
 export interface CollectorOptions {
@@ -62,6 +63,8 @@ export interface CollectorOptions {
   logger?: CollectorLogger;
   /** `off`: prepare POST bodies on the main thread, no prepare thread (either store). */
   ingestThread?: IngestThreadMode;
+  /** A prepare thread that has owed an answer for a body this long is taken as hung, terminated and replaced. */
+  ingestThreadTimeoutMs?: number;
 }
 
 export interface Collector {
@@ -91,7 +94,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   registerEarlyAnswerDrain(app);
   registerAuthHooks(app, { token: o.token, readToken: o.readToken });
   registerHealthRoutes(app, joiner);
-  const preparer = bodyPreparer(config, o.ingestThread, options.logger, metrics);
+  const preparer = bodyPreparer(config, o, options.logger, metrics);
   const sink = new GroupCommitSink(joiner, preparer);
   registerRecordRoutes(app, sink);
   const decisions = attachDecisionFeatures(app, repo, joiner, config, { token: o.token, alertWebhooks: options.alertWebhooks });
@@ -163,7 +166,7 @@ export async function openPgCollector(options: CollectorOptions & { db: string }
     sides: metrics.latency,
     parts,
     logger: options.logger,
-    preparer: bodyPreparer(config, o.ingestThread, options.logger, metrics),
+    preparer: bodyPreparer(config, o, options.logger, metrics),
   });
   const app = buildApp(o, options.logger);
   registerEarlyAnswerDrain(app);
@@ -204,9 +207,15 @@ export async function openPgCollector(options: CollectorOptions & { db: string }
 }
 
 /** Where POST bodies are prepared: the prepare thread, looked after, or the main thread (--ingest-thread off). */
-function bodyPreparer(config: CollectorConfig, mode: IngestThreadMode, logger: CollectorLogger | undefined, metrics: CollectorMetrics): PrepareSupervisor {
+function bodyPreparer(
+  config: CollectorConfig,
+  o: Pick<typeof DEFAULTS, 'ingestThread' | 'ingestThreadTimeoutMs'>,
+  logger: CollectorLogger | undefined,
+  metrics: CollectorMetrics,
+): PrepareSupervisor {
   const preparer: PrepareSupervisor = new PrepareSupervisor(config.file, {
-    mode,
+    mode: o.ingestThread,
+    timing: { hungAfterMs: o.ingestThreadTimeoutMs },
     logger: logger ?? silentLogger(),
     observer: new PrepareThreadMetrics(metrics.registry, () => preparer.inFlight),
   });

@@ -2,8 +2,9 @@
 // bodies it held are prepared again on the main thread and answered as they would have
 // been, each loss is one error line and a count in /metrics, a new thread takes over,
 // and a thread that dies at every start leads, after a bounded number of tries, to the
-// main thread for good. The thread dies on demand through the test-only
-// SHADOWMESH_TEST_PREPARE_CRASH variable (src/collector/ingest/prepare-test-crash.ts).
+// main thread for good; a thread that hangs without ending is terminated by the
+// watchdog and counts as lost the same way. The thread dies (or spins) on demand
+// through the test-only SHADOWMESH_TEST_PREPARE_CRASH variable (src/collector/ingest/prepare-test-crash.ts).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -110,6 +111,77 @@ test('faults: the prepare thread dies (exit, uncaught error, out of heap) with b
   assert.equal(lost[0]!.exit_code, 7);
   assert.match(JSON.stringify(lost[1]!.err), /test crash of the prepare thread/);
   assert.equal(onMain, 15, 'the re-run bodies, and no others');
+  assert.doesNotMatch(c.stderr(), new RegExp(CONTENT), 'no record contents in the log');
+});
+
+test('faults: a prepare thread that hangs (a busy loop) with bodies in flight is terminated after --ingest-thread-timeout-ms; each body is answered once, committed once', { timeout: 180_000 }, async (t) => {
+  const dir = tempDir(t);
+  const c = await startCollector(['--db', join(dir, 'c.db'), '--ingest-thread-timeout-ms', '1000'], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'marker' });
+  const ids = Array.from({ length: 10 }, (_, i) => `h${i}`);
+  const first = await post(c.url, ids.map(prod));
+  assert.deepEqual(first.json, { accepted: 10, rejected: 0, errors: [] });
+
+  // The first body makes the thread spin; once it holds it, four ordinary ones queue up
+  // behind it. Shadows of two ids each, every other one mismatching.
+  const bodies = [0, 1, 2, 3, 4].map((b) => ids.slice(b * 2, b * 2 + 2).map((id, j) => shad(id, j === 0 ? 'rain' : 'sun')));
+  bodies[0]!.push(prod('shadowmesh-test-crash:spin'));
+  const spinning = post(c.url, bodies[0]!);
+  await eventually(() => metrics(c.url), (text) => series(text, 'shadowmesh_ingest_thread_in_flight') === 1, 30_000);
+  const answers = await Promise.all([spinning, ...bodies.slice(1).map((b) => post(c.url, b))]);
+  answers.forEach((a, b) => {
+    assert.equal(a.status, 200, `body ${b}: ${JSON.stringify(a.json)}`);
+    assert.deepEqual(a.json, { accepted: b === 0 ? 3 : 2, rejected: 0, errors: [] }, `body ${b}`);
+  });
+  let posted = 1 + bodies.length;
+
+  // A new thread takes over; later bodies are prepared on it.
+  const m1 = await eventually(() => metrics(c.url), (text) => series(text, 'shadowmesh_ingest_thread_restarts_total') === 1 && series(text, 'shadowmesh_ingest_thread_up') === 1, 30_000);
+  assert.equal(series(m1, 'shadowmesh_ingest_thread_up'), 1, m1);
+  const onThreadBefore = series(m1, 'shadowmesh_ingest_prepared_bodies_total{where="thread"}');
+  for (let i = 0; i < 2; i++) {
+    const later = await post(c.url, [prod(`later${i}`), shad(`later${i}`)]);
+    assert.deepEqual(later.json, { accepted: 2, rejected: 0, errors: [] });
+    posted++;
+  }
+
+  const s = (await stats(c.url, 'predict')).routes.predict;
+  assert.equal(s.production, 13, 'the 10 sides, the marker record and the 2 later ones');
+  assert.equal(s.shadow, 12);
+  assert.equal(s.pairs, 12);
+  assert.equal(s.match, 7, 'every other shadow of the batches in flight says sun');
+  for (const id of ids) {
+    const p = await get(c.url, `/v1/pairs/${id}`);
+    assert.equal(p.status, 200, id);
+    assert.equal(p.json.shadow.id, id);
+    assert.equal(p.json.match, p.json.shadow.response_body.includes('rain'), id);
+  }
+  assert.equal((await get(c.url, '/v1/pairs/shadowmesh-test-crash:spin')).json.production.role, 'production');
+
+  const m = await metrics(c.url);
+  assert.equal(series(m, 'shadowmesh_ingest_thread_losses_total{cause="hung"}'), 1, m);
+  for (const cause of ['exit', 'uncaught_error', 'out_of_memory', 'not_created']) {
+    assert.equal(series(m, `shadowmesh_ingest_thread_losses_total{cause="${cause}"}`), 0, cause);
+  }
+  const onThread = series(m, 'shadowmesh_ingest_prepared_bodies_total{where="thread"}');
+  const onMain = series(m, 'shadowmesh_ingest_prepared_bodies_total{where="main_thread"}');
+  assert.equal(onThread, onThreadBefore + 2, 'the later bodies went through the restarted thread');
+  assert.equal(onThread + onMain, posted, 'every body prepared exactly once: no late answer of the hung thread applied');
+
+  assert.equal(await c.stop('SIGTERM'), 0);
+  const lost = lines(c.stderr()).filter((l) => l.msg === 'prepare thread lost');
+  assert.equal(lost.length, 1, c.stderr());
+  const l = lost[0]!;
+  assert.equal(l.level, 50);
+  assert.equal(l.cause, 'hung');
+  assert.equal(l.was_ready, true);
+  assert.equal(l.exit_code, null);
+  assert.match(String(l.problem), /^the prepare thread owed an answer for \d+ ms \(bound 1000 ms\)$/);
+  assert.match(String(l.next), /^new thread in \d+ ms$/);
+  // The spinning body at least; the ordinary ones as far as they had reached the thread
+  // before the bound passed (a body arriving after that goes to the main thread directly).
+  const rerun = Number(l.bodies_rerun_on_main_thread);
+  t.diagnostic(`${rerun} bodies re-run on the main thread, ${onMain} prepared there in all`);
+  assert.ok(rerun >= 1 && rerun <= 5 && onMain >= rerun, `${rerun} re-run, ${onMain} on the main thread`);
   assert.doesNotMatch(c.stderr(), new RegExp(CONTENT), 'no record contents in the log');
 });
 

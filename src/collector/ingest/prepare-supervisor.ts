@@ -5,7 +5,11 @@
 // error line is logged, and a new thread is started after a pause that doubles with
 // each thread in a row that did not live long, so a thread that dies at once does not
 // spin. After GIVE_UP_AFTER such threads in a row, or when no thread can be created at
-// all, bodies are prepared on the main thread for the rest of the process. With
+// all, bodies are prepared on the main thread for the rest of the process. A thread that
+// hangs without ending (an endless loop) is noticed by a watchdog — one timer for the
+// thread, never one per body — once the body it owes an answer for has waited longer
+// than `hungAfterMs` (`--ingest-thread-timeout-ms`): the thread is abandoned and
+// terminated, and that counts as a loss like any other (cause `hung`). With
 // `--ingest-thread off` no thread is ever started. On the main thread a body gets the
 // same preparation (prepare-body.ts) minus the early comparison, which the joiner then
 // makes itself: the answers and what is stored are the same.
@@ -19,7 +23,8 @@ import { PrepareThread, type PrepareJob, type ThreadLoss } from './prepare-threa
 export type IngestThreadMode = 'on' | 'off';
 export const INGEST_THREAD_MODES: readonly IngestThreadMode[] = ['on', 'off'];
 
-export type LossCause = 'exit' | 'uncaught_error' | 'out_of_memory' | 'not_created';
+export type LossCause = 'exit' | 'uncaught_error' | 'out_of_memory' | 'not_created' | 'hung';
+export const LOSS_CAUSES: readonly LossCause[] = ['exit', 'uncaught_error', 'out_of_memory', 'not_created', 'hung'];
 export type PreparedWhere = 'thread' | 'main_thread';
 
 /** What the supervisor reports (the collector's /metrics). */
@@ -47,9 +52,16 @@ export interface SupervisorTiming {
   shortLifeMs: number;
   /** Short-lived threads in a row after which no new one is started. */
   giveUpAfter: number;
+  /** A ready thread that has owed an answer for a body this long is hung (`--ingest-thread-timeout-ms`). */
+  hungAfterMs: number;
+  /**
+   * The same for a thread not ready yet (loading its modules, slower under tsx or on a
+   * busy machine); the larger of this and hungAfterMs applies.
+   */
+  startHungAfterMs: number;
 }
 
-export const DEFAULT_TIMING: SupervisorTiming = { firstDelayMs: 100, maxDelayMs: 10_000, shortLifeMs: 10_000, giveUpAfter: 5 };
+export const DEFAULT_TIMING: SupervisorTiming = { firstDelayMs: 100, maxDelayMs: 10_000, shortLifeMs: 10_000, giveUpAfter: 5, hungAfterMs: 10_000, startHungAfterMs: 30_000 };
 
 export interface PrepareSupervisorOptions {
   mode: IngestThreadMode;
@@ -77,6 +89,7 @@ export class PrepareSupervisor implements TextPreparer {
   private startedAt = 0;
   private shortLives = 0;
   private restartTimer: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
   private readonly timing: SupervisorTiming;
   private readonly observer: PrepareObserver;
   private readonly log: CollectorLogger;
@@ -116,6 +129,7 @@ export class PrepareSupervisor implements TextPreparer {
     this.state = 'closed';
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
+    this.unwatch();
     const t = this.thread;
     this.thread = null;
     if (t) await t.terminate();
@@ -143,7 +157,10 @@ export class PrepareSupervisor implements TextPreparer {
         base: generation * 2 ** 32,
         resourceLimits: this.testHeapMb ? { maxOldGenerationSizeMb: this.testHeapMb } : undefined,
         onReady: () => {
-          if (this.thread === thread) this.observer.running(true);
+          if (this.thread !== thread) return;
+          this.observer.running(true);
+          // From now on the shorter bound applies: look again in that time, not the start's.
+          this.watch(thread);
         },
         onPrepared: () => this.observer.prepared('thread'),
         onLost: (loss, jobs) => this.lost(thread, loss, jobs),
@@ -156,6 +173,45 @@ export class PrepareSupervisor implements TextPreparer {
     }
     this.thread = thread;
     this.state = 'thread';
+    this.watch(thread);
+  }
+
+  /**
+   * (Re)arms the watchdog of the current thread. Each check looks at the one body the
+   * thread owes an answer for now and sleeps until that body would be over the bound
+   * (or a whole bound while the thread is idle), so a steady stream of bodies costs no
+   * timer work at all; only a check that finds it over the bound acts.
+   */
+  private watch(thread: PrepareThread): void {
+    this.unwatch();
+    const since = thread.owingSince;
+    const bound = thread.isReady ? this.timing.hungAfterMs : Math.max(this.timing.hungAfterMs, this.timing.startHungAfterMs);
+    const waited = since === null ? 0 : performance.now() - since;
+    if (waited >= bound) {
+      this.hung(thread, waited, bound);
+      return;
+    }
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      if (this.thread === thread) this.watch(thread);
+    }, Math.ceil(bound - waited));
+    this.watchdog.unref();
+  }
+
+  private unwatch(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+  }
+
+  private hung(thread: PrepareThread, waited: number, bound: number): void {
+    // abandon() hands the unanswered bodies back through onLost -> lost() at once, before
+    // the thread is terminated: none of its answers can be applied after this.
+    thread.abandon({
+      kind: 'hung',
+      error: new Error(`the prepare thread owed an answer for ${Math.round(waited)} ms (bound ${bound} ms)`),
+      exitCode: null,
+      wasReady: thread.isReady,
+    });
   }
 
   private lost(thread: PrepareThread | null, loss: ThreadLoss, jobs: PrepareJob[]): void {
@@ -168,6 +224,7 @@ export class PrepareSupervisor implements TextPreparer {
     // Each thread ends once, and only the current one can; should an older one report, its bodies are all it has.
     if (thread !== null && thread !== this.thread) return;
     this.thread = null;
+    this.unwatch();
     this.observer.running(false);
     const cause = causeOf(thread, loss);
     this.observer.lost(cause);
@@ -177,8 +234,10 @@ export class PrepareSupervisor implements TextPreparer {
     const delayMs = Math.min(this.timing.maxDelayMs, this.timing.firstDelayMs * 2 ** Math.max(0, this.shortLives - 1));
     this.log.error(
       {
-        // An exit says all in its code; an error's message and stack say where it came from.
+        // An exit says all in its code; an error's message and stack say where it came from;
+        // a hang, how long the thread had owed an answer (its stack would be the watchdog's).
         ...(loss.kind === 'error' ? internalErrorFields(loss.error) : {}),
+        ...(loss.kind === 'hung' ? { problem: loss.error.message } : {}),
         cause,
         exit_code: loss.exitCode,
         was_ready: loss.wasReady,
@@ -210,6 +269,7 @@ export class PrepareSupervisor implements TextPreparer {
 
 function causeOf(thread: PrepareThread | null, loss: ThreadLoss): LossCause {
   if (thread === null) return 'not_created';
+  if (loss.kind === 'hung') return 'hung';
   if (loss.kind === 'exit') return 'exit';
   return (loss.error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out_of_memory' : 'uncaught_error';
 }

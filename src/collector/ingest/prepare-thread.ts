@@ -3,7 +3,9 @@
 // back as columns (prepared-wire.ts) whose only large field is the stored texts. Answers
 // arrive in request order. When the thread ends, for whatever reason, the jobs it still
 // held go back, unanswered, to whoever started it (prepare-supervisor.ts), which
-// decides what becomes of them and of the thread.
+// decides what becomes of them and of the thread. The thread also says since when it
+// has owed an answer (`owingSince`), so that the supervisor can notice one that hangs
+// and abandon it: from then on nothing it sends is applied.
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { CollectorConfigFile } from '../config.js';
 import { BodyError } from './body.js';
@@ -31,9 +33,12 @@ export interface PrepareJob {
 
 /** How a thread ended. */
 export interface ThreadLoss {
-  /** `error`: it threw (uncaught) or ran out of heap; `exit`: it exited (process.exit, or after an error). */
-  kind: 'error' | 'exit';
-  /** The error it ended with, or `exit code N`. */
+  /**
+   * `error`: it threw (uncaught) or ran out of heap; `exit`: it exited (process.exit, or
+   * after an error); `hung`: it was abandoned (abandon()) for answering nothing too long.
+   */
+  kind: 'error' | 'exit' | 'hung';
+  /** The error it ended with, `exit code N`, or what the hang was. */
   error: Error;
   exitCode: number | null;
   /** Whether it had said it was ready (its modules loaded) before it ended. */
@@ -69,6 +74,10 @@ export class PrepareThread {
   private next = 0;
   private ready = false;
   private ended = false;
+  // When the thread took up the body it owes an answer for now: its previous answer, its
+  // being ready, or the body's arrival at an idle thread (performance.now()). One clock
+  // read per answer; a backlog behind a thread that answers steadily never looks hung.
+  private busySince = 0;
 
   /** Starts the thread; throws when node cannot create it at all. */
   constructor(private readonly o: PrepareThreadOptions) {
@@ -82,14 +91,18 @@ export class PrepareThread {
       resourceLimits: { stackSizeMb: 1, ...o.resourceLimits },
     });
     this.worker.on('message', (m: PrepareReply | { ready: true }) => {
+      // Abandoned (hung): an answer it sends late is never applied, its body is prepared elsewhere.
+      if (this.ended) return;
       if ('ready' in m) {
         this.ready = true;
+        this.busySince = performance.now();
         this.o.onReady();
         return;
       }
       const job = this.waiting.get(m.n);
       if (!job) return;
       this.waiting.delete(m.n);
+      this.busySince = performance.now();
       if ('batch' in m) {
         this.o.onPrepared();
         job.resolve(fromWire(m.batch));
@@ -106,6 +119,7 @@ export class PrepareThread {
 
   prepare(job: PrepareJob): void {
     const n = ++this.next;
+    if (this.waiting.size === 0) this.busySince = performance.now();
     this.waiting.set(n, job);
     this.worker.postMessage({ n, text: job.text, ndjson: job.ndjson } satisfies PrepareRequest);
   }
@@ -113,6 +127,30 @@ export class PrepareThread {
   /** Bodies sent and not yet answered. */
   get inFlight(): number {
     return this.waiting.size;
+  }
+
+  /** Whether it has said it is ready (its modules loaded). */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /**
+   * Since when (performance.now()) the oldest body it holds has waited for it to answer:
+   * since the thread's previous answer, since it became ready, or since that body came to
+   * an idle thread, whichever is latest. Null while it holds none.
+   */
+  get owingSince(): number | null {
+    return this.waiting.size === 0 ? null : this.busySince;
+  }
+
+  /**
+   * Gives the thread up as hung: its unanswered jobs go back through onLost at once (the
+   * loss as given), whatever it answers later is dropped, and it is terminated.
+   */
+  abandon(loss: ThreadLoss): void {
+    this.end(loss);
+    // Terminating interrupts even a busy loop; its 'exit' then finds the thread ended.
+    this.worker.terminate().catch(() => {});
   }
 
   /** Stops the thread; what it held is handed back through onLost like any other end. */

@@ -1,9 +1,7 @@
 // The prepare thread's series of GET /metrics: where bodies were prepared, threads
 // lost and restarted, whether one runs now and what it holds (ingest/prepare-supervisor.ts).
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { LossCause, PrepareObserver, PreparedWhere } from '../ingest/prepare-supervisor.js';
-
-const CAUSES: readonly LossCause[] = ['exit', 'uncaught_error', 'out_of_memory', 'not_created'];
+import { LOSS_CAUSES, type LossCause, type PrepareObserver, type PreparedWhere } from '../ingest/prepare-supervisor.js';
 
 export class PrepareThreadMetrics implements PrepareObserver {
   private readonly bodies: Counter<'where'>;
@@ -22,11 +20,11 @@ export class PrepareThreadMetrics implements PrepareObserver {
     for (const where of ['thread', 'main_thread']) this.bodies.inc({ where }, 0);
     this.losses = new Counter({
       name: 'shadowmesh_ingest_thread_losses_total',
-      help: 'Prepare threads that ended while the collector ran, by cause (exit, uncaught_error, out_of_memory, not_created).',
+      help: 'Prepare threads that ended while the collector ran, by cause (exit, uncaught_error, out_of_memory, not_created, hung: answered nothing for --ingest-thread-timeout-ms and was terminated).',
       labelNames: ['cause'],
       registers: [registry],
     });
-    for (const cause of CAUSES) this.losses.inc({ cause }, 0);
+    for (const cause of LOSS_CAUSES) this.losses.inc({ cause }, 0);
     this.restarts = new Counter({
       name: 'shadowmesh_ingest_thread_restarts_total',
       help: 'Prepare threads started again after one was lost.',
