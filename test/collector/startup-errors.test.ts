@@ -54,3 +54,11 @@ test('a postgres:// database that cannot be reached: one line naming host:port/d
   assert.doesNotMatch(r.stderr, /s3cret/);
   assert.equal(existsSync(join(ROOT_DIR, 'postgres:')), false);
 });
+
+test('--ingest-thread-timeout-ms that is not a whole number of at least 100: one line naming the flag, exit 1', async () => {
+  for (const [value, why] of [['50', 'must be between 100 and 2147483647'], ['1e4', 'must be a whole number'], ['2147483648', 'must be between 100 and 2147483647']] as const) {
+    const r = await runCollectorToExit(['--db', ':memory:', '--ingest-thread-timeout-ms', value]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`option '--ingest-thread-timeout-ms <ms>' argument '${value}' is invalid\\. ${why}`));
+  }
+});

@@ -1,0 +1,111 @@
+// The prepare supervisor's watchdog, in process with real threads: which bound applies
+// to a thread that has not said it is ready, and that a long backlog behind a thread
+// that answers steadily is not taken for a hang. The collector-level case (a thread
+// that spins with bodies in flight) is in test/faults/prepare-thread.test.ts.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { CollectorConfig } from '../../src/collector/config.js';
+import { PrepareSupervisor, type LossCause, type PreparedWhere, type PrepareObserver } from '../../src/collector/ingest/prepare-supervisor.js';
+import { prepareBodyHere } from '../../src/collector/ingest/prepare-body.js';
+import { TEST_CRASH_ENV } from '../../src/collector/ingest/prepare-test-crash.js';
+import type { CollectorLogger } from '../../src/collector/log.js';
+import { rec } from './helpers.js';
+
+interface Seen extends PrepareObserver {
+  where: PreparedWhere[];
+  losses: LossCause[];
+  restarts: number;
+}
+
+function observer(): Seen {
+  return {
+    where: [],
+    losses: [],
+    restarts: 0,
+    prepared(w) {
+      this.where.push(w);
+    },
+    lost(c) {
+      this.losses.push(c);
+    },
+    restarted() {
+      this.restarts++;
+    },
+    running() {},
+  };
+}
+
+/** The thread and the watchdog's timer are unref'd (a collector's server keeps it alive); here a timer does. */
+function keepAlive(t: { after: (fn: () => void) => void }): void {
+  const timer = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(timer));
+}
+
+function capturingLogger(): { logger: CollectorLogger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
+test('watchdog: a thread that hangs before it is ready is held to the start bound, not the shorter one; its body is prepared on the main thread', { timeout: 60_000 }, async (t) => {
+  process.env[TEST_CRASH_ENV] = 'start:spin';
+  t.after(() => {
+    delete process.env[TEST_CRASH_ENV];
+  });
+  keepAlive(t);
+  const seen = observer();
+  const { logger, lines } = capturingLogger();
+  const sup = new PrepareSupervisor(new CollectorConfig().file, {
+    mode: 'on',
+    logger,
+    observer: seen,
+    timing: { hungAfterMs: 200, startHungAfterMs: 700, giveUpAfter: 1 },
+  });
+  t.after(() => sup.close());
+  const batch = await sup.prepare(JSON.stringify([rec({ id: 's1', role: 'production' })]), false);
+  assert.equal(batch.records.length, 1);
+  assert.equal(batch.records[0]!.record?.id, 's1');
+  assert.deepEqual(seen.losses, ['hung']);
+  assert.deepEqual(seen.where, ['main_thread']);
+  const lost = lines.filter((l) => l.msg === 'prepare thread lost');
+  assert.equal(lost.length, 1);
+  assert.equal(lost[0]!.cause, 'hung');
+  assert.equal(lost[0]!.was_ready, false);
+  assert.match(String(lost[0]!.problem), /\(bound 700 ms\)$/);
+  assert.equal(lost[0]!.bodies_rerun_on_main_thread, 1);
+  // giveUpAfter 1: a thread that never got ready is short-lived, so no new one.
+  assert.equal(lost[0]!.next, 'main thread from now on');
+  assert.equal(sup.mode, 'main_thread');
+});
+
+test('watchdog: a backlog that takes the thread many times the bound in all, answered steadily, is not a hang', { timeout: 120_000 }, async (t) => {
+  const hungAfterMs = 300;
+  const text = JSON.stringify(
+    Array.from({ length: 100 }, (_, i) => rec({ id: `b${i}`, role: i % 2 ? 'shadow' : 'production', response_body: JSON.stringify({ i, pad: 'x'.repeat(200), a: [1, 2, 3] }) })),
+  );
+  // Enough bodies that the thread needs about ten bounds for them all (estimated from
+  // this body's warm cost here), each one far below the bound.
+  for (let i = 0; i < 20; i++) prepareBodyHere(text, false);
+  const t0 = performance.now();
+  for (let i = 0; i < 10; i++) prepareBodyHere(text, false);
+  const each = (performance.now() - t0) / 10;
+  const n = Math.min(5000, Math.max(50, Math.ceil((10 * hungAfterMs) / each)));
+  t.diagnostic(`${each.toFixed(2)} ms a body here, ${n} bodies at once`);
+
+  keepAlive(t);
+  const seen = observer();
+  const { logger, lines } = capturingLogger();
+  const sup = new PrepareSupervisor(new CollectorConfig().file, { mode: 'on', logger, observer: seen, timing: { hungAfterMs } });
+  t.after(() => sup.close());
+  // The thread started and ready first: the start bound is not what this is about.
+  await sup.prepare(text, false);
+  const started = performance.now();
+  // Counted, not kept: thousands of prepared batches would only fill the heap.
+  const counts = await Promise.all(Array.from({ length: n }, () => sup.prepare(text, false).then((b) => b.records.length)));
+  t.diagnostic(`the backlog took ${(performance.now() - started).toFixed(0)} ms`);
+  assert.ok(counts.every((c) => c === 100));
+  assert.deepEqual(seen.losses, [], JSON.stringify(lines));
+  assert.equal(seen.where.length, n + 1);
+  assert.ok(seen.where.every((w) => w === 'thread'));
+});
