@@ -65,3 +65,29 @@ test('PostgreSQL: bodies in flight on a prepare thread that exits are answered a
   assert.ok(onThread >= 2 && onMain >= 3, `${onThread} on the thread, ${onMain} on the main thread`);
   assert.equal(onThread + onMain, 6, 'every body prepared exactly once');
 });
+
+test('PostgreSQL: bodies in flight on a prepare thread that hangs are answered and committed once after --ingest-thread-timeout-ms', { skip: skip ?? false, timeout: 180_000 }, async (t) => {
+  const c = await startCollector(['--db', await cluster.createDatabase('thread_hang'), '--ingest-thread-timeout-ms', '1000'], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'marker' });
+  const ids = Array.from({ length: 6 }, (_, i) => `hg${i}`);
+  assert.equal((await post(c.url, ids.map((id) => rec({ id, role: 'production' })))).json.accepted, 6);
+  const bodies = [0, 1, 2].map((b) => [rec({ id: ids[b * 2]!, role: 'shadow' }), rec({ id: ids[b * 2 + 1]!, role: 'shadow', status: 500 })]);
+  // The first body makes the thread spin; the two others queue up behind it.
+  bodies[0]!.push(rec({ id: 'shadowmesh-test-crash:spin', role: 'baseline' }));
+  const spinning = post(c.url, bodies[0]);
+  await eventually(() => series(c.url, 'shadowmesh_ingest_thread_in_flight'), (n) => n === 1, 30_000);
+  const answers = await Promise.all([spinning, post(c.url, bodies[1]), post(c.url, bodies[2])]);
+  answers.forEach((a, b) => assert.deepEqual(a.json, { accepted: b === 0 ? 3 : 2, rejected: 0, errors: [] }, `body ${b}`));
+  assert.equal(await series(c.url, 'shadowmesh_ingest_thread_losses_total{cause="hung"}'), 1);
+  const s = (await stats(c.url, 'predict')).routes.predict;
+  assert.equal(s.pairs, 6);
+  assert.equal(s.match, 3);
+  assert.equal(s.baseline, 1);
+  for (const id of ids) assert.equal((await get(c.url, `/v1/pairs/${id}`)).json.shadow.id, id);
+  await eventually(() => series(c.url, 'shadowmesh_ingest_thread_up'), (n) => n === 1, 30_000);
+  const before = await series(c.url, 'shadowmesh_ingest_prepared_bodies_total{where="thread"}');
+  assert.equal((await post(c.url, [rec({ id: 'later', role: 'production' })])).json.accepted, 1);
+  const onThread = await series(c.url, 'shadowmesh_ingest_prepared_bodies_total{where="thread"}');
+  const onMain = await series(c.url, 'shadowmesh_ingest_prepared_bodies_total{where="main_thread"}');
+  assert.equal(onThread, before + 1, 'the later body went through the restarted thread');
+  assert.equal(onThread + onMain, 5, 'every body prepared exactly once');
+});
