@@ -24,7 +24,7 @@ import { httpCall, percentile, startServer, table, type Server } from './collect
 import { BATCH, batches } from './collector/workload.js';
 import { startBalancer } from '../test/support/balancer.js';
 import { pgUnavailable, startPgCluster, type PgCluster } from '../test/support/pg-cluster.js';
-import { postmasterPid, serverCpu, sum, threadCpu, threadCpuDelta } from './collector-pg/proc-cpu.js';
+import { postgresServerCpuSeconds, postmasterPid, threadCpuDelta, threadCpuSeconds, totalSeconds } from './proc-cpu.js';
 import { PROFILE_SETTINGS, ServerProfiler, type ServerProfile } from './collector-pg/server-profile.js';
 
 const args = process.argv.slice(2);
@@ -63,7 +63,7 @@ interface Probe {
 
 function readCpu(p: Probe): { threads: Map<string, number>[]; server: number; sender: number } {
   const u = process.cpuUsage();
-  return { threads: p.pids.map(threadCpu), server: p.postmaster === null ? 0 : serverCpu(p.postmaster), sender: (u.user + u.system) / 1e6 };
+  return { threads: p.pids.map(threadCpuSeconds), server: p.postmaster === null ? 0 : postgresServerCpuSeconds(p.postmaster), sender: (u.user + u.system) / 1e6 };
 }
 
 function cpuBetween(a: ReturnType<typeof readCpu>, b: ReturnType<typeof readCpu>): RunCpu {
@@ -75,7 +75,7 @@ function cpuBetween(a: ReturnType<typeof readCpu>, b: ReturnType<typeof readCpu>
     d.delete('main');
     for (const [k, v] of d) threads.set(k, (threads.get(k) ?? 0) + v);
   }
-  return { collectorMain: main, collectorOther: sum(threads), threads, server: b.server - a.server, sender: b.sender - a.sender };
+  return { collectorMain: main, collectorOther: totalSeconds(threads), threads, server: b.server - a.server, sender: b.sender - a.sender };
 }
 
 async function drive(url: URL, bodies: string[], probe: Probe): Promise<Run> {

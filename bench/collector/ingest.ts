@@ -17,7 +17,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ROOT, cpuSeconds, httpCall, percentile, startServer, table, threadCpuSeconds, type Server } from './common.js';
+import { ROOT, httpCall, percentile, startServer, table, type Server } from './common.js';
+import { processCpuSeconds, threadCpuDelta, threadCpuSeconds } from '../proc-cpu.js';
 import { BATCH, batches, setOrderedIds } from './workload.js';
 
 const args = process.argv.slice(2);
@@ -45,7 +46,7 @@ interface Run {
   seconds: number;
   cpu: number;
   mainCpu: number;
-  /** CPU seconds per thread name during the run (common.ts threadCpuSeconds). */
+  /** CPU seconds per thread name during the run (proc-cpu.ts threadCpuSeconds). */
   threads: Map<string, number>;
   latencies: number[];
   /** The main thread's GC pauses during the run (SHADOWMESH_BENCH_GC=1 only). */
@@ -57,8 +58,8 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
   const latencies: number[] = [];
   let next = 0;
   let records = 0;
-  const cpu0 = cpuSeconds(pid);
-  const main0 = cpuSeconds(pid, true);
+  const cpu0 = processCpuSeconds(pid);
+  const main0 = processCpuSeconds(pid, true);
   const threads0 = threadCpuSeconds(pid);
   const t0 = performance.now();
   await Promise.all(
@@ -76,9 +77,8 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  const threads = threadCpuSeconds(pid);
-  for (const [name, s] of threads0) threads.set(name, (threads.get(name) ?? 0) - s);
-  return { records, seconds, cpu: cpuSeconds(pid) - cpu0, mainCpu: cpuSeconds(pid, true) - main0, threads, latencies: latencies.sort((a, b) => a - b) };
+  const threads = threadCpuDelta(threads0, threadCpuSeconds(pid));
+  return { records, seconds, cpu: processCpuSeconds(pid) - cpu0, mainCpu: processCpuSeconds(pid, true) - main0, threads, latencies: latencies.sort((a, b) => a - b) };
 }
 
 /** The queries a dashboard or an operator runs while the collector ingests. */

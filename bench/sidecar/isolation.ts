@@ -25,9 +25,9 @@
 // and against the same servers, so old and new code are measured in one run.
 //
 //   node --import tsx bench/sidecar/isolation.ts [--seconds S] [--rounds N] [--rate R] [--warmup S] [--per-request] [--compare-root DIR]
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { table } from '../collector/common.js';
+import { processCpuSeconds } from '../proc-cpu.js';
 import { load, serverCounts, startServers, startSidecar, type Load, type Proc, type ServerCounts } from './rig.js';
 import { SLOW_SHADOW_MS } from './servers-config.js';
 
@@ -52,16 +52,8 @@ const COMPARE_ROOT = compareAt >= 0 ? args[compareAt + 1] : undefined;
 /** The code under test: this checkout, and with --compare-root another one. */
 const VARIANTS: Array<{ label: string; root?: string }> = COMPARE_ROOT ? [{ label: 'before', root: COMPARE_ROOT }, { label: 'after' }] : [{ label: '' }];
 
-/** User + system CPU seconds of a process so far (Linux /proc; NaN elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return Number.NaN;
-  }
-}
+/** User + system CPU seconds of a sidecar so far (NaN: not started, gone, or no /proc). */
+const cpuSeconds = (pid: number | undefined): number => (pid === undefined ? Number.NaN : processCpuSeconds(pid));
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
