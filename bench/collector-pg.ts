@@ -20,6 +20,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchArgs } from './args.js';
 import { httpCall, percentile, startServer, table, type Server } from './collector/common.js';
 import { BATCH, batches } from './collector/workload.js';
 import { startBalancer } from '../test/support/balancer.js';
@@ -27,15 +28,19 @@ import { pgUnavailable, startPgCluster, type PgCluster } from '../test/support/p
 import { postgresServerCpuSeconds, postmasterPid, threadCpuDelta, threadCpuSeconds, totalSeconds } from './proc-cpu.js';
 import { PROFILE_SETTINGS, ServerProfiler, type ServerProfile } from './collector-pg/server-profile.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const TOTAL = arg('--records', 64_000);
-const CONCURRENCY = arg('--concurrency', 8);
-const ROUNDS = arg('--rounds', 3);
-const PROFILE = args.includes('--profile');
+const args = benchArgs({
+  usage: '[--records N] [--concurrency C] [--rounds R] [--profile]',
+  flags: {
+    records: { type: 'integer', default: 64_000, min: 1 },
+    concurrency: { type: 'integer', default: 8, min: 1 },
+    rounds: { type: 'integer', default: 3, min: 1 },
+    profile: { type: 'boolean' },
+  },
+});
+const TOTAL = args.records;
+const CONCURRENCY = args.concurrency;
+const ROUNDS = args.rounds;
+const PROFILE = args.profile;
 // e.g. SHADOWMESH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for V8 profiles of the collectors.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 

@@ -9,16 +9,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { benchArgs } from '../args.js';
 import { percentile, table } from './common.js';
 import { BATCH, batches } from './workload.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const TOTAL = arg('--records', 200_000);
-const ROUNDS = arg('--rounds', 3);
+const args = benchArgs({
+  usage: '[--records N] [--rounds R]',
+  flags: { records: { type: 'integer', default: 200_000, min: 1 }, rounds: { type: 'integer', default: 3, min: 1 } },
+});
+const TOTAL = args.records;
+const ROUNDS = args.rounds;
 
 interface Rec { id: string; role: string; route: string; status: number; latency_ms: number }
 

@@ -3,7 +3,7 @@
 // its own process (one Node.js thread = one core); this process only sends.
 //
 //   node --import tsx bench/collector/ingest.ts [--records N] [--concurrency C] [--rounds R]
-//        [--before DIR] [--floor]
+//        [--query-rate Q] [--before DIR] [--floor]
 //
 // --before DIR: also runs the collector of another checkout (e.g. `git archive` of an
 // older commit, with node_modules linked), its rounds interleaved with this tree's,
@@ -17,23 +17,29 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { benchArgs } from '../args.js';
 import { ROOT, httpCall, percentile, startServer, table, type Server } from './common.js';
 import { processCpuSeconds, threadCpuDelta, threadCpuSeconds } from '../proc-cpu.js';
 import { BATCH, batches, setOrderedIds } from './workload.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const TOTAL = arg('--records', 200_000);
-const CONCURRENCY = arg('--concurrency', 4);
+const args = benchArgs({
+  usage: '[--records N] [--concurrency C] [--rounds R] [--query-rate Q] [--before DIR] [--floor]',
+  flags: {
+    records: { type: 'integer', default: 200_000, min: 1 },
+    concurrency: { type: 'integer', default: 4, min: 1 },
+    rounds: { type: 'integer', default: 3, min: 1 },
+    'query-rate': { type: 'number', default: 20 },
+    before: { type: 'string' },
+    floor: { type: 'boolean' },
+  },
+});
+const TOTAL = args.records;
+const CONCURRENCY = args.concurrency;
 // The machine is shared: each mode runs this many times (fresh database each
 // time) and the round with the median wall throughput is reported.
-const ROUNDS = arg('--rounds', 3);
-const beforeAt = args.indexOf('--before');
-const BEFORE = beforeAt >= 0 ? resolve(args[beforeAt + 1]!) : null;
-const FLOOR = args.includes('--floor');
+const ROUNDS = args.rounds;
+const BEFORE = args.before === undefined ? null : resolve(args.before);
+const FLOOR = args.floor;
 // e.g. SHADOWMESH_BENCH_NODE_ARGS=--cpu-prof to profile the collector process.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 // SHADOWMESH_BENCH_GC=1: the collector runs with --trace-gc and the main thread's GC
@@ -84,7 +90,7 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
 /** The queries a dashboard or an operator runs while the collector ingests. */
 const QUERIES = ['/v1/stats', '/v1/pairs?limit=50', '/v1/verdict'];
 /** Queries per second in all (round robin over QUERIES), at a fixed pace. */
-const QUERY_RATE = arg('--query-rate', 20);
+const QUERY_RATE = args['query-rate'];
 
 /** Sends QUERIES in turn at QUERY_RATE per second until stopped; returns each one's latencies. */
 function queryLoop(server: Server): { stop: () => Promise<Map<string, number[]>> } {

@@ -2,21 +2,25 @@
 // pending cache is bounded by --max-pending, the window's counters by its length
 // in milliseconds, and everything else lives in SQLite.
 //
-//   node --import tsx bench/collector/memory.ts [--sides N] [--max-pending P]
+//   node --import tsx bench/collector/memory.ts [--sides N] [--max-pending P] [--runs 1|2]
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchArgs } from '../args.js';
 import { httpCall, rssMiB, startServer, table } from './common.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const SIDES = arg('--sides', 1_000_000);
+const args = benchArgs({
+  usage: '[--sides N] [--max-pending P] [--runs 1|2]',
+  flags: {
+    sides: { type: 'integer', default: 1_000_000, min: 1 },
+    'max-pending': { type: 'integer', default: 100_000 },
+    runs: { type: 'integer', default: 2, min: 1 },
+  },
+});
+const SIDES = args.sides;
 const SAMPLES = 10;
-const MAX_PENDING = arg('--max-pending', 100_000);
+const MAX_PENDING = args['max-pending'];
 const BATCH = 1000;
 const CONCURRENCY = 3;
 
@@ -90,7 +94,7 @@ async function run(windowMs: number, label: string): Promise<(string | number)[]
 }
 
 // --runs 1: only the first run (all sides pending), as `npm run bench` does.
-const RUNS = arg('--runs', 2);
+const RUNS = args.runs;
 const rows = [...(await run(600_000, 'window 600 s (all pending)')), ...(RUNS > 1 ? await run(2_000, 'window 2 s (unmatched)') : [])];
 console.log(`collector memory: ${SIDES} lone sides (no partner ever), --max-pending ${MAX_PENDING}, ${BATCH}-record batches, file DB`);
 console.log(table(['run', 'sides sent', 'RSS MiB', 'JS heap used MiB', 'pending in memory', 'window buckets', 'stats pending', 'stats unmatched'], rows));

@@ -7,6 +7,7 @@
 //     node --import tsx bench/collector/ingest.ts --records 64000 --rounds 1
 //   node --import tsx bench/collector/profile-summary.ts [--top N] /tmp/prof/*.cpuprofile
 import { readFileSync } from 'node:fs';
+import { benchArgs, UsageError } from '../args.js';
 import { table } from './common.js';
 
 interface Node { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
@@ -77,7 +78,13 @@ function summarise(file: string): void {
 }
 
 // --top N: also the N functions with the most self time.
-const argv = process.argv.slice(2);
-const topAt = argv.indexOf('--top');
-const TOP = topAt >= 0 ? Number(argv[topAt + 1]) : 0;
-for (const f of argv.filter((_, i) => i !== topAt && i !== topAt + 1)) summarise(f);
+const args = benchArgs({
+  usage: '[--top N] PROFILE.cpuprofile...',
+  flags: { top: { type: 'integer', default: 0 } },
+  positionals: (files) => {
+    if (files.length === 0) throw new UsageError('no profile given');
+    return files;
+  },
+});
+const TOP = args.top;
+for (const f of args.positionals) summarise(f);

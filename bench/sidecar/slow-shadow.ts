@@ -17,13 +17,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { benchArgs } from '../args.js';
 import { ROOT, table } from '../collector/common.js';
 import { REQUEST_BODY, bootstrap, startServers } from './rig.js';
 
-const args = process.argv.slice(2);
-const argAt = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const COPIES = Number(argAt('--copies') ?? 400);
-const COMPARE_ROOT = argAt('--compare-root');
+const args = benchArgs({
+  usage: '[--copies N] [--compare-root DIR]',
+  flags: { copies: { type: 'integer', default: 400, min: 1 }, 'compare-root': { type: 'string' } },
+});
+const COPIES = args.copies;
+const COMPARE_ROOT = args['compare-root'];
 const CONCURRENCY = 8;
 
 setFlagsFromString('--expose-gc');
