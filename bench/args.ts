@@ -24,6 +24,9 @@ export interface BenchArgsSpec<F extends Record<string, BenchFlag>, P> {
   positionals?: (args: string[]) => P;
 }
 
+/** A flag that counts something (records, rounds, connections…): an integer of at least 1. */
+export const count = (byDefault: number): NumberFlag => ({ type: 'integer', default: byDefault, min: 1 });
+
 /** A bad command line: the message says what was wrong. */
 export class UsageError extends Error {}
 

@@ -20,7 +20,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs } from './args.js';
+import { benchArgs, count } from './args.js';
 import { httpCall, percentile, startServer, table, type Server } from './collector/common.js';
 import { BATCH, batches } from './collector/workload.js';
 import { startBalancer } from '../test/support/balancer.js';
@@ -28,19 +28,20 @@ import { pgUnavailable, startPgCluster, type PgCluster } from '../test/support/p
 import { postgresServerCpuSeconds, postmasterPid, threadCpuDelta, threadCpuSeconds, totalSeconds } from './proc-cpu.js';
 import { PROFILE_SETTINGS, ServerProfiler, type ServerProfile } from './collector-pg/server-profile.js';
 
-const args = benchArgs({
+const {
+  records: TOTAL,
+  concurrency: CONCURRENCY,
+  rounds: ROUNDS,
+  profile: PROFILE,
+} = benchArgs({
   usage: '[--records N] [--concurrency C] [--rounds R] [--profile]',
   flags: {
-    records: { type: 'integer', default: 64_000, min: 1 },
-    concurrency: { type: 'integer', default: 8, min: 1 },
-    rounds: { type: 'integer', default: 3, min: 1 },
+    records: count(64_000),
+    concurrency: count(8),
+    rounds: count(3),
     profile: { type: 'boolean' },
   },
 });
-const TOTAL = args.records;
-const CONCURRENCY = args.concurrency;
-const ROUNDS = args.rounds;
-const PROFILE = args.profile;
 // e.g. SHADOWMESH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for V8 profiles of the collectors.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 

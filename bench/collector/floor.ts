@@ -9,16 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { benchArgs } from '../args.js';
+import { benchArgs, count } from '../args.js';
 import { percentile, table } from './common.js';
 import { BATCH, batches } from './workload.js';
 
-const args = benchArgs({
+const { records: TOTAL, rounds: ROUNDS } = benchArgs({
   usage: '[--records N] [--rounds R]',
-  flags: { records: { type: 'integer', default: 200_000, min: 1 }, rounds: { type: 'integer', default: 3, min: 1 } },
+  flags: { records: count(200_000), rounds: count(3) },
 });
-const TOTAL = args.records;
-const ROUNDS = args.rounds;
 
 interface Rec { id: string; role: string; route: string; status: number; latency_ms: number }
 

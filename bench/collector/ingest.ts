@@ -17,29 +17,33 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { benchArgs } from '../args.js';
+import { benchArgs, count } from '../args.js';
 import { ROOT, httpCall, percentile, startServer, table, type Server } from './common.js';
 import { processCpuSeconds, threadCpuDelta, threadCpuSeconds } from '../proc-cpu.js';
 import { BATCH, batches, setOrderedIds } from './workload.js';
 
-const args = benchArgs({
+const {
+  records: TOTAL,
+  concurrency: CONCURRENCY,
+  rounds: ROUNDS,
+  'query-rate': QUERY_RATE,
+  before,
+  floor: FLOOR,
+} = benchArgs({
   usage: '[--records N] [--concurrency C] [--rounds R] [--query-rate Q] [--before DIR] [--floor]',
   flags: {
-    records: { type: 'integer', default: 200_000, min: 1 },
-    concurrency: { type: 'integer', default: 4, min: 1 },
-    rounds: { type: 'integer', default: 3, min: 1 },
+    records: count(200_000),
+    concurrency: count(4),
+    // The machine is shared: each mode runs this many times (fresh database each
+    // time) and the round with the median wall throughput is reported.
+    rounds: count(3),
+    /** Queries per second in all (round robin over QUERIES), at a fixed pace. */
     'query-rate': { type: 'number', default: 20 },
     before: { type: 'string' },
     floor: { type: 'boolean' },
   },
 });
-const TOTAL = args.records;
-const CONCURRENCY = args.concurrency;
-// The machine is shared: each mode runs this many times (fresh database each
-// time) and the round with the median wall throughput is reported.
-const ROUNDS = args.rounds;
-const BEFORE = args.before === undefined ? null : resolve(args.before);
-const FLOOR = args.floor;
+const BEFORE = before === undefined ? null : resolve(before);
 // e.g. SHADOWMESH_BENCH_NODE_ARGS=--cpu-prof to profile the collector process.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 // SHADOWMESH_BENCH_GC=1: the collector runs with --trace-gc and the main thread's GC
@@ -89,8 +93,6 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
 
 /** The queries a dashboard or an operator runs while the collector ingests. */
 const QUERIES = ['/v1/stats', '/v1/pairs?limit=50', '/v1/verdict'];
-/** Queries per second in all (round robin over QUERIES), at a fixed pace. */
-const QUERY_RATE = args['query-rate'];
 
 /** Sends QUERIES in turn at QUERY_RATE per second until stopped; returns each one's latencies. */
 function queryLoop(server: Server): { stop: () => Promise<Map<string, number[]>> } {

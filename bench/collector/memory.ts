@@ -7,20 +7,23 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs } from '../args.js';
+import { benchArgs, count } from '../args.js';
 import { httpCall, rssMiB, startServer, table } from './common.js';
 
-const args = benchArgs({
+const {
+  sides: SIDES,
+  'max-pending': MAX_PENDING,
+  runs: RUNS,
+} = benchArgs({
   usage: '[--sides N] [--max-pending P] [--runs 1|2]',
   flags: {
-    sides: { type: 'integer', default: 1_000_000, min: 1 },
+    sides: count(1_000_000),
     'max-pending': { type: 'integer', default: 100_000 },
-    runs: { type: 'integer', default: 2, min: 1 },
+    // --runs 1: only the first run (all sides pending), as `npm run bench` does.
+    runs: count(2),
   },
 });
-const SIDES = args.sides;
 const SAMPLES = 10;
-const MAX_PENDING = args['max-pending'];
 const BATCH = 1000;
 const CONCURRENCY = 3;
 
@@ -93,8 +96,6 @@ async function run(windowMs: number, label: string): Promise<(string | number)[]
   return rows;
 }
 
-// --runs 1: only the first run (all sides pending), as `npm run bench` does.
-const RUNS = args.runs;
 const rows = [...(await run(600_000, 'window 600 s (all pending)')), ...(RUNS > 1 ? await run(2_000, 'window 2 s (unmatched)') : [])];
 console.log(`collector memory: ${SIDES} lone sides (no partner ever), --max-pending ${MAX_PENDING}, ${BATCH}-record batches, file DB`);
 console.log(table(['run', 'sides sent', 'RSS MiB', 'JS heap used MiB', 'pending in memory', 'window buckets', 'stats pending', 'stats unmatched'], rows));

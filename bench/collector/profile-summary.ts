@@ -77,14 +77,13 @@ function summarise(file: string): void {
   console.log(table(['stage', 'ms', 'share of busy time'], rows));
 }
 
-// --top N: also the N functions with the most self time.
-const args = benchArgs({
+const { top: TOP, positionals: files } = benchArgs({
   usage: '[--top N] PROFILE.cpuprofile...',
+  // --top N: also the N functions with the most self time.
   flags: { top: { type: 'integer', default: 0 } },
-  positionals: (files) => {
-    if (files.length === 0) throw new UsageError('no profile given');
-    return files;
+  positionals: (p) => {
+    if (p.length === 0) throw new UsageError('no profile given');
+    return p;
   },
 });
-const TOP = args.top;
-for (const f of args.positionals) summarise(f);
+for (const f of files) summarise(f);

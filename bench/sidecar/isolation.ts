@@ -26,35 +26,36 @@
 //
 //   node --import tsx bench/sidecar/isolation.ts [--seconds S] [--rounds N] [--rate R] [--warmup S] [--per-request] [--compare-root DIR]
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchArgs } from '../args.js';
+import { benchArgs, count } from '../args.js';
 import { table } from '../collector/common.js';
 import { processCpuSeconds } from '../proc-cpu.js';
 import { load, serverCounts, startServers, startSidecar, type Load, type Proc, type ServerCounts } from './rig.js';
 import { SLOW_SHADOW_MS } from './servers-config.js';
 
-const args = benchArgs({
+const {
+  seconds: SECONDS,
+  rounds: ROUNDS,
+  rate: RATE,
+  warmup: WARMUP,
+  'per-request': PER_REQUEST,
+  'compare-root': COMPARE_ROOT,
+} = benchArgs({
   usage: '[--seconds S] [--rounds N] [--rate R] [--warmup S] [--per-request] [--compare-root DIR]',
   flags: {
     seconds: { type: 'number', default: 5 },
-    rounds: { type: 'integer', default: 3, min: 1 },
+    rounds: count(3),
     rate: { type: 'number', default: 200 },
     warmup: { type: 'number', default: SLOW_SHADOW_MS / 1000 + 1 },
+    /**
+     * --per-request: p50/p99 of the requests sent. Default (the method of earlier sessions):
+     * autocannon's coordinated-omission correction, which counts an answer of L ms about L
+     * times (see load() in rig.ts), so its p99 leans on the slowest answers.
+     */
     'per-request': { type: 'boolean' },
     'compare-root': { type: 'string' },
   },
 });
-const SECONDS = args.seconds;
-const ROUNDS = args.rounds;
-const RATE = args.rate;
-const WARMUP = args.warmup;
 const CONNECTIONS = 8;
-/**
- * --per-request: p50/p99 of the requests sent. Default (the method of earlier sessions):
- * autocannon's coordinated-omission correction, which counts an answer of L ms about L
- * times (see load() in rig.ts), so its p99 leans on the slowest answers.
- */
-const PER_REQUEST = args['per-request'];
-const COMPARE_ROOT = args['compare-root'];
 /** The code under test: this checkout, and with --compare-root another one. */
 const VARIANTS: Array<{ label: string; root?: string }> = COMPARE_ROOT ? [{ label: 'before', root: COMPARE_ROOT }, { label: 'after' }] : [{ label: '' }];
 

@@ -7,24 +7,25 @@
 // come up), and each sidecar stops once its target is measured.
 //
 //   node --import tsx bench/sidecar/run.ts [--seconds S] [--warmup S] [--connections C] [--rate R]
-import { benchArgs } from '../args.js';
+import { benchArgs, count } from '../args.js';
 import { table } from '../collector/common.js';
 import { load, REQUEST_BODY, startServers, startSidecar, type FilterMode, type Load, type Proc } from './rig.js';
 
-const args = benchArgs({
+const {
+  seconds: SECONDS,
+  warmup: WARMUP,
+  connections: CONNECTIONS,
+  rate: RATE,
+} = benchArgs({
   usage: '[--seconds S] [--warmup S] [--connections C] [--rate R]',
   flags: {
     seconds: { type: 'number', default: 5 },
     warmup: { type: 'number', default: 1 },
-    connections: { type: 'integer', default: 16, min: 1 },
+    connections: count(16),
+    // Latency is compared at a fixed rate every target sustains, not at saturation.
     rate: { type: 'number', default: 200 },
   },
 });
-const SECONDS = args.seconds;
-const WARMUP = args.warmup;
-const CONNECTIONS = args.connections;
-// Latency is compared at a fixed rate every target sustains, not at saturation.
-const RATE = args.rate;
 
 const t0 = performance.now();
 const servers = await startServers();

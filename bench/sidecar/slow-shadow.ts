@@ -17,16 +17,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { benchArgs } from '../args.js';
+import { benchArgs, count } from '../args.js';
 import { ROOT, table } from '../collector/common.js';
 import { REQUEST_BODY, bootstrap, startServers } from './rig.js';
 
-const args = benchArgs({
+const { copies: COPIES, 'compare-root': COMPARE_ROOT } = benchArgs({
   usage: '[--copies N] [--compare-root DIR]',
-  flags: { copies: { type: 'integer', default: 400, min: 1 }, 'compare-root': { type: 'string' } },
+  flags: { copies: count(400), 'compare-root': { type: 'string' } },
 });
-const COPIES = args.copies;
-const COMPARE_ROOT = args['compare-root'];
 const CONCURRENCY = 8;
 
 setFlagsFromString('--expose-gc');
