@@ -20,22 +20,28 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchArgs, count } from './args.js';
 import { httpCall, percentile, startServer, table, type Server } from './collector/common.js';
 import { BATCH, batches } from './collector/workload.js';
 import { startBalancer } from '../test/support/balancer.js';
 import { pgUnavailable, startPgCluster, type PgCluster } from '../test/support/pg-cluster.js';
-import { postmasterPid, serverCpu, sum, threadCpu, threadCpuDelta } from './collector-pg/proc-cpu.js';
+import { postgresServerCpuSeconds, postmasterPid, threadCpuDelta, threadCpuSeconds, totalSeconds } from './proc-cpu.js';
 import { PROFILE_SETTINGS, ServerProfiler, type ServerProfile } from './collector-pg/server-profile.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const TOTAL = arg('--records', 64_000);
-const CONCURRENCY = arg('--concurrency', 8);
-const ROUNDS = arg('--rounds', 3);
-const PROFILE = args.includes('--profile');
+const {
+  records: TOTAL,
+  concurrency: CONCURRENCY,
+  rounds: ROUNDS,
+  profile: PROFILE,
+} = benchArgs({
+  usage: '[--records N] [--concurrency C] [--rounds R] [--profile]',
+  flags: {
+    records: count(64_000),
+    concurrency: count(8),
+    rounds: count(3),
+    profile: { type: 'boolean' },
+  },
+});
 // e.g. SHADOWMESH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for V8 profiles of the collectors.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -63,7 +69,7 @@ interface Probe {
 
 function readCpu(p: Probe): { threads: Map<string, number>[]; server: number; sender: number } {
   const u = process.cpuUsage();
-  return { threads: p.pids.map(threadCpu), server: p.postmaster === null ? 0 : serverCpu(p.postmaster), sender: (u.user + u.system) / 1e6 };
+  return { threads: p.pids.map(threadCpuSeconds), server: p.postmaster === null ? 0 : postgresServerCpuSeconds(p.postmaster), sender: (u.user + u.system) / 1e6 };
 }
 
 function cpuBetween(a: ReturnType<typeof readCpu>, b: ReturnType<typeof readCpu>): RunCpu {
@@ -75,7 +81,7 @@ function cpuBetween(a: ReturnType<typeof readCpu>, b: ReturnType<typeof readCpu>
     d.delete('main');
     for (const [k, v] of d) threads.set(k, (threads.get(k) ?? 0) + v);
   }
-  return { collectorMain: main, collectorOther: sum(threads), threads, server: b.server - a.server, sender: b.sender - a.sender };
+  return { collectorMain: main, collectorOther: totalSeconds(threads), threads, server: b.server - a.server, sender: b.sender - a.sender };
 }
 
 async function drive(url: URL, bodies: string[], probe: Probe): Promise<Run> {

@@ -1,7 +1,8 @@
 // Shared pieces of the collector benchmarks: start the real CLI, post over a
-// keep-alive agent, read the server process's CPU time and RSS from /proc.
+// keep-alive agent, read the server process's RSS from /proc (its CPU time:
+// ../proc-cpu.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,41 +80,6 @@ export function httpCall(url: URL, method: string, path: string, body?: string):
     if (body) req.write(body);
     req.end();
   });
-}
-
-/** utime + stime in seconds of a whole process, or with `mainThreadOnly` of its main thread. */
-export function cpuSeconds(pid: number, mainThreadOnly = false): number {
-  const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/**
- * CPU seconds of each thread of a process, summed by thread name: `main` for the main
- * thread, the collector's own workers by the names they give themselves (sm-prepare,
- * sm-checkpoint, sm-reader), and `node` for the rest (V8's GC and compiler helpers,
- * libuv's pool). Threads that ended are no longer listed (their time is in the total).
- */
-export function threadCpuSeconds(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
-  }
-  return out;
 }
 
 export function rssMiB(pid: number): number {

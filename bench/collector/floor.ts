@@ -9,16 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { benchArgs, count } from '../args.js';
 import { percentile, table } from './common.js';
 import { BATCH, batches } from './workload.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const TOTAL = arg('--records', 200_000);
-const ROUNDS = arg('--rounds', 3);
+const { records: TOTAL, rounds: ROUNDS } = benchArgs({
+  usage: '[--records N] [--rounds R]',
+  flags: { records: count(200_000), rounds: count(3) },
+});
 
 interface Rec { id: string; role: string; route: string; status: number; latency_ms: number }
 

@@ -3,7 +3,7 @@
 // its own process (one Node.js thread = one core); this process only sends.
 //
 //   node --import tsx bench/collector/ingest.ts [--records N] [--concurrency C] [--rounds R]
-//        [--before DIR] [--floor]
+//        [--query-rate Q] [--before DIR] [--floor]
 //
 // --before DIR: also runs the collector of another checkout (e.g. `git archive` of an
 // older commit, with node_modules linked), its rounds interleaved with this tree's,
@@ -17,22 +17,33 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ROOT, cpuSeconds, httpCall, percentile, startServer, table, threadCpuSeconds, type Server } from './common.js';
+import { benchArgs, count } from '../args.js';
+import { ROOT, httpCall, percentile, startServer, table, type Server } from './common.js';
+import { processCpuSeconds, threadCpuDelta, threadCpuSeconds } from '../proc-cpu.js';
 import { BATCH, batches, setOrderedIds } from './workload.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const TOTAL = arg('--records', 200_000);
-const CONCURRENCY = arg('--concurrency', 4);
-// The machine is shared: each mode runs this many times (fresh database each
-// time) and the round with the median wall throughput is reported.
-const ROUNDS = arg('--rounds', 3);
-const beforeAt = args.indexOf('--before');
-const BEFORE = beforeAt >= 0 ? resolve(args[beforeAt + 1]!) : null;
-const FLOOR = args.includes('--floor');
+const {
+  records: TOTAL,
+  concurrency: CONCURRENCY,
+  rounds: ROUNDS,
+  'query-rate': QUERY_RATE,
+  before,
+  floor: FLOOR,
+} = benchArgs({
+  usage: '[--records N] [--concurrency C] [--rounds R] [--query-rate Q] [--before DIR] [--floor]',
+  flags: {
+    records: count(200_000),
+    concurrency: count(4),
+    // The machine is shared: each mode runs this many times (fresh database each
+    // time) and the round with the median wall throughput is reported.
+    rounds: count(3),
+    /** Queries per second in all (round robin over QUERIES), at a fixed pace. */
+    'query-rate': { type: 'number', default: 20 },
+    before: { type: 'string' },
+    floor: { type: 'boolean' },
+  },
+});
+const BEFORE = before === undefined ? null : resolve(before);
 // e.g. SHADOWMESH_BENCH_NODE_ARGS=--cpu-prof to profile the collector process.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 // SHADOWMESH_BENCH_GC=1: the collector runs with --trace-gc and the main thread's GC
@@ -45,7 +56,7 @@ interface Run {
   seconds: number;
   cpu: number;
   mainCpu: number;
-  /** CPU seconds per thread name during the run (common.ts threadCpuSeconds). */
+  /** CPU seconds per thread name during the run (proc-cpu.ts threadCpuSeconds). */
   threads: Map<string, number>;
   latencies: number[];
   /** The main thread's GC pauses during the run (SHADOWMESH_BENCH_GC=1 only). */
@@ -57,8 +68,8 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
   const latencies: number[] = [];
   let next = 0;
   let records = 0;
-  const cpu0 = cpuSeconds(pid);
-  const main0 = cpuSeconds(pid, true);
+  const cpu0 = processCpuSeconds(pid);
+  const main0 = processCpuSeconds(pid, true);
   const threads0 = threadCpuSeconds(pid);
   const t0 = performance.now();
   await Promise.all(
@@ -76,15 +87,12 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  const threads = threadCpuSeconds(pid);
-  for (const [name, s] of threads0) threads.set(name, (threads.get(name) ?? 0) - s);
-  return { records, seconds, cpu: cpuSeconds(pid) - cpu0, mainCpu: cpuSeconds(pid, true) - main0, threads, latencies: latencies.sort((a, b) => a - b) };
+  const threads = threadCpuDelta(threads0, threadCpuSeconds(pid));
+  return { records, seconds, cpu: processCpuSeconds(pid) - cpu0, mainCpu: processCpuSeconds(pid, true) - main0, threads, latencies: latencies.sort((a, b) => a - b) };
 }
 
 /** The queries a dashboard or an operator runs while the collector ingests. */
 const QUERIES = ['/v1/stats', '/v1/pairs?limit=50', '/v1/verdict'];
-/** Queries per second in all (round robin over QUERIES), at a fixed pace. */
-const QUERY_RATE = arg('--query-rate', 20);
 
 /** Sends QUERIES in turn at QUERY_RATE per second until stopped; returns each one's latencies. */
 function queryLoop(server: Server): { stop: () => Promise<Map<string, number[]>> } {

@@ -7,6 +7,7 @@
 //     node --import tsx bench/collector/ingest.ts --records 64000 --rounds 1
 //   node --import tsx bench/collector/profile-summary.ts [--top N] /tmp/prof/*.cpuprofile
 import { readFileSync } from 'node:fs';
+import { benchArgs, UsageError } from '../args.js';
 import { table } from './common.js';
 
 interface Node { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
@@ -76,8 +77,13 @@ function summarise(file: string): void {
   console.log(table(['stage', 'ms', 'share of busy time'], rows));
 }
 
-// --top N: also the N functions with the most self time.
-const argv = process.argv.slice(2);
-const topAt = argv.indexOf('--top');
-const TOP = topAt >= 0 ? Number(argv[topAt + 1]) : 0;
-for (const f of argv.filter((_, i) => i !== topAt && i !== topAt + 1)) summarise(f);
+const { top: TOP, positionals: files } = benchArgs({
+  usage: '[--top N] PROFILE.cpuprofile...',
+  // --top N: also the N functions with the most self time.
+  flags: { top: { type: 'integer', default: 0 } },
+  positionals: (p) => {
+    if (p.length === 0) throw new UsageError('no profile given');
+    return p;
+  },
+});
+for (const f of files) summarise(f);

@@ -3,14 +3,17 @@
 // cores): prints one JSON line, a MemoryResult.
 //
 //   node --import tsx bench/filter/memory.ts 'shadowmesh, mirrored GET' 1000000
+import { benchArgs, numberArg, UsageError } from '../args.js';
 import { memoryAfter, memoryScenarios, scenarios } from './rig.js';
 
-const [name, count] = process.argv.slice(2);
-const n = Number(count);
-if (!name || !Number.isInteger(n) || n <= 0) {
-  console.error('usage: memory.ts SCENARIO REQUESTS (a positive integer)');
-  process.exit(2);
-}
+const { positionals: [name, n] } = benchArgs({
+  usage: 'SCENARIO REQUESTS',
+  flags: {},
+  positionals: (p): [string, number] => {
+    if (p.length !== 2 || !p[0]) throw new UsageError('a scenario name and a number of requests');
+    return [p[0], numberArg('REQUESTS', p[1]!, 'integer', 1)];
+  },
+});
 const picked = memoryScenarios(await scenarios()).find((s) => s.name === name);
 if (!picked) {
   console.error(`memory.ts: no memory scenario named ${JSON.stringify(name)}`);

@@ -26,9 +26,17 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { benchArgs, numberArg, UsageError } from '../args.js';
 import { memoryScenarios, runRuntime, runTestVm, scenarios, type Count, type Driver, type MemoryResult, type Result, type Scenario } from './rig.js';
 
-const N = Number(process.argv[2] ?? 20000);
+const { positionals: N } = benchArgs({
+  usage: '[REQUESTS] (20000 unless given; the rest is set by environment variables, see the top of this file)',
+  flags: {},
+  positionals: (p) => {
+    if (p.length > 1) throw new UsageError(`one number of requests at most, not ${p.length} arguments`);
+    return p[0] === undefined ? 20000 : numberArg('REQUESTS', p[0], 'integer', 1);
+  },
+});
 const SDK_N = Number(process.env.BENCH_SDK_REQUESTS ?? Math.max(1, Math.round(N / 10)));
 // A quarter of a round, at most 3,000, warms the JIT up first (wasm tiers up within hundreds).
 const warm = (n: number): number => Math.min(3000, Math.ceil(n / 4));

@@ -25,43 +25,42 @@
 // and against the same servers, so old and new code are measured in one run.
 //
 //   node --import tsx bench/sidecar/isolation.ts [--seconds S] [--rounds N] [--rate R] [--warmup S] [--per-request] [--compare-root DIR]
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { benchArgs, count } from '../args.js';
 import { table } from '../collector/common.js';
+import { processCpuSeconds } from '../proc-cpu.js';
 import { load, serverCounts, startServers, startSidecar, type Load, type Proc, type ServerCounts } from './rig.js';
 import { SLOW_SHADOW_MS } from './servers-config.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const SECONDS = arg('--seconds', 5);
-const ROUNDS = arg('--rounds', 3);
-const RATE = arg('--rate', 200);
-const WARMUP = arg('--warmup', SLOW_SHADOW_MS / 1000 + 1);
+const {
+  seconds: SECONDS,
+  rounds: ROUNDS,
+  rate: RATE,
+  warmup: WARMUP,
+  'per-request': PER_REQUEST,
+  'compare-root': COMPARE_ROOT,
+} = benchArgs({
+  usage: '[--seconds S] [--rounds N] [--rate R] [--warmup S] [--per-request] [--compare-root DIR]',
+  flags: {
+    seconds: { type: 'number', default: 5 },
+    rounds: count(3),
+    rate: { type: 'number', default: 200 },
+    warmup: { type: 'number', default: SLOW_SHADOW_MS / 1000 + 1 },
+    /**
+     * --per-request: p50/p99 of the requests sent. Default (the method of earlier sessions):
+     * autocannon's coordinated-omission correction, which counts an answer of L ms about L
+     * times (see load() in rig.ts), so its p99 leans on the slowest answers.
+     */
+    'per-request': { type: 'boolean' },
+    'compare-root': { type: 'string' },
+  },
+});
 const CONNECTIONS = 8;
-/**
- * --per-request: p50/p99 of the requests sent. Default (the method of earlier sessions):
- * autocannon's coordinated-omission correction, which counts an answer of L ms about L
- * times (see load() in rig.ts), so its p99 leans on the slowest answers.
- */
-const PER_REQUEST = args.includes('--per-request');
-const compareAt = args.indexOf('--compare-root');
-const COMPARE_ROOT = compareAt >= 0 ? args[compareAt + 1] : undefined;
 /** The code under test: this checkout, and with --compare-root another one. */
 const VARIANTS: Array<{ label: string; root?: string }> = COMPARE_ROOT ? [{ label: 'before', root: COMPARE_ROOT }, { label: 'after' }] : [{ label: '' }];
 
-/** User + system CPU seconds of a process so far (Linux /proc; NaN elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return Number.NaN;
-  }
-}
+/** User + system CPU seconds of a sidecar so far (NaN: not started, gone, or no /proc). */
+const cpuSeconds = (pid: number | undefined): number => (pid === undefined ? Number.NaN : processCpuSeconds(pid));
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -7,19 +7,25 @@
 // come up), and each sidecar stops once its target is measured.
 //
 //   node --import tsx bench/sidecar/run.ts [--seconds S] [--warmup S] [--connections C] [--rate R]
+import { benchArgs, count } from '../args.js';
 import { table } from '../collector/common.js';
 import { load, REQUEST_BODY, startServers, startSidecar, type FilterMode, type Load, type Proc } from './rig.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const SECONDS = arg('--seconds', 5);
-const WARMUP = arg('--warmup', 1);
-const CONNECTIONS = arg('--connections', 16);
-// Latency is compared at a fixed rate every target sustains, not at saturation.
-const RATE = arg('--rate', 200);
+const {
+  seconds: SECONDS,
+  warmup: WARMUP,
+  connections: CONNECTIONS,
+  rate: RATE,
+} = benchArgs({
+  usage: '[--seconds S] [--warmup S] [--connections C] [--rate R]',
+  flags: {
+    seconds: { type: 'number', default: 5 },
+    warmup: { type: 'number', default: 1 },
+    connections: count(16),
+    // Latency is compared at a fixed rate every target sustains, not at saturation.
+    rate: { type: 'number', default: 200 },
+  },
+});
 
 const t0 = performance.now();
 const servers = await startServers();

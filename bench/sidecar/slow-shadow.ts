@@ -17,13 +17,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { benchArgs, count } from '../args.js';
 import { ROOT, table } from '../collector/common.js';
 import { REQUEST_BODY, bootstrap, startServers } from './rig.js';
 
-const args = process.argv.slice(2);
-const argAt = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const COPIES = Number(argAt('--copies') ?? 400);
-const COMPARE_ROOT = argAt('--compare-root');
+const { copies: COPIES, 'compare-root': COMPARE_ROOT } = benchArgs({
+  usage: '[--copies N] [--compare-root DIR]',
+  flags: { copies: count(400), 'compare-root': { type: 'string' } },
+});
 const CONCURRENCY = 8;
 
 setFlagsFromString('--expose-gc');

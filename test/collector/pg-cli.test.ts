@@ -3,20 +3,12 @@
 // and a database of another schema version stops the start with one line, exit 2,
 // without the password anywhere.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
-import { pgUnavailable, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 import { get, post, rec, runCollectorToExit, startCollector, stats } from './helpers.js';
 
-const skip = pgUnavailable();
-let cluster: PgCluster;
-
-before(async () => {
-  if (!skip) cluster = await startPgCluster({ fsync: false });
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = pgClusterPerFile();
 
 /** The lines meant for a person: the structured log (JSON lines, also on stderr) aside. */
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
@@ -24,8 +16,8 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== 
 /** The same URL with a password: trust authentication ignores it, the logs must not show it. */
 const withPassword = (url: string): string => url.replace('postgres://shadowmesh@', 'postgres://shadowmesh:s3cret@');
 
-test('two CLI replicas on one database: sides split between them pair once; a SIGKILLed replica restarts knowing everything', { skip: skip ?? false }, async (t) => {
-  const db = withPassword(await cluster.createDatabase('pg_cli_replicas'));
+test('two CLI replicas on one database: sides split between them pair once; a SIGKILLed replica restarts knowing everything', { skip: pgSkip }, async (t) => {
+  const db = withPassword(await cluster().createDatabase('pg_cli_replicas'));
   const a = await startCollector(['--db', db, '--join-window-ms', '60000'], t);
   const b = await startCollector(['--db', db, '--join-window-ms', '60000'], t);
   assert.equal((await post(a.url, [rec({ id: 'c1', role: 'production' }), rec({ id: 'c2', role: 'production' })])).status, 200);
@@ -50,8 +42,8 @@ test('two CLI replicas on one database: sides split between them pair once; a SI
   assert.match(a.stderr(), /"db":"postgres:\/\/shadowmesh:\[redacted\]@127\.0\.0\.1:\d+\/pg_cli_replicas"/);
 });
 
-test('a PostgreSQL database of another schema version: one line, exit 2, no password echoed', { skip: skip ?? false }, async () => {
-  const db = await cluster.createDatabase('pg_cli_version');
+test('a PostgreSQL database of another schema version: one line, exit 2, no password echoed', { skip: pgSkip }, async () => {
+  const db = await cluster().createDatabase('pg_cli_version');
   const client = new pg.Client({ connectionString: db });
   await client.connect();
   await client.query("CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL); INSERT INTO meta VALUES ('schema_version', '7')");
@@ -59,14 +51,14 @@ test('a PostgreSQL database of another schema version: one line, exit 2, no pass
   const r = await runCollectorToExit(['--db', withPassword(db)]);
   assert.equal(r.code, 2, r.stderr);
   assert.deepEqual(lines(r.stderr), [
-    `shadowmesh collector: 127.0.0.1:${cluster.port}/pg_cli_version: database has schema version 7, this collector uses 1; use another --db database`,
+    `shadowmesh collector: 127.0.0.1:${cluster().port}/pg_cli_version: database has schema version 7, this collector uses 1; use another --db database`,
   ]);
   assert.doesNotMatch(r.stderr, /s3cret/);
 });
 
-test('a PostgreSQL database that does not exist: one line, exit 2', { skip: skip ?? false }, async () => {
-  const r = await runCollectorToExit(['--db', withPassword(cluster.url('no_such_db'))]);
+test('a PostgreSQL database that does not exist: one line, exit 2', { skip: pgSkip }, async () => {
+  const r = await runCollectorToExit(['--db', withPassword(cluster().url('no_such_db'))]);
   assert.equal(r.code, 2, r.stderr);
-  assert.deepEqual(lines(r.stderr), [`shadowmesh collector: PostgreSQL at 127.0.0.1:${cluster.port}/no_such_db: database "no_such_db" does not exist`]);
+  assert.deepEqual(lines(r.stderr), [`shadowmesh collector: PostgreSQL at 127.0.0.1:${cluster().port}/no_such_db: database "no_such_db" does not exist`]);
   assert.doesNotMatch(r.stderr, /s3cret/);
 });

@@ -3,26 +3,18 @@
 // replica gets which side, the same numbers from every replica, a late replica
 // that knows everything, and 503 while PostgreSQL is down.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { openPgCollector, type PgCollector } from '../../src/collector/server.js';
 import { SchemaError } from '../../src/collector/store/repository.js';
-import { pgUnavailable, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 import { eventually, get, post, rec, stats } from './helpers.js';
 
-const skip = pgUnavailable();
-let cluster: PgCluster;
+const cluster = pgClusterPerFile();
 let dbs = 0;
 
-before(async () => {
-  if (!skip) cluster = await startPgCluster({ fsync: false });
-});
-after(async () => {
-  await cluster?.stop();
-});
-
 async function freshDb(): Promise<string> {
-  return cluster.createDatabase(`pg_core_${++dbs}`);
+  return cluster().createDatabase(`pg_core_${++dbs}`);
 }
 
 async function replica(t: { after: (fn: () => Promise<void>) => void }, db: string, opts: { joinWindowMs?: number } = {}): Promise<{ c: PgCollector; url: string }> {
@@ -44,7 +36,7 @@ async function sql<R extends object>(db: string, text: string, values: unknown[]
 /** The numbers of S that must agree between replicas (latency quantiles included). */
 const totals = async (url: string): Promise<unknown> => (await stats(url)).total;
 
-test('two replicas: each gets one side, the pair is made once and both give the same stats, pairs and metrics', { skip: skip ?? false }, async (t) => {
+test('two replicas: each gets one side, the pair is made once and both give the same stats, pairs and metrics', { skip: pgSkip }, async (t) => {
   const db = await freshDb();
   const a = await replica(t, db);
   const b = await replica(t, db);
@@ -74,7 +66,7 @@ test('two replicas: each gets one side, the pair is made once and both give the 
   }
 });
 
-test('the two sides of 300 ids sent at once to two replicas, in shuffled batches and twice: 300 pairs, none doubled, none lost', { skip: skip ?? false }, async (t) => {
+test('the two sides of 300 ids sent at once to two replicas, in shuffled batches and twice: 300 pairs, none doubled, none lost', { skip: pgSkip }, async (t) => {
   const db = await freshDb();
   const a = await replica(t, db);
   const b = await replica(t, db);
@@ -110,7 +102,7 @@ test('the two sides of 300 ids sent at once to two replicas, in shuffled batches
   assert.deepEqual(await totals(a.url), await totals(b.url));
 });
 
-test('a replica started later knows everything the others stored', { skip: skip ?? false }, async (t) => {
+test('a replica started later knows everything the others stored', { skip: pgSkip }, async (t) => {
   const db = await freshDb();
   const a = await replica(t, db);
   await post(a.url, [rec({ id: 'l1', role: 'production' }), rec({ id: 'l1', role: 'shadow', status: 500 }), rec({ id: 'l2', role: 'production' })]);
@@ -124,7 +116,7 @@ test('a replica started later knows everything the others stored', { skip: skip 
   assert.deepEqual(Object.keys(before.routes), ['other', 'predict']);
 });
 
-test('join window: a side alone past the window is unmatched on both replicas; its partner arriving later makes a late pair', { skip: skip ?? false }, async (t) => {
+test('join window: a side alone past the window is unmatched on both replicas; its partner arriving later makes a late pair', { skip: pgSkip }, async (t) => {
   const db = await freshDb();
   const a = await replica(t, db, { joinWindowMs: 300 });
   const b = await replica(t, db, { joinWindowMs: 300 });
@@ -144,7 +136,7 @@ test('join window: a side alone past the window is unmatched on both replicas; i
   }
 });
 
-test('a database of another schema version is refused with SchemaError', { skip: skip ?? false }, async (t) => {
+test('a database of another schema version is refused with SchemaError', { skip: pgSkip }, async (t) => {
   const db = await freshDb();
   const a = await replica(t, db);
   await a.c.close();
@@ -156,17 +148,17 @@ test('a database of another schema version is refused with SchemaError', { skip:
   });
 });
 
-test('PostgreSQL stopped: ingestion answers 503 and reads answer from memory; started again: ingestion recovers by itself', { skip: skip ?? false }, async (t) => {
+test('PostgreSQL stopped: ingestion answers 503 and reads answer from memory; started again: ingestion recovers by itself', { skip: pgSkip }, async (t) => {
   const db = await freshDb();
   const a = await replica(t, db);
   await post(a.url, [rec({ id: 'd1', role: 'production' })]);
   // A read follows the feed first: the side is in this replica's numbers before
   // PostgreSQL goes away (the follow after the POST is not awaited by it).
   assert.equal((await stats(a.url)).total.production, 1);
-  await cluster.stopServer();
+  await cluster().stopServer();
   let restarted = false;
   t.after(async () => {
-    if (!restarted) await cluster.start();
+    if (!restarted) await cluster().start();
   });
   const down = await post(a.url, [rec({ id: 'd1', role: 'shadow' })]);
   assert.equal(down.status, 503);
@@ -174,7 +166,7 @@ test('PostgreSQL stopped: ingestion answers 503 and reads answer from memory; st
   const held = await stats(a.url);
   assert.equal(held.total.production, 1);
   assert.equal(held.total.pairs, 0);
-  await cluster.start();
+  await cluster().start();
   restarted = true;
   const retried = await eventually(() => post(a.url, [rec({ id: 'd1', role: 'shadow' })]), (r) => r.status === 200, 20_000);
   assert.equal(retried.status, 200);
@@ -183,7 +175,7 @@ test('PostgreSQL stopped: ingestion answers 503 and reads answer from memory; st
   assert.equal(s.shadow, 1);
 });
 
-test('PostgreSQL stopped while batches are in flight: every answer is 200 or 503, the process lives on, every 200 is stored', { skip: skip ?? false }, async (t) => {
+test('PostgreSQL stopped while batches are in flight: every answer is 200 or 503, the process lives on, every 200 is stored', { skip: pgSkip }, async (t) => {
   const db = await freshDb();
   const a = await replica(t, db);
   const acknowledged = new Set<string>();
@@ -202,14 +194,14 @@ test('PostgreSQL stopped while batches are in flight: every answer is 200 or 503
     }
   });
   await eventually(async () => sent, (n) => n >= 20);
-  await cluster.stopServer();
+  await cluster().stopServer();
   let restarted = false;
   t.after(async () => {
-    if (!restarted) await cluster.start();
+    if (!restarted) await cluster().start();
   });
   // Some batches answered while it is down (as events, not a sleep).
   await eventually(async () => statuses.has(503), (v) => v, 20_000);
-  await cluster.start();
+  await cluster().start();
   restarted = true;
   const before = acknowledged.size;
   await eventually(async () => acknowledged.size, (n) => n > before + 4, 20_000);

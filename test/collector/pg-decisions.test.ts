@@ -7,24 +7,16 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { CollectorConfig, type CollectorConfigFile } from '../../src/collector/config.js';
 import { openPgCollector, type PgCollector } from '../../src/collector/server.js';
-import { pgUnavailable, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 import { feedback, send } from './decision-helpers.js';
 import { eventually, get, post, rec, stats } from './helpers.js';
 
-const skip = pgUnavailable();
-let cluster: PgCluster;
+const cluster = pgClusterPerFile();
 let dbs = 0;
-
-before(async () => {
-  if (!skip) cluster = await startPgCluster({ fsync: false });
-});
-after(async () => {
-  await cluster?.stop();
-});
 
 const CONFIG: CollectorConfigFile = {
   routes: { predict: { prediction: { label: '/label' } } },
@@ -52,8 +44,8 @@ async function sql<R extends object>(db: string, text: string): Promise<R[]> {
 const side = (id: string, role: string, body: unknown): Record<string, unknown> => rec({ id, role, response_body: JSON.stringify(body) });
 const ok = (r: { status: number; json: unknown }): void => assert.equal(r.status, 200, JSON.stringify(r.json));
 
-test('feedback: labels before and after their pairs, through either replica, first label wins; both replicas count the same', { skip: skip ?? false }, async (t) => {
-  const db = await cluster.createDatabase(`pg_dec_${++dbs}`);
+test('feedback: labels before and after their pairs, through either replica, first label wins; both replicas count the same', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase(`pg_dec_${++dbs}`);
   const a = await replica(t, db);
   const b = await replica(t, db);
   const ids = Array.from({ length: 10 }, (_, i) => `f${i}`);
@@ -80,8 +72,8 @@ test('feedback: labels before and after their pairs, through either replica, fir
   assert.deepEqual(labels, [{ id: 'f0', label: '"cat"' }, { id: 'f5', label: '"cat"' }]);
 });
 
-test('feedback: the same labels posted to both replicas at once, each racing its pair, are counted once', { skip: skip ?? false }, async (t) => {
-  const db = await cluster.createDatabase(`pg_dec_${++dbs}`);
+test('feedback: the same labels posted to both replicas at once, each racing its pair, are counted once', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase(`pg_dec_${++dbs}`);
   const a = await replica(t, db);
   const b = await replica(t, db);
   const ids = Array.from({ length: 60 }, (_, i) => `r${i}`);
@@ -118,8 +110,8 @@ test('feedback: the same labels posted to both replicas at once, each racing its
   assert.equal(Number(row!.n), 61);
 });
 
-test('noise: baseline sides before and after their pairs, through either replica, make the same noise paths on both', { skip: skip ?? false }, async (t) => {
-  const db = await cluster.createDatabase(`pg_dec_${++dbs}`);
+test('noise: baseline sides before and after their pairs, through either replica, make the same noise paths on both', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase(`pg_dec_${++dbs}`);
   const a = await replica(t, db);
   const b = await replica(t, db);
   const n = 24;
@@ -140,8 +132,8 @@ test('noise: baseline sides before and after their pairs, through either replica
   assert.equal(Number(row!.n), n);
 });
 
-test('a decision change alerts once across replicas; control set through one is carried by the other; a later replica reports the same', { skip: skip ?? false }, async (t) => {
-  const db = await cluster.createDatabase(`pg_dec_${++dbs}`);
+test('a decision change alerts once across replicas; control set through one is carried by the other; a later replica reports the same', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase(`pg_dec_${++dbs}`);
   const bodies: { route: string | null; from: string | null; to: string }[] = [];
   const hook = createServer((req, res) => {
     let text = '';

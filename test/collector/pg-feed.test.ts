@@ -2,21 +2,13 @@
 // consumer once, in xid order, across follows; a consumer that throws on one
 // transaction is reported and skips only that one, and nothing is applied twice.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { ChangeFeed, type FeedConsumer } from '../../src/collector/store/pg/feed.js';
 import { migratePg, PG_CORE_PART } from '../../src/collector/store/pg/migrate.js';
 import { openPgPool, type PgPool } from '../../src/collector/store/pg/pool.js';
-import { pgUnavailable, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 
-const skip = pgUnavailable();
-let cluster: PgCluster;
-
-before(async () => {
-  if (!skip) cluster = await startPgCluster({ fsync: false });
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = pgClusterPerFile();
 
 const RECORDS = [{ name: 'records', columns: 'seq, id' }];
 
@@ -32,8 +24,8 @@ async function writeTx(pool: PgPool, ids: string[]): Promise<bigint> {
   return BigInt(rows[0]!.xid);
 }
 
-test('a consumer that throws on one transaction: reported once, the others still get every transaction exactly once', { skip: skip ?? false }, async (t) => {
-  const db = await cluster.createDatabase('pg_feed_throw');
+test('a consumer that throws on one transaction: reported once, the others still get every transaction exactly once', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase('pg_feed_throw');
   const pool = openPgPool(db);
   t.after(() => pool.end());
   await migratePg(pool, db, [PG_CORE_PART]);

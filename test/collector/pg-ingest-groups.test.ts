@@ -5,7 +5,7 @@
 // through the collector, concurrent batches that share ids pair every id once; and
 // the prepare thread's comparisons are stored as SQLite's collector stores them.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { IngestGroups, ItemFailed } from '../../src/collector/store/pg/ingest-groups.js';
 import { openPgPool, type PgClient } from '../../src/collector/store/pg/pool.js';
 import { createCollector, openPgCollector } from '../../src/collector/server.js';
@@ -13,17 +13,9 @@ import { allPairs, statsEverywhere } from './pg-helpers.js';
 import { storableJson } from '../../src/collector/ingest/storable.js';
 import type { ShadowRecord } from '../../src/collector/types.js';
 import { batches, BATCH } from '../../bench/collector/workload.js';
-import { pgUnavailable, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 
-const skip = pgUnavailable();
-let cluster: PgCluster;
-
-before(async () => {
-  if (!skip) cluster = await startPgCluster({ fsync: false });
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = pgClusterPerFile();
 
 interface Item {
   index: number;
@@ -36,8 +28,8 @@ async function insertAll(c: PgClient, group: readonly Item[]): Promise<void> {
   await c.query('INSERT INTO t (k) SELECT * FROM unnest($1::text[])', [group.map((i) => i.key)]);
 }
 
-test('batches submitted while a transaction runs go together into the next one; every one is committed', { skip: skip ?? false }, async (t) => {
-  const pool = openPgPool(await cluster.createDatabase('groups_basic'));
+test('batches submitted while a transaction runs go together into the next one; every one is committed', { skip: pgSkip }, async (t) => {
+  const pool = openPgPool(await cluster().createDatabase('groups_basic'));
   t.after(() => pool.end());
   await pool.query('CREATE TABLE t (k text PRIMARY KEY, xid xid8 NOT NULL DEFAULT pg_current_xact_id())');
   for (const inFlight of [1, 2]) {
@@ -53,8 +45,8 @@ test('batches submitted while a transaction runs go together into the next one; 
   }
 });
 
-test('a record that fails is reported for its own batch; the rest of the group is committed once', { skip: skip ?? false }, async (t) => {
-  const pool = openPgPool(await cluster.createDatabase('groups_item'));
+test('a record that fails is reported for its own batch; the rest of the group is committed once', { skip: pgSkip }, async (t) => {
+  const pool = openPgPool(await cluster().createDatabase('groups_item'));
   t.after(() => pool.end());
   await pool.query('CREATE TABLE t (k text PRIMARY KEY)');
   let attempts = 0;
@@ -83,8 +75,8 @@ test('a record that fails is reported for its own batch; the rest of the group i
   assert.ok(!keys.includes('b2-3'));
 });
 
-test('a batch whose failure is not one record\'s fails alone; the others of its group are committed', { skip: skip ?? false }, async (t) => {
-  const pool = openPgPool(await cluster.createDatabase('groups_batch'));
+test('a batch whose failure is not one record\'s fails alone; the others of its group are committed', { skip: pgSkip }, async (t) => {
+  const pool = openPgPool(await cluster().createDatabase('groups_batch'));
   t.after(() => pool.end());
   await pool.query('CREATE TABLE t (k text PRIMARY KEY)');
   const groups = new IngestGroups<Item>(
@@ -106,8 +98,8 @@ test('a batch whose failure is not one record\'s fails alone; the others of its 
   assert.equal(n, '12');
 });
 
-test('through the collector: concurrent batches sharing ids make every pair once, in fewer transactions than batches', { skip: skip ?? false }, async (t) => {
-  const db = await cluster.createDatabase('groups_collector');
+test('through the collector: concurrent batches sharing ids make every pair once, in fewer transactions than batches', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase('groups_collector');
   const c = await openPgCollector({ db, port: 0, joinWindowMs: 30_000 });
   t.after(() => c.close());
   const url = await c.listen();
@@ -134,8 +126,8 @@ test('through the collector: concurrent batches sharing ids make every pair once
   assert.equal(dup.rows[0]!.n, '0');
 });
 
-test('pairs compared on the prepare thread are stored as the SQLite collector stores them', { skip: skip ?? false }, async (t) => {
-  const pg = await openPgCollector({ db: await cluster.createDatabase('groups_prepared'), port: 0, joinWindowMs: 30_000 });
+test('pairs compared on the prepare thread are stored as the SQLite collector stores them', { skip: pgSkip }, async (t) => {
+  const pg = await openPgCollector({ db: await cluster().createDatabase('groups_prepared'), port: 0, joinWindowMs: 30_000 });
   t.after(() => pg.close());
   const sqlite = createCollector({ db: ':memory:', port: 0, joinWindowMs: 30_000 });
   t.after(() => sqlite.close());

@@ -3,30 +3,22 @@
 // dies the bodies it held are prepared again on the main thread and committed once.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { eventually, get, post, ROOT, rec, startCollector } from './helpers.js';
 import { sameAnswers } from './ingest-thread-bodies.js';
 import { stats } from './pg-helpers.js';
-import { pgUnavailable, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 
-const skip = pgUnavailable();
-let cluster: PgCluster;
-
-before(async () => {
-  if (!skip) cluster = await startPgCluster({ fsync: false });
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = pgClusterPerFile();
 
 const series = async (url: string, name: string): Promise<number> => {
   const line = (await (await fetch(`${url}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? NaN : Number(line.slice(name.length + 1));
 };
 
-test('PostgreSQL: --ingest-thread off gives the same answers, stats and pairs as the prepare thread', { skip: skip ?? false, timeout: 180_000 }, async (t) => {
+test('PostgreSQL: --ingest-thread off gives the same answers, stats and pairs as the prepare thread', { skip: pgSkip, timeout: 180_000 }, async (t) => {
   const config = join(ROOT, 'examples', 'rules.yaml');
-  const [onDb, offDb] = [await cluster.createDatabase('thread_on'), await cluster.createDatabase('thread_off')];
+  const [onDb, offDb] = [await cluster().createDatabase('thread_on'), await cluster().createDatabase('thread_off')];
   const [on, off] = await Promise.all([
     startCollector(['--db', onDb, '--config', config], t),
     startCollector(['--db', offDb, '--config', config, '--ingest-thread', 'off'], t),
@@ -36,8 +28,8 @@ test('PostgreSQL: --ingest-thread off gives the same answers, stats and pairs as
   assert.equal(await series(off.url, 'shadowmesh_ingest_prepared_bodies_total{where="main_thread"}'), 5);
 });
 
-test('PostgreSQL: bodies in flight on a prepare thread that exits are answered and committed once', { skip: skip ?? false, timeout: 180_000 }, async (t) => {
-  const c = await startCollector(['--db', await cluster.createDatabase('thread_crash')], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'marker' });
+test('PostgreSQL: bodies in flight on a prepare thread that exits are answered and committed once', { skip: pgSkip, timeout: 180_000 }, async (t) => {
+  const c = await startCollector(['--db', await cluster().createDatabase('thread_crash')], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'marker' });
   const ids = Array.from({ length: 6 }, (_, i) => `pg${i}`);
   assert.equal((await post(c.url, ids.map((id) => rec({ id, role: 'production' })))).json.accepted, 6);
   const bodies = [0, 1, 2].map((b) => [rec({ id: ids[b * 2]!, role: 'shadow' }), rec({ id: ids[b * 2 + 1]!, role: 'shadow', status: 500 })]);

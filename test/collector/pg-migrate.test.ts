@@ -2,26 +2,18 @@
 // alone (no DDL, so a starting replica never waits for the others' open writes),
 // and a schema part added later (a feature's tables) still gets created.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { openPgCollector } from '../../src/collector/server.js';
 import { migratePg, PG_CORE_PART } from '../../src/collector/store/pg/migrate.js';
 import { openPgPool } from '../../src/collector/store/pg/pool.js';
-import { pgUnavailable, startPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 import { post, rec, stats } from './helpers.js';
 
-const skip = pgUnavailable();
-let cluster: PgCluster;
+const cluster = pgClusterPerFile();
 
-before(async () => {
-  if (!skip) cluster = await startPgCluster({ fsync: false });
-});
-after(async () => {
-  await cluster?.stop();
-});
-
-test('a replica starts while another replica holds a write on records open: no wait for it', { skip: skip ?? false }, async (t) => {
-  const db = await cluster.createDatabase('pg_migrate_open_write');
+test('a replica starts while another replica holds a write on records open: no wait for it', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase('pg_migrate_open_write');
   const a = await openPgCollector({ db, port: 0 });
   t.after(() => a.close());
   const writer = new pg.Client({ connectionString: db });
@@ -47,8 +39,8 @@ test('a replica starts while another replica holds a write on records open: no w
   assert.equal((await stats(url)).total.pairs, 1);
 });
 
-test('a schema part added to a database already in use is created at the next start', { skip: skip ?? false }, async (t) => {
-  const db = await cluster.createDatabase('pg_migrate_new_part');
+test('a schema part added to a database already in use is created at the next start', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase('pg_migrate_new_part');
   const pool = openPgPool(db);
   t.after(() => pool.end());
   await migratePg(pool, db, [PG_CORE_PART]);

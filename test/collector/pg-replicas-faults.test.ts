@@ -4,12 +4,13 @@
 // Bounded: a few thousand records on loopback. Skipped, with the reason, where
 // PostgreSQL cannot be started.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import { freshDatabase, ownCluster, pgSkip, startReplicas, stopSharedCluster } from '../support/collector-replicas.js';
+import { test } from 'node:test';
+import { startReplicas } from '../support/collector-replicas.js';
+import { ownPgCluster, pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 import { get, rec } from './helpers.js';
 import { agreed, allPairs, postOnce, statsEverywhere } from './pg-helpers.js';
 
-after(stopSharedCluster);
+const shared = pgClusterPerFile();
 
 type Role = 'production' | 'shadow';
 interface Outcome {
@@ -69,7 +70,7 @@ async function assertStored(url: string, acknowledged: { id: string; role: Role 
 }
 
 test('SIGKILL of one of three replicas mid-load: nothing acknowledged is lost, the others carry on, it comes back knowing everything', { skip: pgSkip }, async (t) => {
-  const { url: db } = await freshDatabase();
+  const db = await shared().createDatabase('replicas_sigkill');
   const r = await startReplicas(t, { count: 3, db, args: ['--join-window-ms', '600000'] });
   const BATCHES = 120;
   let acked = 0;
@@ -109,7 +110,7 @@ test('SIGKILL of one of three replicas mid-load: nothing acknowledged is lost, t
 });
 
 test('PostgreSQL stopped under load: ingestion answers 503 while it is down, then recovers by itself; nothing acknowledged is lost', { skip: pgSkip }, async (t) => {
-  const cluster = await ownCluster(t);
+  const cluster = await ownPgCluster(t);
   const db = await cluster.createDatabase('restart_under_load');
   const r = await startReplicas(t, { count: 2, db, args: ['--join-window-ms', '600000'] });
 

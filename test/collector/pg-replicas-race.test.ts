@@ -3,19 +3,20 @@
 // flight. Every pair must be formed exactly once: none lost, none doubled, no side
 // left alone. Skipped, with the reason, where PostgreSQL cannot be started.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
-import { freshDatabase, pgSkip, startReplicas, stopSharedCluster } from '../support/collector-replicas.js';
+import { test } from 'node:test';
+import { startReplicas } from '../support/collector-replicas.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 import { get, post, rec } from './helpers.js';
 import { agreed, allPairs, sharedSeries, statsEverywhere } from './pg-helpers.js';
 
-after(stopSharedCluster);
+const cluster = pgClusterPerFile();
 
 const IDS = 10_000;
 const BATCH = 250;
 const IN_FLIGHT = 4;
 
 test(`race: both sides of ${IDS} ids to two replicas at the same moment, every pair exactly once`, { skip: pgSkip }, async (t) => {
-  const { url: db } = await freshDatabase();
+  const db = await cluster().createDatabase('replicas_race');
   const r = await startReplicas(t, { count: 2, db, args: ['--join-window-ms', '600000'] });
   const [A, B] = r.urls() as [string, string];
   const id = (i: number) => `race-${i.toString(16).padStart(5, '0')}`;

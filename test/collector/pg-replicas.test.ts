@@ -7,20 +7,21 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { freshDatabase, pgSkip, startReplicas, stopSharedCluster } from '../support/collector-replicas.js';
+import { test } from 'node:test';
+import { startReplicas } from '../support/collector-replicas.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 import { feedback, writeConfig } from './decision-helpers.js';
 import { get, post, rec } from './helpers.js';
 import { agreed, allPairs, postOnce, sharedSeries, stats, statsEverywhere } from './pg-helpers.js';
 
-after(stopSharedCluster);
+const cluster = pgClusterPerFile();
 
 const pair = (url: string, id: string) => get(url, `/v1/pairs/${id}`).then((r) => ({ status: r.status, json: r.json }));
 const complete = (p: { status: number; json: any }) => p.status === 200 && p.json.production !== null && p.json.shadow !== null;
 
 for (const count of [2, 3]) {
   test(`${count} replicas on one database: either side to any replica, in any order, the same answers from all`, { skip: pgSkip }, async (t) => {
-    const { url: db } = await freshDatabase();
+    const db = await cluster().createDatabase(`replicas_${count}`);
     const r = await startReplicas(t, { count, db, args: ['--join-window-ms', '600000'] });
     const urls = r.urls();
     const [A, B] = [urls[0]!, urls[count - 1]!];
@@ -135,7 +136,7 @@ for (const count of [2, 3]) {
 }
 
 test('join window across replicas: sides alone past the window are unmatched on every replica, then late partners arrive at another', { skip: pgSkip }, async (t) => {
-  const { url: db } = await freshDatabase();
+  const db = await cluster().createDatabase('replicas_join_window');
   const r = await startReplicas(t, { count: 2, db, args: ['--join-window-ms', '300'] });
   const [A, B] = r.urls() as [string, string];
   await post(A, [rec({ id: 'l1', role: 'production' }), rec({ id: 'l2', role: 'shadow' }), rec({ id: 'l3', role: 'shadow' })]);
@@ -158,7 +159,7 @@ test('join window across replicas: sides alone past the window are unmatched on 
 const body = (label: unknown) => JSON.stringify({ label, score: 0.5 });
 
 test('feedback before and after its pairs, on different replicas: the same accuracy and McNemar test everywhere, across a SIGKILL', { skip: pgSkip }, async (t) => {
-  const { url: db } = await freshDatabase();
+  const db = await cluster().createDatabase('replicas_feedback');
   const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-pg-feedback-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const cfg = writeConfig(dir, { routes: { predict: { prediction: { label: '/label' } } }, verdict: { confidence: 0.95, min_pairs: 5 } });

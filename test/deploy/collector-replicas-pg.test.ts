@@ -8,14 +8,14 @@
 // the rest serving. Only the listen address (loopback, any free port) is changed.
 // Skipped, with the reason, where PostgreSQL cannot be started.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { startBalancer } from '../support/balancer.js';
-import { freshDatabase, pgSkip, stopSharedCluster } from '../support/collector-replicas.js';
+import { pgClusterPerFile, pgSkip } from '../support/pg-test-cluster.js';
 import { get, post, rec, startCollector, type Running } from '../collector/helpers.js';
 import { statsEverywhere } from '../collector/pg-helpers.js';
 import { type Manifest, yamlDocs } from './support.js';
 
-after(stopSharedCluster);
+const cluster = pgClusterPerFile();
 
 const FILE = 'envoy/istio/collector.yaml';
 const docs = yamlDocs(FILE);
@@ -40,7 +40,7 @@ test('the collector manifest: its arguments start the replicas on PostgreSQL, th
   const monitor = one('ServiceMonitor');
   const pod = deployment.spec.template.spec;
   const c = pod.containers[0];
-  const { url: dbUrl } = await freshDatabase();
+  const dbUrl = await cluster().createDatabase('collector_manifest');
   const secrets: Record<string, Record<string, string>> = { 'shadowmesh-postgres': { url: dbUrl } };
 
   const env: Record<string, string> = {};

@@ -3,7 +3,6 @@
 // killed with SIGKILL, restarted (on a new port: the balancer follows) or added later.
 import { startCollector, type Running } from '../collector/helpers.js';
 import { startBalancer, type Balancer, type BalancerMode } from './balancer.js';
-import { pgUnavailable, startPgCluster, type PgCluster } from './pg-cluster.js';
 
 type AfterHook = { after: (fn: () => Promise<unknown>) => void };
 
@@ -66,35 +65,4 @@ export async function startReplicas(t: AfterHook, opts: ReplicaOptions): Promise
       return codes;
     },
   };
-}
-
-/** Why these tests are skipped here (a message, never a silent pass), or false. */
-export const pgSkip: string | false = pgUnavailable() ?? false;
-
-let shared: Promise<PgCluster> | null = null;
-let databases = 0;
-
-/**
- * One throw-away cluster per test file, started on first use, and a fresh database
- * per call. The file ends with `after(stopSharedCluster)`.
- */
-export async function freshDatabase(): Promise<{ cluster: PgCluster; url: string }> {
-  shared ??= startPgCluster({ fsync: false });
-  const cluster = await shared;
-  const url = await cluster.createDatabase(`t${process.pid}_${++databases}`);
-  return { cluster, url };
-}
-
-export async function stopSharedCluster(): Promise<void> {
-  if (!shared) return;
-  const c = await shared.catch(() => null);
-  shared = null;
-  await c?.stop();
-}
-
-/** A cluster of the test's own, for tests that stop and start the server. */
-export async function ownCluster(t: AfterHook): Promise<PgCluster> {
-  const c = await startPgCluster({ fsync: false });
-  t.after(() => c.stop());
-  return c;
 }
