@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CollectorConfig } from '../../src/collector/config.js';
 import { PreComparer } from '../../src/collector/ingest/pre-compare.js';
+import { comparisonOf } from '../../src/collector/ingest/prepare.js';
+import { excusablePaths } from '../../src/collector/noise/excusable-paths.js';
 import { KeyFilter } from '../../src/collector/store/key-filter.js';
 import type { ShadowRecord } from '../../src/collector/types.js';
 import { get, post, rec, startCollector, stats, tempDir } from './helpers.js';
@@ -99,6 +101,21 @@ test('PreComparer: compares with the first copy it holds, numbers every record, 
   pre.find(side('d', 'production', {}));
   assert.equal(pre.find(side('b', 'shadow', {})).pair, undefined);
   assert.equal(pre.find(side('d', 'shadow', {})).pair?.match, true);
+});
+
+test('PreComparer: works out the excusable paths the noise learner would, from the same records', () => {
+  const pre = new PreComparer(new CollectorConfig(), 0);
+  const prod = side('e', 'production', { items: [{ s: 0.5 }, { s: 0.25 }], n: 1 });
+  const shadow = side('e', 'shadow', { n: 1, items: [{ s: 0.5 }, { s: 0.75 }] });
+  pre.find(prod);
+  const pair = pre.find(shadow).pair!;
+  assert.deepEqual(pair.excusable, ['/items/*/s']);
+  assert.deepEqual(pair.excusable, excusablePaths({ comparison: comparisonOf(pair), production: prod, shadow }));
+  // An added field cannot be noise: nothing to excuse.
+  pre.find(side('f', 'production', { a: 1 }));
+  assert.equal(pre.find(side('f', 'shadow', { a: 2, b: 1 })).pair!.excusable, null);
+  pre.find(side('g', 'production', { a: 1 }));
+  assert.equal(pre.find(side('g', 'shadow', { a: 1 })).pair!.excusable, null);
 });
 
 test('KeyFilter: never forgets a key, and rarely claims one it never saw', () => {

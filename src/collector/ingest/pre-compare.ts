@@ -7,6 +7,7 @@
 import type { CollectorConfig } from '../config.js';
 import { comparePair } from '../compare/compare-pair.js';
 import { predictionSample } from '../compare/prediction.js';
+import { excusablePaths } from '../noise/excusable-paths.js';
 import type { ShadowRecord } from '../types.js';
 import type { PairFinder, PreparedPair } from './prepare.js';
 
@@ -61,6 +62,8 @@ export class PreComparer {
         diffs: JSON.stringify(c.diffs),
         compareNote: c.compareNote ?? null,
         sample: rules.prediction ? predictionSample(rules.prediction, production, shadow) : null,
+        // Here both records are parsed already; the main thread would parse both again.
+        excusable: excusablePaths({ comparison: c, production, shadow }),
       };
     } catch {
       // Whatever failed here fails again in the joiner, which answers for that record alone.

@@ -22,6 +22,8 @@ export interface PreparedPair {
   compareNote: string | null;
   /** The route's prediction sample, when its rules read one. */
   sample: PredictionSample | null;
+  /** What the noise learner would work out for this pair (noise/excusable-paths.ts). */
+  excusable: string[] | null;
 }
 
 /** One valid record, ready to store. */

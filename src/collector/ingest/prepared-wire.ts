@@ -21,6 +21,7 @@ export interface WireBatch {
   pairDiffs: string[];
   pairNotes: (string | null)[];
   pairSamples: (PredictionSample | null)[];
+  pairExcusable: (string[] | null)[];
   errors: IngestError[];
 }
 
@@ -33,7 +34,7 @@ export function toWire(b: PreparedBatch): WireBatch {
   const pairs = b.records.filter((r) => r.pair).length;
   const pairNums = new Float64Array(pairs * 2);
   const texts = new Array<string>(n);
-  const w: WireBatch = { texts, ids: new Array<string>(n), routes: [], nums, pairNums, pairDiffs: [], pairNotes: [], pairSamples: [], errors: b.errors };
+  const w: WireBatch = { texts, ids: new Array<string>(n), routes: [], nums, pairNums, pairDiffs: [], pairNotes: [], pairSamples: [], pairExcusable: [], errors: b.errors };
   const routeAt = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const r = b.records[i]!;
@@ -51,6 +52,7 @@ export function toWire(b: PreparedBatch): WireBatch {
       w.pairDiffs.push(p.diffs);
       w.pairNotes.push(p.compareNote);
       w.pairSamples.push(p.sample);
+      w.pairExcusable.push(p.excusable);
     }
     const o = i * PER_RECORD;
     nums[o] = r.index;
@@ -101,5 +103,6 @@ function pairAt(w: WireBatch, k: number): PreparedPair {
     diffs: w.pairDiffs[k]!,
     compareNote: w.pairNotes[k]!,
     sample: w.pairSamples[k]!,
+    excusable: w.pairExcusable[k]!,
   };
 }

@@ -44,6 +44,8 @@ export interface PairEvent {
   shadow: ShadowRecord;
   comparison: Comparison;
   sample: PredictionSample | null;
+  /** The noise learner's excusable paths when the prepare thread worked them out; undefined: not yet. */
+  excusable?: string[] | null;
 }
 
 export interface JoinListener {
@@ -109,6 +111,7 @@ function pairEvent(
   shadow: () => ShadowRecord,
   comparison: Comparison,
   sample: PredictionSample | null,
+  excusable: string[] | null | undefined,
 ): PairEvent {
   return {
     id,
@@ -122,6 +125,7 @@ function pairEvent(
     },
     comparison,
     sample,
+    excusable,
   };
 }
 
@@ -328,7 +332,7 @@ export class Joiner {
       routeStats.predictionStats().add(sample);
     }
     if (this.listeners.length === 0) return;
-    const event = pairEvent(r.id, pairSeq, productionRoute, r.role === 'production' ? ownRecord : otherRecord, r.role === 'production' ? otherRecord : ownRecord, c, sample);
+    const event = pairEvent(r.id, pairSeq, productionRoute, r.role === 'production' ? ownRecord : otherRecord, r.role === 'production' ? otherRecord : ownRecord, c, sample, pre?.excusable);
     for (const l of this.listeners) l.pair?.(event);
   }
 

@@ -4,33 +4,14 @@
 // that can be noise). Also notes each pair that differs only by `changed` body
 // diffs, so the adjusted match rate follows the noise paths as they are learned.
 import type { CollectorConfig } from '../config.js';
-import { tryParseJson, decodeBody } from '../compare/body.js';
 import { comparePair } from '../compare/compare-pair.js';
-import { MAX_DIFFS } from '../compare/json-diff.js';
 import type { Joiner, JoinListener, PairEvent } from '../join/joiner.js';
 import type { Repository } from '../store/repository.js';
 import type { Diff, ShadowRecord } from '../types.js';
 import { NoiseBook } from './noise-book.js';
-import { normalisePath } from './normalise-path.js';
+import { changedPaths, excusablePaths, parsedBody as parsed } from './excusable-paths.js';
 
-const parsed = (r: ShadowRecord): unknown => tryParseJson(decodeBody(r).text)?.value;
-
-function changedPaths(diffs: readonly Diff[], docs: unknown[]): string[] {
-  const out = new Set<string>();
-  for (const d of diffs) if (d.kind === 'changed' && !d.path.startsWith('header:')) out.add(normalisePath(d.path, ...docs));
-  return [...out].sort();
-}
-
-/**
- * The normalised paths of a pair that a noise path could excuse: only when all its
- * diffs are `changed` body diffs (and none were cut off by the diff limit); else null.
- */
-export function excusablePaths(e: Pick<PairEvent, 'comparison' | 'production' | 'shadow'>): string[] | null {
-  const c = e.comparison;
-  if (c.match || !c.statusMatch || !c.headersMatch || c.diffs.length === 0 || c.diffs.length >= MAX_DIFFS) return null;
-  if (!c.diffs.every((d) => d.kind === 'changed')) return null;
-  return changedPaths(c.diffs, [parsed(e.production), parsed(e.shadow)]);
-}
+export { excusablePaths } from './excusable-paths.js';
 
 /** Where baseline and shadow differ from production in one triple (normalised, `changed` only). */
 export function triplePaths(
@@ -60,7 +41,8 @@ export class NoiseLearner implements JoinListener {
   }
 
   pair(e: PairEvent): void {
-    const paths = excusablePaths(e);
+    // Worked out on the prepare thread when it compared this pair (same function).
+    const paths = e.excusable !== undefined ? e.excusable : excusablePaths(e);
     if (paths) {
       // The pair's route (production's), as the join counts it.
       this.repo.noise.insertExcusable(e.pairSeq, e.route, paths);

@@ -21,15 +21,30 @@ import { KeyFilter } from './key-filter.js';
 const MARK = 'ids_indexed_through';
 /** Entries per multi-row INSERT (3 parameters each). */
 const ROWS_PER_INSERT = 64;
-const key = (id: string, role: Role): string => `${id}\u0000${role}`;
+/** In SQLite's BINARY order, so (id, role index) sorts as (id, role) does in `record_ids`. */
+const ROLES: readonly Role[] = ['baseline', 'production', 'shadow'];
+const roleIndex = (role: Role): number => (role === 'production' ? 1 : role === 'shadow' ? 2 : 0);
+
+/** A run's entries in key order. */
+interface Run {
+  ids: string[];
+  roles: number[];
+  seqs: number[];
+  done: number;
+  maxSeq: number;
+  slice: number;
+}
 
 export class IdIndex {
-  private readonly recent = new Map<string, number>();
+  // One map per role, keyed by the id string itself: a record's id is hashed once
+  // (V8 keeps the hash in the string) for all of its lookups, where a composite
+  // "id + role" key was a new string to build and hash at every call.
+  private readonly recent: Map<string, number>[] = [new Map(), new Map(), new Map()];
   /** Which keys the table may hold: most new records then skip the table lookup. */
   private readonly inTable = new KeyFilter();
   private readonly stmt;
-  /** The run being written: its keys in order, how many are written, its highest seq. */
-  private run: { keys: string[]; done: number; maxSeq: number; slice: number } | null = null;
+  /** The run being written: its entries in key order, how many are written, its highest seq. */
+  private run: Run | null = null;
 
   constructor(
     db: Database.Database,
@@ -47,47 +62,43 @@ export class IdIndex {
       tableKeys: db.prepare<[], [string, string]>('SELECT id, role FROM record_ids').raw(),
       unindexed: db.prepare<[number], { id: string; role: Role; seq: number }>('SELECT id, role, seq FROM records WHERE seq > ? ORDER BY seq'),
     };
-    for (const [id, role] of this.stmt.tableKeys.iterate()) this.inTable.add(key(id, role as Role));
+    for (const [id, role] of this.stmt.tableKeys.iterate()) this.inTable.add(id, roleIndex(role as Role));
     this.reload();
   }
 
   /** Rebuilds the in-memory part from the database (start, or after a rollback). */
   reload(): void {
-    this.recent.clear();
+    for (const m of this.recent) m.clear();
     this.run = null;
     const mark = Number(this.stmt.mark.get(MARK) ?? 0);
-    for (const r of this.stmt.unindexed.iterate(mark)) this.recent.set(key(r.id, r.role), r.seq);
+    for (const r of this.stmt.unindexed.iterate(mark)) this.recent[roleIndex(r.role)]!.set(r.id, r.seq);
   }
 
   seqOf(id: string, role: Role): number | undefined {
-    const k = key(id, role);
-    return this.recent.get(k) ?? (this.inTable.mayHave(k) ? this.stmt.lookup.get(id, role) : undefined);
+    const r = roleIndex(role);
+    return this.recent[r]!.get(id) ?? (this.inTable.mayHave(id, r) ? this.stmt.lookup.get(id, role) : undefined);
   }
 
   /** Only the in-memory part: for scans that already asked the table. */
   inRecent(id: string, role: Role): boolean {
-    return this.recent.has(key(id, role));
+    return this.recent[roleIndex(role)]!.has(id);
   }
 
   add(id: string, role: Role, seq: number): void {
-    this.recent.set(key(id, role), seq);
+    this.recent[roleIndex(role)]!.set(id, seq);
   }
 
   /** Call inside a write transaction: starts a run when enough entries wait, writes its next slice. */
   flushIfFull(): void {
     if (!this.run) {
-      if (this.recent.size < this.flushAt) return;
-      // Ids are ASCII (contract), so JS order equals SQLite's BINARY order.
-      const keys = [...this.recent.keys()].sort();
-      let maxSeq = 0;
-      for (const k of keys) maxSeq = Math.max(maxSeq, this.recent.get(k)!);
-      this.run = { keys, done: 0, maxSeq, slice: Math.ceil(keys.length / this.slices) };
+      if (this.pending < this.flushAt) return;
+      this.run = this.sortedRun();
     }
     const run = this.run;
-    const end = Math.min(run.keys.length, run.done + run.slice);
-    this.write(run.keys, run.done, end);
+    const end = Math.min(run.ids.length, run.done + run.slice);
+    this.write(run, run.done, end);
     run.done = end;
-    if (end === run.keys.length) {
+    if (end === run.ids.length) {
       this.stmt.setMark.run(MARK, String(run.maxSeq));
       this.run = null;
     }
@@ -96,21 +107,40 @@ export class IdIndex {
   /** Writes every entry in memory as one sorted run; call inside a write transaction. */
   flush(): void {
     this.run = null;
-    if (this.recent.size === 0) return;
-    const keys = [...this.recent.keys()].sort();
-    let maxSeq = 0;
-    for (const k of keys) maxSeq = Math.max(maxSeq, this.recent.get(k)!);
-    this.write(keys, 0, keys.length);
-    this.stmt.setMark.run(MARK, String(maxSeq));
+    if (this.pending === 0) return;
+    const run = this.sortedRun();
+    this.write(run, 0, run.ids.length);
+    this.stmt.setMark.run(MARK, String(run.maxSeq));
   }
 
-  /** keys[from, to) into the table, then out of memory (the filter learns them). */
-  private write(keys: readonly string[], from: number, to: number): void {
+  /** Every entry in memory, in the table's key order (id, then role). */
+  private sortedRun(): Run {
+    const entries: { id: string; role: number; seq: number }[] = [];
+    let maxSeq = 0;
+    for (let role = 0; role < this.recent.length; role++) {
+      for (const [id, seq] of this.recent[role]!) {
+        entries.push({ id, role, seq });
+        if (seq > maxSeq) maxSeq = seq;
+      }
+    }
+    // Ids are ASCII (contract), so JS order equals SQLite's BINARY order.
+    entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.role - b.role));
+    const n = entries.length;
+    const run: Run = { ids: new Array<string>(n), roles: new Array<number>(n), seqs: new Array<number>(n), done: 0, maxSeq, slice: Math.ceil(n / this.slices) };
+    for (let i = 0; i < n; i++) {
+      const e = entries[i]!;
+      run.ids[i] = e.id;
+      run.roles[i] = e.role;
+      run.seqs[i] = e.seq;
+    }
+    return run;
+  }
+
+  /** Entries [from, to) of a run into the table, then out of memory (the filter learns them). */
+  private write(run: Run, from: number, to: number): void {
     const params: (string | number)[] = [];
     for (let i = from; i < to; i++) {
-      const k = keys[i]!;
-      const sep = k.indexOf('\u0000');
-      params.push(k.slice(0, sep), k.slice(sep + 1), this.recent.get(k)!);
+      params.push(run.ids[i]!, ROLES[run.roles[i]!]!, run.seqs[i]!);
       if (params.length === ROWS_PER_INSERT * 3) {
         this.stmt.insertMany.run(params);
         params.length = 0;
@@ -118,12 +148,14 @@ export class IdIndex {
     }
     for (let i = 0; i < params.length; i += 3) this.stmt.insert.run(params[i], params[i + 1], params[i + 2]);
     for (let i = from; i < to; i++) {
-      this.inTable.add(keys[i]!);
-      this.recent.delete(keys[i]!);
+      const id = run.ids[i]!;
+      const role = run.roles[i]!;
+      this.inTable.add(id, role);
+      this.recent[role]!.delete(id);
     }
   }
 
   get pending(): number {
-    return this.recent.size;
+    return this.recent[0]!.size + this.recent[1]!.size + this.recent[2]!.size;
   }
 }

@@ -13,16 +13,17 @@ export class KeyFilter {
   private readonly bits = new Uint32Array(2 ** (BITS_LOG2 - 5));
   private readonly mask = 2 ** BITS_LOG2 - 1;
 
-  add(key: string): void {
-    const [h1, h2] = hashes(key);
+  /** `salt` tells apart keys that share a string (the role of an id: 0, 1, 2). */
+  add(key: string, salt = 0): void {
+    const [h1, h2] = hashes(key, salt);
     for (let i = 0; i < HASHES; i++) {
       const bit = (h1 + i * h2) & this.mask;
       this.bits[bit >>> 5]! |= 1 << (bit & 31);
     }
   }
 
-  mayHave(key: string): boolean {
-    const [h1, h2] = hashes(key);
+  mayHave(key: string, salt = 0): boolean {
+    const [h1, h2] = hashes(key, salt);
     for (let i = 0; i < HASHES; i++) {
       const bit = (h1 + i * h2) & this.mask;
       if ((this.bits[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;
@@ -33,8 +34,8 @@ export class KeyFilter {
 
 const pair: [number, number] = [0, 0];
 
-/** Two 32-bit FNV-1a variants over the UTF-16 code units (double hashing). */
-function hashes(key: string): [number, number] {
+/** Two 32-bit FNV-1a variants over the UTF-16 code units and then the salt (double hashing). */
+function hashes(key: string, salt: number): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ key.length;
   for (let i = 0; i < key.length; i++) {
@@ -42,6 +43,9 @@ function hashes(key: string): [number, number] {
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
   }
+  // Mixed in last, as a value no UTF-16 code unit takes.
+  a = Math.imul(a ^ (0x10000 + salt), 0x01000193);
+  b = Math.imul(b ^ (0x10000 + salt), 0x5bd1e995);
   pair[0] = a >>> 0;
   pair[1] = (b >>> 0) | 1;
   return pair;
