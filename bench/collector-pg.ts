@@ -188,7 +188,6 @@ async function main(): Promise<void> {
         try {
           const probe: Probe = { pids: s.servers.map((x) => x.proc.pid!), postmaster };
           await drive(s.url, warm, probe);
-          for (const x of s.servers) x.takeGcPauses();
           // The profile of each PostgreSQL mode, in the last round.
           const profiler = PROFILE && s.db && round === ROUNDS - 1 ? await ServerProfiler.open(s.db) : null;
           await profiler?.start();
@@ -199,18 +198,6 @@ async function main(): Promise<void> {
           }
           const stats = JSON.parse((await httpCall(s.servers[0]!.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
           r.runs.push({ run, pairs: stats.total.pairs });
-          // With SHADOWMESH_BENCH_NODE_ARGS=--trace-gc: the main threads' collections during the run.
-          const gc = s.servers.flatMap((x) => x.takeGcPauses());
-          if (gc.length > 0) {
-            const kinds = new Map<string, { n: number; ms: number }>();
-            for (const g of gc) {
-              const k = kinds.get(g.kind) ?? { n: 0, ms: 0 };
-              k.n++;
-              k.ms += g.ms;
-              kinds.set(g.kind, k);
-            }
-            console.log(`GC of "${r.mode.name}", round ${round + 1}: ${[...kinds].map(([k, v]) => `${k} ${v.n}× ${fmt(v.ms, 0)} ms`).join(', ')}`);
-          }
         } finally {
           await s.close();
         }
