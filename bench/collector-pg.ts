@@ -6,7 +6,11 @@
 //     balancer (per request, as Istio spreads the filter's batches over a Service).
 // PostgreSQL is a throw-away cluster (initdb + pg_ctl, fsync on) started here.
 //
-//   node --import tsx bench/collector-pg.ts [--records N] [--concurrency C] [--rounds R] [--profile]
+//   node --import tsx bench/collector-pg.ts [--records N] [--concurrency C] [--rounds R] [--profile] [--before DIR]
+//
+// --before DIR: the PostgreSQL modes also run the collector of another source tree
+// (e.g. `git archive main | tar -x -C DIR`, node_modules linked), interleaved with
+// this tree's in every round, so before and after are measured in the same run.
 //
 // Every run prints the CPU each process used (per record and in cores: the
 // collectors' main threads and other threads, the PostgreSQL server, this process
@@ -33,15 +37,18 @@ const {
   concurrency: CONCURRENCY,
   rounds: ROUNDS,
   profile: PROFILE,
+  before: BEFORE_ARG,
 } = benchArgs({
-  usage: '[--records N] [--concurrency C] [--rounds R] [--profile]',
+  usage: '[--records N] [--concurrency C] [--rounds R] [--profile] [--before DIR]',
   flags: {
     records: count(64_000),
     concurrency: count(8),
     rounds: count(3),
     profile: { type: 'boolean' },
+    before: { type: 'string' },
   },
 });
+const BEFORE = BEFORE_ARG ?? null;
 // e.g. SHADOWMESH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for V8 profiles of the collectors.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -110,6 +117,9 @@ async function drive(url: URL, bodies: string[], probe: Probe): Promise<Run> {
 
 interface Mode {
   name: string;
+  /** Collectors per mode (0: SQLite), and the mode of one replica of the same tree (for "x 1 PG replica"). */
+  replicas: number;
+  one?: Mode;
   /** Starts the collectors on a fresh database; returns where to send and how to stop. */
   start(round: number): Promise<{ url: URL; servers: Server[]; db: string | null; close(): Promise<void> }>;
 }
@@ -119,6 +129,7 @@ const COMMON = ['--join-window-ms', '30000'];
 function sqliteMode(): Mode {
   return {
     name: 'SQLite file (sync=normal), 1 collector',
+    replicas: 0,
     async start() {
       const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-pg-sqlite-'));
       const server = await startServer(['--db', join(dir, 'bench.db'), ...COMMON], nodeArgs);
@@ -135,14 +146,16 @@ function sqliteMode(): Mode {
   };
 }
 
-function pgMode(cluster: PgCluster, replicas: number): Mode {
+function pgMode(cluster: PgCluster, replicas: number, root?: string, one?: Mode): Mode {
   return {
-    name: `PostgreSQL, ${replicas} collector${replicas > 1 ? 's behind the balancer' : ''}`,
+    name: `PostgreSQL, ${replicas} collector${replicas > 1 ? 's behind the balancer' : ''}${root ? ' (before)' : ''}`,
+    replicas,
+    one,
     async start(round) {
-      const db = await cluster.createDatabase(`bench_${replicas}_${round}_${process.pid}`);
+      const db = await cluster.createDatabase(`bench_${replicas}_${round}_${root ? 'b' : 'a'}_${process.pid}`);
       // Together (a start is most of a round's fixed time): the schema step runs
       // under an advisory lock, so one of them creates the tables and the other finds them.
-      const servers: Server[] = await Promise.all(Array.from({ length: replicas }, () => startServer(['--db', db, ...COMMON], nodeArgs)));
+      const servers: Server[] = await Promise.all(Array.from({ length: replicas }, () => startServer(['--db', db, ...COMMON], nodeArgs, root)));
       const lb = replicas > 1 ? await startBalancer(servers.map((s) => s.url.origin), 'http') : null;
       return {
         url: lb ? new URL(lb.url) : servers[0]!.url,
@@ -169,7 +182,9 @@ async function main(): Promise<void> {
   const postmaster = postmasterPid(join(cluster.dir, 'data'));
   const profiles = new Map<string, { profile: ServerProfile; run: Run }>();
   try {
-    const modes = [sqliteMode(), pgMode(cluster, 1), pgMode(cluster, 2)];
+    const one = pgMode(cluster, 1);
+    const oneBefore = BEFORE ? pgMode(cluster, 1, BEFORE) : null;
+    const modes = [sqliteMode(), ...(oneBefore ? [oneBefore, pgMode(cluster, 2, BEFORE!, oneBefore)] : []), one, pgMode(cluster, 2, undefined, one)];
     const bodies = batches(TOTAL);
     const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
     const avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
@@ -202,14 +217,14 @@ async function main(): Promise<void> {
       return { mode: r.mode, all: r.runs, ...sorted[Math.floor(sorted.length / 2)]! };
     });
     const floor = rate(medians[0]!.run);
-    const one = rate(medians[1]!.run);
-    const rows = medians.map((m, i) => [
+    const rateOf = (mode: Mode): number => rate(medians.find((m) => m.mode === mode)!.run);
+    const rows = medians.map((m) => [
       m.mode.name,
       m.run.records,
       fmt(rate(m.run), 0),
       m.all.map((x) => fmt(rate(x.run) / 1000, 1)).join(' / '),
       fmt(rate(m.run) / floor, 2),
-      i === 2 ? fmt(rate(m.run) / one, 2) : '',
+      m.mode.one ? fmt(rate(m.run) / rateOf(m.mode.one), 2) : '',
       fmt(percentile(m.run.latencies, 0.5), 2),
       fmt(percentile(m.run.latencies, 0.99), 2),
       m.pairs,
@@ -218,15 +233,15 @@ async function main(): Promise<void> {
       `collector on PostgreSQL vs SQLite: ${TOTAL} records in ${BATCH}-record batches, ~${Math.round(avgRecord)} B/record, ${CONCURRENCY} requests in flight; PostgreSQL ${cluster.port} with fsync on; median of ${ROUNDS} rounds, modes interleaved`,
     );
     console.log(table(['mode', 'records', 'records/s (wall)', 'all rounds, k/s', 'x SQLite', 'x 1 PG replica', 'batch p50 ms', 'batch p99 ms', 'pairs (incl. warm-up)'], rows));
-    const pgRatio = one / floor;
-    const scale = rate(medians[2]!.run) / one;
+    const pgRatio = rateOf(one) / floor;
+    const scale = rate(medians[medians.length - 1]!.run) / rateOf(one);
     console.log(`targets: 1 PG replica ≥ 0.5 × SQLite: ${fmt(pgRatio, 2)} (${pgRatio >= 0.5 ? 'met' : 'not met'}); 2 replicas faster than 1: ${fmt(scale, 2)} (${scale > 1 ? 'met' : 'not met'})`);
     // Where the CPU went, in the median round of each mode: µs per record and cores used.
     const us = (sec: number, run: Run): string => fmt((sec * 1e6) / run.records, 0);
     const cores = (sec: number, run: Run): string => fmt(sec / run.seconds, 2);
     const cpuRows = medians.map((m) => {
       const c = m.run.cpu;
-      const n = m.mode.name.includes('2 collectors') ? 2 : 1;
+      const n = Math.max(1, m.mode.replicas);
       return [
         m.mode.name,
         us(c.collectorMain, m.run),
@@ -247,6 +262,11 @@ async function main(): Promise<void> {
         cpuRows,
       ),
     );
+    // The other threads by name (the prepare thread, V8's GC helpers, libuv's pool…).
+    for (const m of medians) {
+      const parts = [...m.run.cpu.threads].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+      console.log(`other threads of "${m.mode.name}", µs/record: ${parts.map(([k, v]) => `${k} ${us(v, m.run)}`).join(', ')}`);
+    }
     for (const [name, p] of profiles) printProfile(name, p.profile, bodies.length, p.run);
     if (process.env.BENCH_SUMMARY) writeFileSync(process.env.BENCH_SUMMARY, JSON.stringify(rows.map((r) => ({ mode: r[0], recordsPerSecond: Number(r[2]), batchP99Ms: Number(r[7]) }))));
   } finally {

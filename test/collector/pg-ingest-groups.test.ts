@@ -152,11 +152,56 @@ test('pairs compared on the prepare thread are stored as the SQLite collector st
   assert.ok(fromPg.filter((p) => !p.match).length > 0, 'the workload has mismatching pairs');
   assert.deepEqual(fromPg, fromSqlite);
   // The stored text of each side is byte for byte the serialised record (sent to
-  // PostgreSQL inside a JSON document, see record-ingest.ts).
+  // PostgreSQL as byte ranges of one bytea parameter, see record-ingest.ts).
   const sent = (JSON.parse(batches(BATCH * 12)[3]!) as ShadowRecord[]).map((r) => [r.id, r.role, storableJson(r)] as const);
   for (const [id, role, stored] of sent) {
     const row = await pg.store.pool.query<{ record: string }>('SELECT record FROM records WHERE id = $1 AND role = $2', [id, role]);
     assert.ok(!('error' in stored));
     assert.equal(row.rows[0]?.record, stored.json);
   }
+});
+
+test('texts of several bytes per character are cut out of the batch at the right offsets, each stored as sent', { skip: pgSkip }, async (t) => {
+  const pg = await openPgCollector({ db: await cluster().createDatabase('groups_utf8'), port: 0, joinWindowMs: 30_000 });
+  t.after(() => pg.close());
+  const url = await pg.listen();
+  // Bodies of 1-, 2-, 3- and 4-byte characters and of escapes, of different lengths,
+  // so that a byte offset taken for a character offset (or the other way) shifts
+  // every later record of the batch.
+  const bodies = ['plain', 'café crème', '日本語のテキスト', 'emoji 😀🎉 and "quotes" \\ back\nslash', '', 'ü'.repeat(300)];
+  const records: ShadowRecord[] = [];
+  bodies.forEach((body, i) => {
+    for (const role of ['production', 'shadow'] as const) {
+      records.push({
+        v: 1,
+        id: `utf8-${i}`,
+        role,
+        route: 'übersicht',
+        method: 'GET',
+        path: `/ü/${i}`,
+        status: 200,
+        latency_ms: 1.5 + i,
+        ts_ms: 1_763_900_000_000 + i,
+        response_headers: { 'content-type': 'text/plain; charset=utf-8', 'x-name': role === 'shadow' && i === 2 ? 'ß' : 'ñ' },
+        response_body: role === 'shadow' && i === 3 ? `${body}✓` : body,
+      } as ShadowRecord);
+    }
+  });
+  const res = await fetch(`${url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records) });
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { accepted: number }).accepted, records.length);
+  for (const r of records) {
+    const stored = storableJson(r);
+    assert.ok(!('error' in stored));
+    const row = await pg.store.pool.query<{ record: string; route: string }>('SELECT record, route FROM records WHERE id = $1 AND role = $2', [r.id, r.role]);
+    assert.equal(row.rows[0]?.record, stored.json);
+    assert.equal(row.rows[0]?.route, 'übersicht');
+  }
+  // Only the pair whose bodies differ by a character is a body mismatch.
+  await statsEverywhere([url], (s) => s.total.pairs === bodies.length);
+  const pairs = await allPairs(url);
+  assert.deepEqual(
+    pairs.filter((p) => !p.body_match).map((p) => p.id),
+    ['utf8-3'],
+  );
 });

@@ -58,8 +58,8 @@ test('PostgreSQL: bodies in flight on a prepare thread that exits are answered a
   assert.equal(onThread + onMain, 6, 'every body prepared exactly once');
 });
 
-test('PostgreSQL: bodies in flight on a prepare thread that hangs are answered and committed once after --ingest-thread-timeout-ms', { skip: skip ?? false, timeout: 180_000 }, async (t) => {
-  const c = await startCollector(['--db', await cluster.createDatabase('thread_hang'), '--ingest-thread-timeout-ms', '1000'], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'marker' });
+test('PostgreSQL: bodies in flight on a prepare thread that hangs are answered and committed once after --ingest-thread-timeout-ms', { skip: pgSkip, timeout: 180_000 }, async (t) => {
+  const c = await startCollector(['--db', await cluster().createDatabase('thread_hang'), '--ingest-thread-timeout-ms', '1000'], t, { SHADOWMESH_TEST_PREPARE_CRASH: 'marker' });
   const ids = Array.from({ length: 6 }, (_, i) => `hg${i}`);
   assert.equal((await post(c.url, ids.map((id) => rec({ id, role: 'production' })))).json.accepted, 6);
   const bodies = [0, 1, 2].map((b) => [rec({ id: ids[b * 2]!, role: 'shadow' }), rec({ id: ids[b * 2 + 1]!, role: 'shadow', status: 500 })]);
