@@ -16,6 +16,8 @@ interface Seen extends PrepareObserver {
   where: PreparedWhere[];
   losses: LossCause[];
   restarts: number;
+  /** Times a thread said it was ready. */
+  readies: number;
 }
 
 function observer(): Seen {
@@ -23,6 +25,7 @@ function observer(): Seen {
     where: [],
     losses: [],
     restarts: 0,
+    readies: 0,
     prepared(w) {
       this.where.push(w);
     },
@@ -32,8 +35,18 @@ function observer(): Seen {
     restarted() {
       this.restarts++;
     },
-    running() {},
+    running(up) {
+      if (up) this.readies++;
+    },
   };
+}
+
+async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** The thread and the watchdog's timer are unref'd (a collector's server keeps it alive); here a timer does. */
@@ -108,4 +121,46 @@ test('watchdog: a backlog that takes the thread many times the bound in all, ans
   assert.deepEqual(seen.losses, [], JSON.stringify(lines));
   assert.equal(seen.where.length, n + 1);
   assert.ok(seen.where.every((w) => w === 'thread'));
+});
+
+test('watchdog: threads that are ready but hang on the first body they get count as short-lived, so the main thread takes over for good', { timeout: 60_000 }, async (t) => {
+  process.env[TEST_CRASH_ENV] = 'marker';
+  t.after(() => {
+    delete process.env[TEST_CRASH_ENV];
+  });
+  keepAlive(t);
+  const seen = observer();
+  const { logger, lines } = capturingLogger();
+  // Each hang takes longer than shortLifeMs, as with the defaults (10 s each).
+  const sup = new PrepareSupervisor(new CollectorConfig().file, {
+    mode: 'on',
+    logger,
+    observer: seen,
+    timing: { hungAfterMs: 300, shortLifeMs: 100, firstDelayMs: 10, giveUpAfter: 3 },
+  });
+  t.after(() => sup.close());
+  const good = JSON.stringify([rec({ id: 'g1', role: 'production' })]);
+  const spin = (i: number): string => JSON.stringify([rec({ id: `h${i}`, role: 'production', response_body: 'shadowmesh-test-crash:spin' })]);
+
+  assert.equal((await sup.prepare(good, false)).records.length, 1);
+  assert.deepEqual(seen.where, ['thread']);
+  // A thread that answered a body, then hung: it lived long, a new one follows.
+  assert.equal((await sup.prepare(spin(0), false)).records[0]!.record?.id, 'h0');
+  for (let i = 1; i <= 3; i++) {
+    await until(() => seen.readies === i + 1, `thread ${i + 1} ready`);
+    assert.equal((await sup.prepare(spin(i), false)).records[0]!.record?.id, `h${i}`);
+  }
+  assert.deepEqual(seen.losses, ['hung', 'hung', 'hung', 'hung']);
+  assert.equal(seen.restarts, 3);
+  const lost = lines.filter((l) => l.msg === 'prepare thread lost');
+  assert.ok(lost.every((l) => l.was_ready === true && Number(l.lived_ms) >= 300), JSON.stringify(lost));
+  assert.deepEqual(lost.map((l) => l.bodies_answered), [1, 0, 0, 0]);
+  assert.deepEqual(lost.map((l) => l.short_lived_in_a_row), [0, 1, 2, 3]);
+  assert.equal(lost[3]!.next, 'main thread from now on');
+  assert.equal(sup.mode, 'main_thread');
+  // From now on every body is prepared here, and no thread is started again.
+  assert.equal((await sup.prepare(good, false)).records.length, 1);
+  assert.equal(seen.where.at(-1), 'main_thread');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(seen.readies, 4);
 });

@@ -3,8 +3,8 @@
 // body it had not answered is prepared again here, on the main thread — nothing of
 // them was committed, so the senders get the very answer they would have got — one
 // error line is logged, and a new thread is started after a pause that doubles with
-// each thread in a row that did not live long, so a thread that dies at once does not
-// spin. After GIVE_UP_AFTER such threads in a row, or when no thread can be created at
+// each thread in a row that did not live long or answered no body, so a thread that
+// dies (or hangs) at once does not spin. After GIVE_UP_AFTER such threads in a row, or when no thread can be created at
 // all, bodies are prepared on the main thread for the rest of the process. A thread that
 // hangs without ending (an endless loop) is noticed by a watchdog — one timer for the
 // thread, never one per body — once the body it owes an answer for has waited longer
@@ -88,6 +88,8 @@ export class PrepareSupervisor implements TextPreparer {
   private generation = 0;
   private startedAt = 0;
   private shortLives = 0;
+  /** Bodies the current thread has answered: one that answered none lived short, however long it took to be lost. */
+  private answered = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private readonly timing: SupervisorTiming;
@@ -149,6 +151,7 @@ export class PrepareSupervisor implements TextPreparer {
     // Numbers of one generation never reach the next one's (2^32 records apart).
     const generation = ++this.generation;
     this.startedAt = Date.now();
+    this.answered = 0;
     let thread: PrepareThread;
     try {
       if (this.testPlan?.at === 'create') throw new Error('test: the prepare thread cannot be created');
@@ -162,7 +165,10 @@ export class PrepareSupervisor implements TextPreparer {
           // From now on the shorter bound applies: look again in that time, not the start's.
           this.watch(thread);
         },
-        onPrepared: () => this.observer.prepared('thread'),
+        onPrepared: () => {
+          if (this.thread === thread) this.answered++;
+          this.observer.prepared('thread');
+        },
         onLost: (loss, jobs) => this.lost(thread, loss, jobs),
       });
     } catch (error) {
@@ -229,7 +235,10 @@ export class PrepareSupervisor implements TextPreparer {
     const cause = causeOf(thread, loss);
     this.observer.lost(cause);
     const livedMs = Date.now() - this.startedAt;
-    this.shortLives = !loss.wasReady || livedMs < this.timing.shortLifeMs ? this.shortLives + 1 : 0;
+    // A thread that hangs on its first body each time lives as long as the watchdog's
+    // bound, which may exceed shortLifeMs: answering nothing makes it short all the same.
+    const short = !loss.wasReady || livedMs < this.timing.shortLifeMs || this.answered === 0;
+    this.shortLives = short ? this.shortLives + 1 : 0;
     const giveUp = cause === 'not_created' || this.shortLives >= this.timing.giveUpAfter;
     const delayMs = Math.min(this.timing.maxDelayMs, this.timing.firstDelayMs * 2 ** Math.max(0, this.shortLives - 1));
     this.log.error(
@@ -242,6 +251,7 @@ export class PrepareSupervisor implements TextPreparer {
         exit_code: loss.exitCode,
         was_ready: loss.wasReady,
         lived_ms: livedMs,
+        bodies_answered: this.answered,
         short_lived_in_a_row: this.shortLives,
         bodies_rerun_on_main_thread: jobs.length,
         next: giveUp ? 'main thread from now on' : `new thread in ${delayMs} ms`,
