@@ -46,7 +46,8 @@ export class PgNoiseLearner implements FeedConsumer {
     if (batch.pairs.length === 0 && batch.baselines.length === 0) return;
     const excusable: { id: string; route: string; paths: string[] }[] = [];
     for (const e of batch.pairs) {
-      const paths = excusablePaths(e);
+      // Worked out on the prepare thread when it compared the pair (as on SQLite).
+      const paths = e.excusable !== undefined ? e.excusable : excusablePaths(e);
       if (paths) excusable.push({ id: e.id, route: e.route, paths });
     }
     if (excusable.length > 0) {
