@@ -27,6 +27,8 @@ export interface StoredBatch {
   pairs: readonly PairEvent[];
   /** Baseline sides stored by this batch (new ones only). */
   baselines: readonly ShadowRecord[];
+  /** Baselines stored before this transaction of the ids whose production or shadow side it stores: id → stored text. */
+  baselinesBefore: ReadonlyMap<string, string>;
 }
 
 /** Runs inside the batch's transaction, after its sides and pairs are written. */
@@ -158,10 +160,11 @@ export class PgRecordIngest implements RecordSink {
       lens.push(n);
       at += n;
     }
-    // One statement inserts the sides and reads the partners stored before this
-    // transaction (visible now that the ids are locked). The SELECT on records runs on
-    // the statement's snapshot, which does not hold the rows the INSERT adds, so it
-    // returns only sides of other transactions; `stored` tells the two kinds apart.
+    // One statement inserts the sides and reads the other sides of their ids stored
+    // before this transaction (visible now that the ids are locked): the partners, and
+    // the baselines the noise writer looks for. The SELECT on records runs on the
+    // statement's snapshot, which does not hold the rows the INSERT adds, so it returns
+    // only sides of other transactions; `stored` tells the two kinds apart.
     const joinable = [...new Set(sides.filter((v) => v.role !== 'baseline').map((v) => v.id))];
     const res = await c.query<{ stored: boolean; seq: number; id: string; role: Role; route: string | null; arrival_ms: number | null; record: string | null }>({
       name: 'ingest:sides',
@@ -174,7 +177,7 @@ export class PgRecordIngest implements RecordSink {
              SELECT false AS stored, seq, id, role, NULL::text AS route, NULL::int8 AS arrival_ms, NULL::text AS record FROM ins
              UNION ALL
              SELECT true, seq, id, role, route, arrival_ms, record FROM records
-             WHERE id = ANY($10::text[]) AND role IN ('production', 'shadow')`,
+             WHERE id = ANY($10::text[])`,
       values: [
         sides.map((v) => v.id),
         sides.map((v) => v.role),
@@ -193,12 +196,14 @@ export class PgRecordIngest implements RecordSink {
     const fresh = new Map<string, StoredSide>();
     const old = new Map<string, StoredSide>();
     const baselines: ShadowRecord[] = [];
+    const baselinesBefore = new Map<string, string>();
     const newWseqs: [number, number][] = [];
     for (const row of res.rows) {
       const key = `${row.role}\u0000${row.id}`;
       if (row.stored) {
+        if (row.role === 'baseline') baselinesBefore.set(row.id, row.record!);
         // A side stored before (also the first copy of a side this group repeats: only partners are looked up).
-        old.set(key, { seq: row.seq, route: row.route!, role: row.role, arrivalMs: row.arrival_ms!, json: row.record!, wseq: this.wseqs.get(row.seq) ?? 0, pos: null, valid: null });
+        else old.set(key, { seq: row.seq, route: row.route!, role: row.role, arrivalMs: row.arrival_ms!, json: row.record!, wseq: this.wseqs.get(row.seq) ?? 0, pos: null, valid: null });
         continue;
       }
       const v = bySide.get(key)!;
@@ -245,7 +250,7 @@ export class PgRecordIngest implements RecordSink {
       }
       if (rows.length > 0) pairs.push(...(await this.insertPairs(c, rows, now)));
     }
-    for (const w of this.writers) await w(c, { now, pairs, baselines });
+    for (const w of this.writers) await w(c, { now, pairs, baselines, baselinesBefore });
     // Kept even if the transaction then fails: seqs are never reused, so a number
     // of a side that was rolled back can never match a stored row.
     for (const [seq, wseq] of newWseqs) this.wseqs.set(seq, wseq);
