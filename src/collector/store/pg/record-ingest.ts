@@ -93,7 +93,7 @@ export class PgRecordIngest implements RecordSink {
     private readonly follower: JoinFollower,
     private readonly opts: PgRecordIngestOptions,
   ) {
-    this.groups = new IngestGroups<Valid>(pool, (c, items, now) => this.store(c, items, now), () => this.follower.now(), opts.groups);
+    this.groups = new IngestGroups<Valid>(pool, (c, items, now) => this.store(c, items, now), () => this.follower.now(), opts.groups, (v) => v.id);
     this.preparer = opts.preparer ?? null;
   }
 
