@@ -117,11 +117,13 @@ test('noise: baseline sides before and after their pairs, through either replica
   const n = 24;
   const ids = Array.from({ length: n }, (_, i) => `n${i}`);
   const body = (i: number, shift: number) => ({ ts: i + shift, v: 1 });
-  // Half of the baselines come first (through B), half after their pairs (through A).
-  ok(await post(b.url, ids.slice(0, n / 2).map((id, i) => side(id, 'baseline', body(i, 1000)))));
+  // A third of the baselines come first (through B), a third with the shadow sides
+  // that make the pairs (the same transaction), a third after their pairs (through A).
+  const [first, withPair, after] = [ids.slice(0, 8), ids.slice(8, 16), ids.slice(16)];
+  ok(await post(b.url, first.map((id, i) => side(id, 'baseline', body(i, 1000)))));
   ok(await post(a.url, ids.map((id, i) => side(id, 'production', body(i, 0)))));
-  ok(await post(b.url, ids.map((id, i) => side(id, 'shadow', body(i, 2000)))));
-  ok(await post(a.url, ids.slice(n / 2).map((id, i) => side(id, 'baseline', body(i + n / 2, 1000)))));
+  ok(await post(b.url, [...ids.map((id, i) => side(id, 'shadow', body(i, 2000))), ...withPair.map((id, i) => side(id, 'baseline', body(i + 8, 1000)))]));
+  ok(await post(a.url, after.map((id, i) => side(id, 'baseline', body(i + 16, 1000)))));
 
   const sa = await stats(a.url);
   assert.deepEqual(sa.routes.predict.noise, [{ path: '/ts', baseline_diffs: n, shadow_diffs: n, triples: n }]);

@@ -45,6 +45,31 @@ test('batches submitted while a transaction runs go together into the next one; 
   }
 });
 
+test('given lock keys, a batch sharing a key with a running group waits for it and goes along with the later ones; others start at once', { skip: pgSkip }, async (t) => {
+  const pool = openPgPool(await cluster().createDatabase('groups_keys'));
+  t.after(() => pool.end());
+  await pool.query('CREATE TABLE t (k text PRIMARY KEY, xid xid8 NOT NULL DEFAULT pg_current_xact_id())');
+  // Items keyed by id: batch b holds ids from[b] … from[b] + 9.
+  const keyed = (b: number, from: number): (Item & { id: string })[] =>
+    Array.from({ length: 10 }, (_, i) => ({ index: i, key: `b${b}-${i}`, id: `id${from + i}` }));
+  const cases = [
+    // Batch 1 shares id9 with batch 0: it waits, and 2 and 3 (behind it) go in its group.
+    { from: [0, 9, 100, 200], commits: 2 },
+    // Nothing shared: two groups start at once, the other two batches share the next one.
+    { from: [0, 10, 100, 200], commits: 3 },
+  ];
+  for (const c of cases) {
+    await pool.query('TRUNCATE t');
+    const groups = new IngestGroups<Item & { id: string }>(pool, insertAll, Date.now, { inFlight: 2 }, (v) => v.id);
+    const answers = await Promise.all(c.from.map((from, b) => groups.submit(keyed(b, from))));
+    assert.deepEqual(answers, c.from.map(() => []));
+    assert.equal(groups.commits, c.commits, `batches starting at ${c.from.join(', ')}`);
+    assert.equal(groups.batches, 4);
+    const r = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM t');
+    assert.equal(r.rows[0]!.n, '40');
+  }
+});
+
 test('a record that fails is reported for its own batch; the rest of the group is committed once', { skip: pgSkip }, async (t) => {
   const pool = openPgPool(await cluster().createDatabase('groups_item'));
   t.after(() => pool.end());

@@ -103,7 +103,7 @@ function lazyRecord(side: { json: string; record?: ShadowRecord }): () => Shadow
 }
 
 /** A PairEvent whose records are parsed only when a listener reads them. */
-function pairEvent(
+export function pairEvent(
   id: string,
   pairSeq: number,
   route: string,

@@ -35,6 +35,8 @@ export type GroupStore<T> = (client: PgClient, items: readonly T[], now: number)
 
 interface Pending<T extends { index: number }> {
   items: T[];
+  /** The items' lock keys (ids), when the groups know them. */
+  keys: ReadonlySet<string> | null;
   internal: IngestInternalError[];
   resolve(internal: IngestInternalError[]): void;
   reject(err: unknown): void;
@@ -54,9 +56,23 @@ export interface IngestGroupsOptions {
   maxGroupRecords?: number;
 }
 
+/**
+ * The id an item's transaction locks. Given it, a batch sharing an id with a group
+ * this replica is running waits here for that group to commit instead of starting a
+ * group of its own: that group would only wait on the same id's lock in PostgreSQL,
+ * while the batches arriving meanwhile, which it could have taken along, would have
+ * to wait for it in turn (one replica receiving both sides of consecutive ids: each
+ * group waited on the previous one, with ~2.5 batches per group in the bench).
+ * Batches that share no id with a running group still start at once.
+ */
+export type LockKeyOf<T> = (item: T) => string;
+
+
 export class IngestGroups<T extends { index: number }> {
   private readonly queue: Pending<T>[] = [];
   private running = 0;
+  /** The lock keys of each running group. */
+  private readonly runningKeys = new Set<ReadonlySet<string>>();
   private readonly inFlight: number;
   private readonly maxRecords: number;
   /** Transactions committed and batches they held (for the bench and tests). */
@@ -68,6 +84,7 @@ export class IngestGroups<T extends { index: number }> {
     private readonly store: GroupStore<T>,
     private readonly now: () => number,
     opts: IngestGroupsOptions = {},
+    private readonly keyOf: LockKeyOf<T> | null = null,
   ) {
     this.inFlight = Math.max(1, opts.inFlight ?? DEFAULT_GROUPS_IN_FLIGHT);
     this.maxRecords = Math.max(1, opts.maxGroupRecords ?? MAX_GROUP_RECORDS);
@@ -76,27 +93,39 @@ export class IngestGroups<T extends { index: number }> {
   /** Resolves, once committed, with the items that failed on their own; rejects when none was stored. */
   submit(items: T[]): Promise<IngestInternalError[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ items, internal: [], resolve, reject });
+      const keyOf = this.keyOf;
+      this.queue.push({ items, keys: keyOf ? new Set(items.map(keyOf)) : null, internal: [], resolve, reject });
       this.pump();
     });
   }
 
   private pump(): void {
-    while (this.running < this.inFlight && this.queue.length > 0) {
+    while (this.running < this.inFlight && this.queue.length > 0 && !this.waitsOnRunning(this.queue[0]!)) {
       const group = this.take();
+      const keys = new Set<string>();
+      for (const p of group) for (const k of p.keys ?? []) keys.add(k);
       this.running++;
+      this.runningKeys.add(keys);
       void this.runGroup(group).finally(() => {
         this.running--;
+        this.runningKeys.delete(keys);
         this.pump();
       });
     }
   }
 
-  /** The waiting batches, oldest first, up to the record cap (at least one batch). */
+  /** Whether the batch shares a lock key with a running group (see LockKeyOf). */
+  private waitsOnRunning(p: Pending<T>): boolean {
+    if (p.keys === null) return false;
+    for (const running of this.runningKeys) for (const k of p.keys) if (running.has(k)) return true;
+    return false;
+  }
+
+  /** The waiting batches, oldest first, up to the record cap (at least one batch) and the first that must wait. */
   private take(): Pending<T>[] {
     let n = 0;
     let records = 0;
-    while (n < this.queue.length && (n === 0 || records + this.queue[n]!.items.length <= this.maxRecords)) {
+    while (n < this.queue.length && (n === 0 || (records + this.queue[n]!.items.length <= this.maxRecords && !this.waitsOnRunning(this.queue[n]!)))) {
       records += this.queue[n]!.items.length;
       n++;
     }

@@ -5,7 +5,6 @@
 // made. Every replica folds both from the change feed into the same noise book, so
 // noise paths and the adjusted match rate agree everywhere.
 import type { CollectorConfig } from '../../config.js';
-import type { PairEvent } from '../../join/joiner.js';
 import { NoiseBook } from '../../noise/noise-book.js';
 import { excusablePaths, triplePaths } from '../../noise/noise-learner.js';
 import type { Diff, ShadowRecord } from '../../types.js';
@@ -46,7 +45,8 @@ export class PgNoiseLearner implements FeedConsumer {
     if (batch.pairs.length === 0 && batch.baselines.length === 0) return;
     const excusable: { id: string; route: string; paths: string[] }[] = [];
     for (const e of batch.pairs) {
-      const paths = excusablePaths(e);
+      // Worked out on the prepare thread when it compared the pair (as on SQLite).
+      const paths = e.excusable !== undefined ? e.excusable : excusablePaths(e);
       if (paths) excusable.push({ id: e.id, route: e.route, paths });
     }
     if (excusable.length > 0) {
@@ -56,7 +56,7 @@ export class PgNoiseLearner implements FeedConsumer {
         values: [excusable.map((x) => x.id), excusable.map((x) => x.route), excusable.map((x) => JSON.stringify(x.paths))],
       });
     }
-    const triples = [...(await this.pairsMeetingBaselines(c, batch.pairs)), ...(await this.baselinesMeetingPairs(c, batch))];
+    const triples = [...this.pairsMeetingBaselines(batch), ...(await this.baselinesMeetingPairs(c, batch))];
     if (triples.length === 0) return;
     await c.query({
       name: 'noise:triples',
@@ -67,19 +67,15 @@ export class PgNoiseLearner implements FeedConsumer {
   };
 
   /** New pairs whose baseline is stored (before, or in this batch). */
-  private async pairsMeetingBaselines(c: PgClient, pairs: readonly PairEvent[]): Promise<Triple[]> {
-    if (pairs.length === 0) return [];
-    const found = await c.query<{ id: string; record: string }>({
-      name: 'noise:baselines-of-pairs',
-      text: `SELECT id, record FROM records WHERE role = 'baseline' AND id = ANY($1::text[])`,
-      values: [pairs.map((e) => e.id)],
-    });
-    if (found.rows.length === 0) return [];
-    const byId = new Map(found.rows.map((r) => [r.id, r.record]));
+  private pairsMeetingBaselines(batch: StoredBatch): Triple[] {
+    if (batch.pairs.length === 0 || (batch.baselinesBefore.size === 0 && batch.baselines.length === 0)) return [];
+    // The batch's statement that stored the sides read the baselines stored before.
+    const fresh = new Map(batch.baselines.map((b) => [b.id, b]));
     const out: Triple[] = [];
-    for (const e of pairs) {
-      const b = byId.get(e.id);
-      const t = b === undefined ? null : this.triple(e.id, e.production, e.shadow, JSON.parse(b) as ShadowRecord, e.comparison.diffs);
+    for (const e of batch.pairs) {
+      const before = batch.baselinesBefore.get(e.id);
+      const b = before === undefined ? fresh.get(e.id) : (JSON.parse(before) as ShadowRecord);
+      const t = b === undefined ? null : this.triple(e.id, e.production, e.shadow, b, e.comparison.diffs);
       if (t) out.push(t);
     }
     return out;

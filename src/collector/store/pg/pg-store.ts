@@ -63,7 +63,6 @@ export class PgStore {
       const records = new PgRecordIngest(pool, config, join, { joinWindowMs: opts.joinWindowMs, preparer: opts.preparer });
       records.writers.push(...(opts.parts?.writers ?? []));
       const store = new PgStore(pool, feed, join, records, new PgPairReader(pool, feed), opts.logger);
-      records.followSoon = () => store.follow();
       await feed.follow();
       store.startFollowing(opts.followMs ?? 250);
       return store;
