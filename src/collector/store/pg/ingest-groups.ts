@@ -63,10 +63,10 @@ export interface IngestGroupsOptions {
  * while the batches arriving meanwhile, which it could have taken along, would have
  * to wait for it in turn (one replica receiving both sides of consecutive ids: each
  * group waited on the previous one, with ~2.5 batches per group in the bench).
- * Batches that share no id with a running group still start at once.
+ * Batches that share no id with a running group still start at once, unless one that
+ * must wait is ahead of them: batches start in their order of arrival.
  */
 export type LockKeyOf<T> = (item: T) => string;
-
 
 export class IngestGroups<T extends { index: number }> {
   private readonly queue: Pending<T>[] = [];
