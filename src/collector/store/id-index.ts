@@ -189,7 +189,8 @@ export class IdIndex {
     for (let i = from; i < to; i++) {
       params.push(run.ids[i]!, ROLES[run.roles[i]!]!, run.seqs[i]!);
       if (params.length === ROWS_PER_INSERT * 3) {
-        this.stmt.insertMany.run(params);
+        // Spread: better-sqlite3 binds an array argument element by element through a generic property read.
+        this.stmt.insertMany.run(...params);
         params.length = 0;
       }
     }
