@@ -12,6 +12,7 @@ import { CollectorConfig, parseConfig } from '../../src/collector/config.js';
 import type { BodyItem } from '../../src/collector/ingest/body.js';
 import { prepareItems } from '../../src/collector/ingest/prepare.js';
 import { Joiner } from '../../src/collector/join/joiner.js';
+import { NoiseLearner } from '../../src/collector/noise/noise-learner.js';
 import { Repository } from '../../src/collector/store/repository.js';
 import { rec } from './helpers.js';
 
@@ -168,3 +169,27 @@ test('after a restart on the same file the seqs go on from the stored rows', asy
   assert.equal(j2.stats.answer().total.pairs, 30);
 });
 
+
+test('excusable pairs of the noise learner go out with their group, and a failed group takes them back', async (t) => {
+  const repo = openRepo(t);
+  const config = new CollectorConfig();
+  const joiner = new Joiner(repo, config, opts);
+  new NoiseLearner(repo, config, joiner);
+  let broken = false;
+  joiner.listeners.push({ pair: (e) => { if (broken && e.id === 'e99') repo.db.prepare('SELECT * FROM no_such_table').get(); } });
+  const excusable = () => repo.db.prepare<[], { pair_seq: number; paths: string }>('SELECT pair_seq, paths FROM excusable_pairs ORDER BY pair_seq').all();
+  // 100 pairs differing in one value only (excusable at /a), one more differing in kind (not excusable).
+  const group = (key: string) =>
+    Array.from({ length: 100 }, (_, i) => [
+      rec({ id: `e${i}`, role: 'production', response_body: JSON.stringify({ [key]: 1 }) }),
+      rec({ id: `e${i}`, role: 'shadow', response_body: JSON.stringify({ [key]: 2 }) }),
+    ]).flat();
+  broken = true;
+  assert.throws(() => joiner.ingest(items(group('b'))), (e: Error) => e.constructor.name === 'SqliteError');
+  assert.deepEqual(excusable(), []);
+  broken = false;
+  assert.equal(joiner.ingest(items([...group('a'), rec({ id: 'x', role: 'production', response_body: '{"a":1}' }), rec({ id: 'x', role: 'shadow', response_body: '{"b":1}' })])).accepted, 202);
+  const rows = excusable();
+  assert.deepEqual(rows.map((r) => r.pair_seq), Array.from({ length: 100 }, (_, i) => i + 1));
+  assert.ok(rows.every((r) => r.paths === '["/a"]'), rows[0]?.paths);
+});

@@ -92,7 +92,7 @@ export class Repository {
   private readonly stmt;
   /**
    * New rows wait here until their transaction (or savepoint) ends, then go out in
-   * multi-row INSERTs: records first, then pairs, then predictions.
+   * multi-row INSERTs: records first, then pairs, predictions, excusable pairs (noise).
    */
   private readonly rows;
   /**
@@ -165,10 +165,14 @@ export class Repository {
         13,
       ),
       predictions: new RowBatch(db, 'INSERT INTO predictions (pair_seq, route, prod_label, shadow_label, prod_score, shadow_score)', 6),
+      excusable: new RowBatch(db, 'INSERT OR IGNORE INTO excusable_pairs (pair_seq, route, paths)', 3),
     };
     this.ids = new IdIndex(db, idFlushAt);
     this.feedback = new FeedbackStore(db);
-    this.noise = new NoiseStore(db);
+    this.noise = new NoiseStore(db, (row) => {
+      this.inWrite();
+      this.rows.excusable.add(row);
+    });
     this.decisions = new DecisionStore(db);
     this.reader = new ReaderThread(file, db);
   }
@@ -255,12 +259,14 @@ export class Repository {
     this.rows.records.write();
     this.rows.pairs.write();
     this.rows.predictions.write();
+    this.rows.excusable.write();
   }
 
   private dropWaitingRows(): void {
     this.rows.records.drop();
     this.rows.pairs.drop();
     this.rows.predictions.drop();
+    this.rows.excusable.drop();
   }
 
   scanPredictions(): IterableIterator<{ route: string } & PredictionRow> {
