@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { CollectorConfig } from '../../src/collector/config.js';
 import type { BodyItem } from '../../src/collector/ingest/body.js';
 import { Joiner } from '../../src/collector/join/joiner.js';
+import { keyOrder } from '../../src/collector/store/id-index.js';
 import { Repository } from '../../src/collector/store/repository.js';
 import { rec, tempDir } from './helpers.js';
 
@@ -86,4 +87,27 @@ test('id index: a run is written a slice per transaction, and a crash mid-run lo
   assert.notEqual(repo2.db.prepare<[], string>("SELECT value FROM meta WHERE key = 'ids_indexed_through'").pluck().get(), undefined);
   await repo2.close();
   await repo.close();
+});
+
+test('keyOrder: the order of a full (id, role) comparison, for ids sharing long prefixes, prefixes of others, control and non-ASCII characters', () => {
+  const ids: string[] = [];
+  const roles: number[] = [];
+  const push = (id: string, role: number) => {
+    ids.push(id);
+    roles.push(role);
+  };
+  const hex = (i: number) => ((i * 2654435761) >>> 0).toString(16).padStart(8, '0');
+  for (let i = 0; i < 3000; i++) {
+    const id = i % 3 === 0 ? `common-prefix-${hex(i)}` : i % 3 === 1 ? hex(i) + hex(i * 7) : `${hex(i).slice(0, i % 9)}`;
+    push(id, [2, 0, 1][i % 3]!);
+    if (i % 4 === 0) push(id, (roles.at(-1)! + 1) % 3);
+  }
+  for (const id of ['', '\u0000', 'a', 'a\u0000', 'a\u0000b', 'ab', 'é', 'e\u007f', '\u007f', '\u00ff', 'z\u0100', 'zzzzzzzzzz', 'zzzzzzzzz', 'a\u00ff', 'a\u4e00z', 'b']) {
+    push(id, 1);
+    push(id, 0);
+  }
+  const expected = ids.map((_, i) => i).sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : roles[a]! - roles[b]!));
+  assert.deepEqual([...keyOrder(ids, roles)], expected);
+  assert.deepEqual([...keyOrder([], [])], []);
+  assert.deepEqual([...keyOrder(['b', 'a'], [0, 0])], [1, 0]);
 });

@@ -102,7 +102,33 @@ function lazyRecord(side: { json: string; record?: ShadowRecord }): () => Shadow
   return () => (r ??= JSON.parse(side.json) as ShadowRecord);
 }
 
-/** A PairEvent whose records are parsed only when a listener reads them. */
+/**
+ * A PairEvent whose records are parsed only when a listener reads them. A class with
+ * its getters on the prototype: an object literal with getters made two new
+ * functions per pair.
+ */
+class LazyPairEvent implements PairEvent {
+  constructor(
+    readonly id: string,
+    readonly pairSeq: number,
+    readonly route: string,
+    private readonly productionOf: () => ShadowRecord,
+    private readonly shadowOf: () => ShadowRecord,
+    readonly comparison: Comparison,
+    readonly sample: PredictionSample | null,
+    readonly excusable: string[] | null | undefined,
+  ) {}
+
+  get production(): ShadowRecord {
+    return this.productionOf();
+  }
+
+  get shadow(): ShadowRecord {
+    return this.shadowOf();
+  }
+}
+
+/** A LazyPairEvent, for the PostgreSQL ingest's pairs. */
 export function pairEvent(
   id: string,
   pairSeq: number,
@@ -113,20 +139,7 @@ export function pairEvent(
   sample: PredictionSample | null,
   excusable: string[] | null | undefined,
 ): PairEvent {
-  return {
-    id,
-    pairSeq,
-    route,
-    get production() {
-      return production();
-    },
-    get shadow() {
-      return shadow();
-    },
-    comparison,
-    sample,
-    excusable,
-  };
+  return new LazyPairEvent(id, pairSeq, route, production, shadow, comparison, sample, excusable);
 }
 
 export class Joiner {
@@ -332,7 +345,7 @@ export class Joiner {
       routeStats.predictionStats().add(sample);
     }
     if (this.listeners.length === 0) return;
-    const event = pairEvent(r.id, pairSeq, productionRoute, r.role === 'production' ? ownRecord : otherRecord, r.role === 'production' ? otherRecord : ownRecord, c, sample, pre?.excusable);
+    const event = new LazyPairEvent(r.id, pairSeq, productionRoute, r.role === 'production' ? ownRecord : otherRecord, r.role === 'production' ? otherRecord : ownRecord, c, sample, pre?.excusable);
     for (const l of this.listeners) l.pair?.(event);
   }
 

@@ -6,31 +6,43 @@ import type { Role } from '../types.js';
 import type { RouteStats } from '../stats/route-stats.js';
 
 interface Bucket {
-  key: string;
   arrivalMs: number;
+  route: string;
   stats: RouteStats;
   role: Role;
   count: number;
 }
 
+/** The buckets of one arrival ms: per route, one per role (by roleIndex). */
+type MsBuckets = Map<string, (Bucket | undefined)[]>;
+
+const roleIndex = (role: Role): number => (role === 'production' ? 0 : role === 'shadow' ? 1 : 2);
+
 export class JoinWindow {
   private queue: Bucket[] = [];
   private head = 0;
-  private readonly byKey = new Map<string, Bucket>();
+  // Looked up by ms, then route, then role: a string key joining the three was built
+  // and hashed anew on every add and remove (twice per pair).
+  private readonly byMs = new Map<number, MsBuckets>();
+  private count = 0;
 
   constructor(readonly windowMs: number) {}
 
-  private static key(arrivalMs: number, route: string, role: Role): string {
-    return `${arrivalMs}\u0000${role}\u0000${route}`;
+  private find(arrivalMs: number, route: string, role: Role): Bucket | undefined {
+    return this.byMs.get(arrivalMs)?.get(route)?.[roleIndex(role)];
   }
 
   /** A side starts waiting (arrivals must come in non-decreasing arrivalMs). */
   add(arrivalMs: number, route: string, stats: RouteStats, role: Role): void {
-    const key = JoinWindow.key(arrivalMs, route, role);
-    let bucket = this.byKey.get(key);
+    let bucket = this.find(arrivalMs, route, role);
     if (!bucket) {
-      bucket = { key, arrivalMs, stats, role, count: 0 };
-      this.byKey.set(key, bucket);
+      bucket = { arrivalMs, route, stats, role, count: 0 };
+      let ms = this.byMs.get(arrivalMs);
+      if (!ms) this.byMs.set(arrivalMs, (ms = new Map()));
+      let roles = ms.get(route);
+      if (!roles) ms.set(route, (roles = [undefined, undefined, undefined]));
+      roles[roleIndex(role)] = bucket;
+      this.count++;
       this.queue.push(bucket);
     }
     bucket.count++;
@@ -39,7 +51,7 @@ export class JoinWindow {
 
   /** A waiting side found its partner. False when its window had already ended. */
   remove(arrivalMs: number, route: string, role: Role): boolean {
-    const bucket = this.byKey.get(JoinWindow.key(arrivalMs, route, role));
+    const bucket = this.find(arrivalMs, route, role);
     if (!bucket || bucket.count === 0) return false;
     bucket.count--;
     bucket.stats.addPending(role, -1);
@@ -52,7 +64,7 @@ export class JoinWindow {
     while (this.head < q.length && q[this.head]!.arrivalMs + this.windowMs <= nowMs) {
       const b = q[this.head++]!;
       b.stats.addPending(b.role, -b.count);
-      this.byKey.delete(b.key);
+      this.drop(b);
     }
     if (this.head > 1024 && this.head * 2 > q.length) {
       this.queue = q.slice(this.head);
@@ -60,8 +72,19 @@ export class JoinWindow {
     }
   }
 
+  private drop(b: Bucket): void {
+    const ms = this.byMs.get(b.arrivalMs)!;
+    const roles = ms.get(b.route)!;
+    roles[roleIndex(b.role)] = undefined;
+    this.count--;
+    if (roles.every((x) => x === undefined)) {
+      ms.delete(b.route);
+      if (ms.size === 0) this.byMs.delete(b.arrivalMs);
+    }
+  }
+
   get buckets(): number {
-    return this.byKey.size;
+    return this.count;
   }
 
   /** Queue slots held, expired ones not yet compacted away included (memory bound). */
@@ -72,6 +95,7 @@ export class JoinWindow {
   clear(): void {
     this.queue = [];
     this.head = 0;
-    this.byKey.clear();
+    this.byMs.clear();
+    this.count = 0;
   }
 }

@@ -3,6 +3,7 @@
 // by `changed` body diffs the normalised paths of those diffs, so that the
 // adjusted match count can follow the noise paths as they change.
 import type Database from 'better-sqlite3';
+import type { Cell } from './row-batch.js';
 
 export interface TripleRow {
   route: string;
@@ -18,11 +19,14 @@ export interface ExcusableRow {
 export class NoiseStore {
   private readonly stmt;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    /** Adds an excusable_pairs row (pair_seq, route, paths) to the repository's rows of this transaction. */
+    private readonly addExcusable: (row: readonly Cell[]) => void,
+  ) {
     this.stmt = {
       insertTriple: db.prepare('INSERT OR IGNORE INTO triples (id, route, baseline_paths, shadow_paths) VALUES (?, ?, ?, ?)'),
       scanTriples: db.prepare<[], { route: string; b: string; s: string }>('SELECT route, baseline_paths AS b, shadow_paths AS s FROM triples'),
-      insertExcusable: db.prepare('INSERT OR IGNORE INTO excusable_pairs (pair_seq, route, paths) VALUES (?, ?, ?)'),
       scanExcusable: db.prepare<[], { route: string; paths: string }>('SELECT route, paths FROM excusable_pairs'),
     };
   }
@@ -38,8 +42,9 @@ export class NoiseStore {
     }
   }
 
+  /** Written with the pair's other rows, in a multi-row INSERT OR IGNORE. */
   insertExcusable(pairSeq: number, route: string, paths: readonly string[]): void {
-    this.stmt.insertExcusable.run(pairSeq, route, JSON.stringify(paths));
+    this.addExcusable([pairSeq, route, JSON.stringify(paths)]);
   }
 
   *scanExcusable(): IterableIterator<ExcusableRow> {

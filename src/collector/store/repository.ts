@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
 import { IdIndex } from './id-index.js';
 import { ReaderThread } from './reader-thread.js';
+import { RowBatch } from './row-batch.js';
 import type { PredictionSample } from '../compare/prediction.js';
 import type { DistributionShift } from '../stats/score-distributions.js';
 import type { PairPage, PairPageQuery } from './pair-pages.js';
@@ -89,6 +90,20 @@ export class Repository {
   private readonly ids: IdIndex;
   private readonly reader: ReaderThread;
   private readonly stmt;
+  /**
+   * New rows wait here until their transaction (or savepoint) ends, then go out in
+   * multi-row INSERTs: records first, then pairs, predictions, excusable pairs (noise).
+   */
+  private readonly rows;
+  /**
+   * The seqs the next record and pair get, inside the current write transaction. The
+   * collector is the file's only writer, so the rowid SQLite would pick (max + 1: no
+   * AUTOINCREMENT) is known before the row is written; it is read from the tables at the
+   * first insert of each transaction and forgotten when it ends or rolls back.
+   */
+  private nextSeq: { record: number; pair: number } | null = null;
+  /** Nesting of transaction() and savepoint(): inserts are only allowed inside. */
+  private depth = 0;
   /** Ground-truth labels, noise triples, last decisions and control (decision-tables.ts). */
   readonly feedback: FeedbackStore;
   readonly noise: NoiseStore;
@@ -125,18 +140,9 @@ export class Repository {
 
     const db = this.db;
     this.stmt = {
-      insertRecord: db.prepare(
-        'INSERT INTO records (id, role, route, status, latency_ms, arrival_ms, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
+      maxSeqs: db.prepare<[], [number, number]>('SELECT (SELECT coalesce(max(seq), 0) FROM records), (SELECT coalesce(max(seq), 0) FROM pairs)').raw(),
       sideBySeq: db.prepare<[number], SideRow & { role: Role }>('SELECT seq, role, route, arrival_ms, record FROM records WHERE seq = ?'),
-      insertPair: db.prepare(
-        `INSERT INTO pairs (prod_seq, shadow_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms, compare_note)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
       pairByProdSeq: db.prepare<[number], PairRow>('SELECT * FROM pairs WHERE prod_seq = ?'),
-      insertPrediction: db.prepare(
-        'INSERT INTO predictions (pair_seq, route, prod_label, shadow_label, prod_score, shadow_score) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
       scanPredictions: db.prepare<[], { route: string } & PredictionRow>(
         'SELECT route, prod_label AS productionLabel, shadow_label AS shadowLabel, prod_score AS productionScore, shadow_score AS shadowScore FROM predictions ORDER BY pair_seq',
       ),
@@ -151,9 +157,22 @@ export class Repository {
          ORDER BY r.arrival_ms, r.seq`,
       ),
     };
+    this.rows = {
+      records: new RowBatch(db, 'INSERT INTO records (seq, id, role, route, status, latency_ms, arrival_ms, record)', 8),
+      pairs: new RowBatch(
+        db,
+        'INSERT INTO pairs (seq, prod_seq, shadow_seq, id, route, status_match, body_match, match, truncated, late, diffs, created_ms, compare_note)',
+        13,
+      ),
+      predictions: new RowBatch(db, 'INSERT INTO predictions (pair_seq, route, prod_label, shadow_label, prod_score, shadow_score)', 6),
+      excusable: new RowBatch(db, 'INSERT OR IGNORE INTO excusable_pairs (pair_seq, route, paths)', 3),
+    };
     this.ids = new IdIndex(db, idFlushAt);
     this.feedback = new FeedbackStore(db);
-    this.noise = new NoiseStore(db);
+    this.noise = new NoiseStore(db, (row) => {
+      this.inWrite();
+      this.rows.excusable.add(row);
+    });
     this.decisions = new DecisionStore(db);
     this.reader = new ReaderThread(file, db);
   }
@@ -161,17 +180,22 @@ export class Repository {
   /** The new row's seq, or null when (id, role) was already stored: the first copy wins. */
   insertRecord(id: string, role: Role, route: string, status: number, latencyMs: number, arrivalMs: number, json: string): number | null {
     if (this.ids.seqOf(id, role) !== undefined) return null;
-    const seq = Number(this.stmt.insertRecord.run(id, role, route, status, latencyMs, arrivalMs, json).lastInsertRowid);
+    const seq = this.seqs().record++;
+    this.rows.records.add([seq, id, role, route, status, latencyMs, arrivalMs, json]);
     this.ids.add(id, role, seq);
     return seq;
   }
 
   findSide(id: string, role: Role): SideRow | undefined {
     const seq = this.ids.seqOf(id, role);
-    return seq === undefined ? undefined : this.stmt.sideBySeq.get(seq);
+    if (seq === undefined) return undefined;
+    // Stored moments ago in this transaction: its row may still be waiting.
+    if (this.nextSeq && seq >= this.nextSeq.record - this.rows.records.size) this.writeRows();
+    return this.stmt.sideBySeq.get(seq);
   }
 
   sidesOf(id: string): { role: Role; route: string; record: string }[] {
+    this.writeRows();
     const out: { role: Role; route: string; record: string }[] = [];
     for (const role of ['production', 'shadow', 'baseline'] as const) {
       const seq = this.ids.seqOf(id, role);
@@ -183,17 +207,23 @@ export class Repository {
 
   /** The new pair's seq. */
   insertPair(p: NewPair): number {
-    return Number(this.stmt.insertPair.run(
+    const seq = this.seqs().pair++;
+    this.rows.pairs.add([
+      seq,
       p.prodSeq,
       p.shadowSeq,
       p.id, p.route, b(p.statusMatch), b(p.bodyMatch), b(p.match), b(p.truncated), b(p.late), p.diffs, p.createdMs,
       p.compareNote ?? null,
-    ).lastInsertRowid);
+    ]);
+    return seq;
   }
 
   pairById(id: string): PairRow | undefined {
     const prodSeq = this.ids.seqOf(id, 'production');
-    return prodSeq === undefined ? undefined : this.stmt.pairByProdSeq.get(prodSeq);
+    if (prodSeq === undefined) return undefined;
+    // Its pair (and prediction, which the caller may read next) may still be waiting.
+    if (this.rows.pairs.size > 0) this.writeRows();
+    return this.stmt.pairByProdSeq.get(prodSeq);
   }
 
   /** Pages of pairs, newest first; read on another thread when the database is a file. */
@@ -207,7 +237,36 @@ export class Repository {
   }
 
   insertPrediction(pairSeq: number, route: string, s: PredictionSample): void {
-    this.stmt.insertPrediction.run(pairSeq, route, s.productionLabel, s.shadowLabel, s.productionScore, s.shadowScore);
+    this.inWrite();
+    this.rows.predictions.add([pairSeq, route, s.productionLabel, s.shadowLabel, s.productionScore, s.shadowScore]);
+  }
+
+  /** The seq counters of this transaction, read from the tables at its first insert. */
+  private seqs(): { record: number; pair: number } {
+    if (this.nextSeq) return this.nextSeq;
+    this.inWrite();
+    const [records, pairs] = this.stmt.maxSeqs.get()!;
+    return (this.nextSeq = { record: records + 1, pair: pairs + 1 });
+  }
+
+  /** Rows only wait inside transaction() or savepoint(), which write them before they end. */
+  private inWrite(): void {
+    if (this.depth === 0) throw new Error('Repository: rows are inserted only inside transaction()');
+  }
+
+  /** Writes every waiting row (in the current transaction). */
+  private writeRows(): void {
+    this.rows.records.write();
+    this.rows.pairs.write();
+    this.rows.predictions.write();
+    this.rows.excusable.write();
+  }
+
+  private dropWaitingRows(): void {
+    this.rows.records.drop();
+    this.rows.pairs.drop();
+    this.rows.predictions.drop();
+    this.rows.excusable.drop();
   }
 
   scanPredictions(): IterableIterator<{ route: string } & PredictionRow> {
@@ -230,26 +289,51 @@ export class Repository {
 
   /** Runs fn in one write transaction (and writes the id index's sorted run when due). */
   transaction<T>(fn: () => T): T {
+    // Nested, this is a savepoint: rows of the enclosing scope go out before it, so
+    // a rollback of this one drops only its own.
+    if (this.depth > 0) this.writeRows();
+    this.depth++;
     try {
       return this.db.transaction(() => {
         const result = fn();
+        this.writeRows();
         this.ids.flushIfFull();
         return result;
       })();
     } catch (err) {
-      // Rolled back: a slice of the id run it wrote (and took out of memory) is gone
-      // from the table too, so the index's memory part is read again from what stands.
+      // Rolled back: its waiting rows are void and the seqs are read again. A slice of
+      // the id run it wrote (and took out of memory) is gone from the table too, so the
+      // index's memory part is read again from what stands.
+      this.dropWaitingRows();
+      this.nextSeq = null;
       this.ids.reload();
       throw err;
+    } finally {
+      if (--this.depth === 0) this.nextSeq = null;
     }
   }
 
   /** Runs fn inside the current transaction as a savepoint: undone alone when it throws. */
   savepoint<T>(fn: () => T): T {
+    this.writeRows();
     // One wrapper made once: better-sqlite3 runs a transaction function called inside
     // another transaction as SAVEPOINT … RELEASE, or ROLLBACK TO on a throw.
-    this.savepointRunner ??= this.db.transaction((f: () => unknown) => f());
-    return this.savepointRunner(fn) as T;
+    this.savepointRunner ??= this.db.transaction((f: () => unknown) => {
+      const result = f();
+      this.writeRows();
+      return result;
+    });
+    this.depth++;
+    try {
+      return this.savepointRunner(fn) as T;
+    } catch (err) {
+      // Its rows are undone; its seqs are not handed out again: the id index still maps
+      // its keys to them until the transaction ends, and must not find another row there.
+      this.dropWaitingRows();
+      throw err;
+    } finally {
+      if (--this.depth === 0) this.nextSeq = null;
+    }
   }
 
   private savepointRunner: ((fn: () => unknown) => unknown) | undefined;
