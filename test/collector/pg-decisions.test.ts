@@ -134,6 +134,36 @@ test('noise: baseline sides before and after their pairs, through either replica
   assert.equal(Number(row!.n), n);
 });
 
+test('noise: pairs compared on the prepare thread still meet the baselines stored before them, also those of the other replica', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase(`pg_dec_${++dbs}`);
+  const a = await replica(t, db);
+  const b = await replica(t, db);
+  const n = 48; // 24 triples: noise needs 20 (DEFAULT_NOISE.min_triples)
+  const ids = Array.from({ length: n }, (_, i) => `p${i}`);
+  const body = (i: number, shift: number) => ({ ts: i + shift, v: 1 });
+  // Baselines of half the ids come first, some through each replica; both sides of
+  // every pair then go to A one after the other, so A's prepare thread compares each
+  // pair, and the noise writer still needs both sides' bodies for the ids with a
+  // baseline (a store that skips reading back a partner compared ahead must not
+  // skip those).
+  const withBaseline = ids.slice(0, n / 2);
+  ok(await post(b.url, withBaseline.slice(0, n / 4).map((id, i) => side(id, 'baseline', body(i, 1000)))));
+  ok(await post(a.url, withBaseline.slice(n / 4).map((id, i) => side(id, 'baseline', body(i + n / 4, 1000)))));
+  ok(await post(a.url, ids.map((id, i) => side(id, 'production', body(i, 0)))));
+  ok(await post(a.url, ids.map((id, i) => side(id, 'shadow', body(i, i < n / 2 ? 2000 : 0)))));
+  assert.equal(a.c.store.records.compared.here, 0, 'every pair was compared on the prepare thread');
+  assert.equal(a.c.store.records.compared.prepared, n);
+
+  const sa = await stats(a.url);
+  assert.deepEqual(sa.routes.predict.noise, [{ path: '/ts', baseline_diffs: n / 2, shadow_diffs: n / 2, triples: n / 2 }]);
+  assert.equal(sa.routes.predict.pairs, n);
+  assert.equal(sa.routes.predict.match_rate, 0.5);
+  assert.equal(sa.routes.predict.adjusted_match_rate, 1);
+  assert.deepEqual((await stats(b.url)).routes, sa.routes);
+  const [row] = await sql<{ n: string }>(db, 'SELECT count(*) AS n FROM noise_triples');
+  assert.equal(Number(row!.n), n / 2);
+});
+
 test('a decision change alerts once across replicas; control set through one is carried by the other; a later replica reports the same', { skip: pgSkip }, async (t) => {
   const db = await cluster().createDatabase(`pg_dec_${++dbs}`);
   const bodies: { route: string | null; from: string | null; to: string }[] = [];
