@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { CollectorConfig } from '../../src/collector/config.js';
-import { PrepareSupervisor, type LossCause, type PreparedWhere, type PrepareObserver } from '../../src/collector/ingest/prepare-supervisor.js';
+import { PrepareSupervisor, type LossCause, type PreparedWhere, type PrepareObserver, type SupervisorTiming } from '../../src/collector/ingest/prepare-supervisor.js';
 import { prepareBodyHere } from '../../src/collector/ingest/prepare-body.js';
 import { TEST_CRASH_ENV } from '../../src/collector/ingest/prepare-test-crash.js';
 import type { CollectorLogger } from '../../src/collector/log.js';
@@ -61,21 +61,24 @@ function capturingLogger(): { logger: CollectorLogger; lines: Array<Record<strin
   return { logger, lines };
 }
 
-test('watchdog: a thread that hangs before it is ready is held to the start bound, not the shorter one; its body is prepared on the main thread', { timeout: 60_000 }, async (t) => {
-  process.env[TEST_CRASH_ENV] = 'start:spin';
+type TestContext = { after: (fn: () => unknown) => void };
+
+/** A supervisor whose threads crash as SHADOWMESH_TEST_PREPARE_CRASH=plan says, with its observer and log lines. */
+function crashingSupervisor(t: TestContext, plan: string, timing: Partial<SupervisorTiming>): { sup: PrepareSupervisor; seen: Seen; lines: Array<Record<string, unknown>> } {
+  process.env[TEST_CRASH_ENV] = plan;
   t.after(() => {
     delete process.env[TEST_CRASH_ENV];
   });
   keepAlive(t);
   const seen = observer();
   const { logger, lines } = capturingLogger();
-  const sup = new PrepareSupervisor(new CollectorConfig().file, {
-    mode: 'on',
-    logger,
-    observer: seen,
-    timing: { hungAfterMs: 200, startHungAfterMs: 700, giveUpAfter: 1 },
-  });
+  const sup = new PrepareSupervisor(new CollectorConfig().file, { mode: 'on', logger, observer: seen, timing });
   t.after(() => sup.close());
+  return { sup, seen, lines };
+}
+
+test('watchdog: a thread that hangs before it is ready is held to the start bound, not the shorter one; its body is prepared on the main thread', { timeout: 60_000 }, async (t) => {
+  const { sup, seen, lines } = crashingSupervisor(t, 'start:spin', { hungAfterMs: 200, startHungAfterMs: 700, giveUpAfter: 1 });
   const batch = await sup.prepare(JSON.stringify([rec({ id: 's1', role: 'production' })]), false);
   assert.equal(batch.records.length, 1);
   assert.equal(batch.records[0]!.record?.id, 's1');
@@ -124,21 +127,8 @@ test('watchdog: a backlog that takes the thread many times the bound in all, ans
 });
 
 test('watchdog: threads that are ready but hang on the first body they get count as short-lived, so the main thread takes over for good', { timeout: 60_000 }, async (t) => {
-  process.env[TEST_CRASH_ENV] = 'marker';
-  t.after(() => {
-    delete process.env[TEST_CRASH_ENV];
-  });
-  keepAlive(t);
-  const seen = observer();
-  const { logger, lines } = capturingLogger();
   // Each hang takes longer than shortLifeMs, as with the defaults (10 s each).
-  const sup = new PrepareSupervisor(new CollectorConfig().file, {
-    mode: 'on',
-    logger,
-    observer: seen,
-    timing: { hungAfterMs: 300, shortLifeMs: 100, firstDelayMs: 10, giveUpAfter: 3 },
-  });
-  t.after(() => sup.close());
+  const { sup, seen, lines } = crashingSupervisor(t, 'marker', { hungAfterMs: 300, shortLifeMs: 100, firstDelayMs: 10, giveUpAfter: 3 });
   const good = JSON.stringify([rec({ id: 'g1', role: 'production' })]);
   const spin = (i: number): string => JSON.stringify([rec({ id: `h${i}`, role: 'production', response_body: 'shadowmesh-test-crash:spin' })]);
 
