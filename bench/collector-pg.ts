@@ -15,6 +15,9 @@
 // Every run prints the CPU each process used (per record and in cores: the
 // collectors' main threads and other threads, the PostgreSQL server, this process
 // as sender and balancer), so the table shows which of them is the bottleneck.
+// --icu-locale L (e.g. en-US): the cluster's default collation from ICU, as on a
+// server set up with a language locale, instead of C.
+//
 // --profile adds what the server saw in each PostgreSQL mode: statements per batch
 // and their time (pg_stat_statements), WAL flushes, and what the collector's
 // connections were doing (running, waiting on locks, waiting for the collector).
@@ -38,14 +41,16 @@ const {
   rounds: ROUNDS,
   profile: PROFILE,
   before: BEFORE_ARG,
+  'icu-locale': ICU_LOCALE,
 } = benchArgs({
-  usage: '[--records N] [--concurrency C] [--rounds R] [--profile] [--before DIR]',
+  usage: '[--records N] [--concurrency C] [--rounds R] [--profile] [--before DIR] [--icu-locale L]',
   flags: {
     records: count(64_000),
     concurrency: count(8),
     rounds: count(3),
     profile: { type: 'boolean' },
     before: { type: 'string' },
+    'icu-locale': { type: 'string' },
   },
 });
 const BEFORE = BEFORE_ARG ?? null;
@@ -178,7 +183,7 @@ async function main(): Promise<void> {
     console.log(`collector on PostgreSQL: skipped: ${why}`);
     return;
   }
-  const cluster = await startPgCluster({ fsync: true, maxConnections: 200, settings: PROFILE ? PROFILE_SETTINGS : {} });
+  const cluster = await startPgCluster({ fsync: true, maxConnections: 200, settings: PROFILE ? PROFILE_SETTINGS : {}, icuLocale: ICU_LOCALE });
   const postmaster = postmasterPid(join(cluster.dir, 'data'));
   const profiles = new Map<string, { profile: ServerProfile; run: Run }>();
   try {
@@ -230,7 +235,7 @@ async function main(): Promise<void> {
       m.pairs,
     ]);
     console.log(
-      `collector on PostgreSQL vs SQLite: ${TOTAL} records in ${BATCH}-record batches, ~${Math.round(avgRecord)} B/record, ${CONCURRENCY} requests in flight; PostgreSQL ${cluster.port} with fsync on; median of ${ROUNDS} rounds, modes interleaved`,
+      `collector on PostgreSQL vs SQLite: ${TOTAL} records in ${BATCH}-record batches, ~${Math.round(avgRecord)} B/record, ${CONCURRENCY} requests in flight; PostgreSQL ${cluster.port} with fsync on, collation ${ICU_LOCALE ? `ICU ${ICU_LOCALE}` : "C"}; median of ${ROUNDS} rounds, modes interleaved`,
     );
     console.log(table(['mode', 'records', 'records/s (wall)', 'all rounds, k/s', 'x SQLite', 'x 1 PG replica', 'batch p50 ms', 'batch p99 ms', 'pairs (incl. warm-up)'], rows));
     const pgRatio = rateOf(one) / floor;

@@ -49,3 +49,30 @@ test('a schema part added to a database already in use is created at the next st
   const rows = (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'extra_rows'")).rows;
   assert.deepEqual(rows, [{ n: 1 }]);
 });
+
+test('ids, roles and routes compare byte by byte on a database whose default collation is a language\'s', { skip: pgSkip }, async (t) => {
+  // Production servers are mostly set up with a language locale; comparing ids under
+  // it cost the bench ~7 % of its records/s (BENCHMARKS.md, session 7).
+  const admin = new pg.Client({ connectionString: cluster().url() });
+  await admin.connect();
+  t.after(() => admin.end());
+  await admin.query("CREATE DATABASE pg_migrate_icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'");
+  const db = cluster().url('pg_migrate_icu');
+  const c = await openPgCollector({ db, port: 0 });
+  t.after(() => c.close());
+  const pool = openPgPool(db);
+  t.after(() => pool.end());
+  const [dflt] = (await pool.query<{ provider: string }>("SELECT datlocprovider AS provider FROM pg_database WHERE datname = 'pg_migrate_icu'")).rows;
+  assert.equal(dflt!.provider, 'i');
+  const cols = (
+    await pool.query<{ col: string; collation: string | null }>(
+      `SELECT table_name || '.' || column_name AS col, collation_name AS collation FROM information_schema.columns
+       WHERE table_schema = 'public' AND column_name IN ('id', 'role', 'route', 'waited_role', 'waited_route') ORDER BY 1`,
+    )
+  ).rows;
+  assert.ok(cols.length >= 10, `key columns found: ${cols.map((r) => r.col).join(', ')}`);
+  assert.deepEqual(cols.filter((r) => r.collation !== 'C'), []);
+  const url = await c.listen();
+  assert.equal((await post(url, [rec({ id: 'Ab', role: 'production' }), rec({ id: 'Ab', role: 'shadow' })])).status, 200);
+  assert.equal((await stats(url)).total.pairs, 1);
+});

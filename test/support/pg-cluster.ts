@@ -30,6 +30,12 @@ export interface PgClusterOptions {
   maxConnections?: number;
   /** More server settings (-c name=value), e.g. for a bench's profile. */
   settings?: Record<string, string>;
+  /**
+   * The cluster's default collation from ICU (e.g. 'en-US'), as on a server set up
+   * with a language locale, instead of C. Text comparisons then cost what they cost
+   * on such a server.
+   */
+  icuLocale?: string;
 }
 
 const USER = 'shadowmesh';
@@ -82,7 +88,7 @@ export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgClu
     chownSync(dir, uid, gid);
   }
   const data = join(dir, 'data');
-  await pgRun(join(bin, 'initdb'), ['-D', data, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  await pgRun(join(bin, 'initdb'), ['-D', data, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C', ...(opts.icuLocale ? ['--locale-provider=icu', `--icu-locale=${opts.icuLocale}`] : []), '--no-sync']);
   const port = await freePort();
   const serverOpts = [
     `-p ${port}`,

@@ -9,15 +9,15 @@ import type { PgSchemaPart } from './migrate.js';
 
 export const PG_DECISION_TABLES_SQL = `
 CREATE TABLE IF NOT EXISTS feedback_labels (
-  id         text   PRIMARY KEY,
+  id         text COLLATE "C" PRIMARY KEY,
   label      text   NOT NULL,
   arrival_ms bigint NOT NULL
 );
 CREATE TABLE IF NOT EXISTS feedback_matches (
   seq          bigserial PRIMARY KEY,
   xid          xid8      NOT NULL DEFAULT pg_current_xact_id(),
-  id           text      NOT NULL UNIQUE,
-  route        text      NOT NULL,
+  id           text COLLATE "C" NOT NULL UNIQUE,
+  route        text COLLATE "C" NOT NULL,
   prod_label   text      NOT NULL,
   shadow_label text      NOT NULL,
   label        text      NOT NULL
@@ -26,8 +26,8 @@ CREATE INDEX IF NOT EXISTS feedback_matches_by_xid ON feedback_matches (xid, seq
 CREATE TABLE IF NOT EXISTS noise_triples (
   seq            bigserial PRIMARY KEY,
   xid            xid8      NOT NULL DEFAULT pg_current_xact_id(),
-  id             text      NOT NULL UNIQUE,
-  route          text      NOT NULL,
+  id             text COLLATE "C" NOT NULL UNIQUE,
+  route          text COLLATE "C" NOT NULL,
   baseline_paths text      NOT NULL,
   shadow_paths   text      NOT NULL
 );
@@ -35,8 +35,8 @@ CREATE INDEX IF NOT EXISTS noise_triples_by_xid ON noise_triples (xid, seq);
 CREATE TABLE IF NOT EXISTS noise_excusable (
   seq   bigserial PRIMARY KEY,
   xid   xid8      NOT NULL DEFAULT pg_current_xact_id(),
-  id    text      NOT NULL UNIQUE,
-  route text      NOT NULL,
+  id    text COLLATE "C" NOT NULL UNIQUE,
+  route text COLLATE "C" NOT NULL,
   paths text      NOT NULL
 );
 CREATE INDEX IF NOT EXISTS noise_excusable_by_xid ON noise_excusable (xid, seq);

@@ -7,16 +7,21 @@
 // - `pairs` is unique on id: a second guard that an id is never paired twice;
 // - a pair says which side waited for it (from an earlier transaction), so every
 //   replica can take that side out of its pending/unmatched counts from the pair
-//   row alone.
+//   row alone;
+// - ids, roles and routes are collated "C" (compared byte by byte, as SQLite does),
+//   whatever the database's default: they are opaque keys, and under a language
+//   collation every unique-key check and index insert on them runs the locale's
+//   comparison (about 7 % of records/s in the bench, BENCHMARKS.md session 7).
+//   Tables created before keep their collation and work as before.
 export const PG_SCHEMA_VERSION = 1;
 
 export const PG_CORE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
   seq        bigserial        PRIMARY KEY,
   xid        xid8             NOT NULL DEFAULT pg_current_xact_id(),
-  id         text             NOT NULL,
-  role       text             NOT NULL,
-  route      text             NOT NULL,
+  id         text COLLATE "C" NOT NULL,
+  role       text COLLATE "C" NOT NULL,
+  route      text COLLATE "C" NOT NULL,
   status     integer          NOT NULL,
   latency_ms double precision NOT NULL,
   arrival_ms bigint           NOT NULL,
@@ -29,8 +34,8 @@ CREATE TABLE IF NOT EXISTS pairs (
   xid               xid8      NOT NULL DEFAULT pg_current_xact_id(),
   prod_seq          bigint    NOT NULL,
   shadow_seq        bigint    NOT NULL,
-  id                text      NOT NULL UNIQUE,
-  route             text      NOT NULL,
+  id                text COLLATE "C" NOT NULL UNIQUE,
+  route             text COLLATE "C" NOT NULL,
   status_match      smallint  NOT NULL,
   body_match        smallint  NOT NULL,
   match             smallint  NOT NULL,
@@ -39,8 +44,8 @@ CREATE TABLE IF NOT EXISTS pairs (
   diffs             text      NOT NULL,
   created_ms        bigint    NOT NULL,
   compare_note      text,
-  waited_role       text,
-  waited_route      text,
+  waited_role       text COLLATE "C",
+  waited_route      text COLLATE "C",
   waited_arrival_ms bigint
 );
 CREATE INDEX IF NOT EXISTS pairs_by_xid ON pairs (xid, seq);
@@ -49,7 +54,7 @@ CREATE INDEX IF NOT EXISTS pairs_by_match ON pairs (match, seq);
 CREATE TABLE IF NOT EXISTS predictions (
   pair_seq     bigint PRIMARY KEY,
   xid          xid8   NOT NULL DEFAULT pg_current_xact_id(),
-  route        text   NOT NULL,
+  route        text COLLATE "C" NOT NULL,
   prod_label   text,
   shadow_label text,
   prod_score   double precision,
