@@ -22,13 +22,3 @@ export function decodeBody(r: ShadowRecord): DecodedBody {
 export function bodyBytes(b: DecodedBody): Buffer {
   return b.bytes ?? Buffer.from(b.text, 'utf8');
 }
-
-/** JSON.parse, or undefined when the text is not a JSON document. */
-export function tryParseJson(text: string): { value: unknown } | undefined {
-  if (text.length === 0) return undefined;
-  try {
-    return { value: JSON.parse(text) };
-  } catch {
-    return undefined;
-  }
-}

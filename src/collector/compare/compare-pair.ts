@@ -3,11 +3,11 @@
 // byte), then the headers the route names.
 import type { RouteRules } from '../config.js';
 import type { Comparison, Diff, ShadowRecord } from '../types.js';
-import { bodyBytes, decodeBody, tryParseJson } from './body.js';
+import { bodyBytes } from './body.js';
+import { bodyView } from './body-view.js';
 import { diffHeaders } from './headers.js';
 import { ignoreMatcher } from './ignore.js';
 import { diffJson } from './json-diff.js';
-import { structuralLimitNote } from './structural-limits.js';
 
 /** How much of a non-JSON body a `body` diff shows; the full body stays in the record. */
 const BODY_DIFF_PREVIEW = 256;
@@ -30,12 +30,14 @@ export function compareBodies(
   // Same bytes are equal under any rules: skip parsing for the common case.
   if (encP === encS && rawP === rawS) return true;
 
-  const bp = decodeBody(production);
-  const bs = decodeBody(shadow);
-  const note = structuralLimitNote(bp.text) ?? structuralLimitNote(bs.text);
+  const vp = bodyView(production);
+  const vs = bodyView(shadow);
+  const bp = vp.decoded;
+  const bs = vs.decoded;
+  const note = vp.limitNote ?? vs.limitNote;
   if (note === null) {
-    const jp = tryParseJson(bp.text);
-    const js = jp === undefined ? undefined : tryParseJson(bs.text);
+    const jp = vp.json;
+    const js = jp === undefined ? undefined : vs.json;
     if (jp !== undefined && js !== undefined) {
       return diffJson(jp.value, js.value, { ignore: ignoreMatcher(rules.ignore), tolerance: rules.numeric_tolerance }, diffs);
     }

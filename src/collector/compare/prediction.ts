@@ -1,9 +1,8 @@
 // Model outputs read from both bodies at the route's `prediction` pointers.
 import type { PredictionRule } from '../config.js';
 import type { ShadowRecord } from '../types.js';
-import { decodeBody, tryParseJson } from './body.js';
+import { bodyView } from './body-view.js';
 import { parsePointer } from './pointer.js';
-import { MAX_STRUCTURAL_DEPTH, nestsDeeperThan } from './structural-limits.js';
 
 export interface PredictionSample {
   /** Labels as their JSON text (`1`, `"cat"`); null when the rule has no label. */
@@ -35,12 +34,12 @@ function at(doc: unknown, segments: readonly string[]): unknown {
  */
 export function predictionSample(rule: PredictionRule, production: ShadowRecord, shadow: ShadowRecord): PredictionSample | null {
   if (rule.label === undefined && rule.score === undefined) return null;
-  const pText = decodeBody(production).text;
-  const sText = decodeBody(shadow).text;
+  const vp = bodyView(production);
+  const vs = bodyView(shadow);
   // A label is kept as its JSON text: serialising a subtree nested this deep would overflow the stack.
-  if (nestsDeeperThan(pText, MAX_STRUCTURAL_DEPTH) || nestsDeeperThan(sText, MAX_STRUCTURAL_DEPTH)) return null;
-  const p = tryParseJson(pText);
-  const s = tryParseJson(sText);
+  if (vp.tooDeep || vs.tooDeep) return null;
+  const p = vp.json;
+  const s = vs.json;
   if (!p || !s) return null;
   const sample: PredictionSample = { productionLabel: null, shadowLabel: null, productionScore: null, shadowScore: null };
   if (rule.label !== undefined) {

@@ -50,13 +50,13 @@ function openingsAtMost(text: string, max: number): boolean {
   return true;
 }
 
+/** The pair's note when a body is over the length limit, and when it nests too deep. */
+export const TOO_LONG_NOTE = `response body longer than ${MAX_STRUCTURAL_CHARS} characters: compared byte for byte`;
+export const TOO_DEEP_NOTE = `response body nests deeper than ${MAX_STRUCTURAL_DEPTH} levels: compared byte for byte`;
+
 /** Why a body cannot be compared structurally, or null when it can. */
 export function structuralLimitNote(text: string): string | null {
-  if (text.length > MAX_STRUCTURAL_CHARS) {
-    return `response body longer than ${MAX_STRUCTURAL_CHARS} characters: compared byte for byte`;
-  }
-  if (nestsDeeperThan(text, MAX_STRUCTURAL_DEPTH)) {
-    return `response body nests deeper than ${MAX_STRUCTURAL_DEPTH} levels: compared byte for byte`;
-  }
+  if (text.length > MAX_STRUCTURAL_CHARS) return TOO_LONG_NOTE;
+  if (nestsDeeperThan(text, MAX_STRUCTURAL_DEPTH)) return TOO_DEEP_NOTE;
   return null;
 }

@@ -2,12 +2,12 @@
 // comparison and the two records, so it runs wherever both parsed records are at
 // hand: on the prepare thread when that thread compared the pair (the answer crosses
 // with the comparison), in the noise learner otherwise.
-import { tryParseJson, decodeBody } from '../compare/body.js';
+import { bodyView } from '../compare/body-view.js';
 import { MAX_DIFFS } from '../compare/json-diff.js';
 import { normalisePath } from './normalise-path.js';
 import type { Comparison, Diff, ShadowRecord } from '../types.js';
 
-export const parsedBody = (r: ShadowRecord): unknown => tryParseJson(decodeBody(r).text)?.value;
+export const parsedBody = (r: ShadowRecord): unknown => bodyView(r).json?.value;
 
 export function changedPaths(diffs: readonly Diff[], docs: unknown[]): string[] {
   const out = new Set<string>();

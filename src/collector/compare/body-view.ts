@@ -1,0 +1,64 @@
+// One record's body as the comparison, the model outputs and the noise paths read it:
+// decoded, checked against the structural limits and parsed at most once, whoever
+// asks first. Each of the three used to decode, scan and JSON.parse both bodies of a
+// pair on its own, so a route with a `prediction` rule parsed every body two or three
+// times (JSON.parse is most of what comparing a pair costs).
+//
+// Kept beside the record in a WeakMap: the view lives exactly as long as the record
+// object, and nothing here changes a record after it is validated.
+import type { ShadowRecord } from '../types.js';
+import { decodeBody, type DecodedBody } from './body.js';
+import { MAX_STRUCTURAL_CHARS, MAX_STRUCTURAL_DEPTH, TOO_DEEP_NOTE, TOO_LONG_NOTE, nestsDeeperThan } from './structural-limits.js';
+
+/** Not parsed yet (undefined is taken: the text is not a JSON document). */
+const UNPARSED = Symbol('unparsed');
+
+export class BodyView {
+  readonly decoded: DecodedBody;
+  private deep: boolean | undefined;
+  private parsed: { value: unknown } | undefined | typeof UNPARSED = UNPARSED;
+
+  constructor(record: ShadowRecord) {
+    this.decoded = decodeBody(record);
+  }
+
+  get tooLong(): boolean {
+    return this.decoded.text.length > MAX_STRUCTURAL_CHARS;
+  }
+
+  /** Nests arrays/objects deeper than MAX_STRUCTURAL_DEPTH (walking it would overflow the stack). */
+  get tooDeep(): boolean {
+    return (this.deep ??= nestsDeeperThan(this.decoded.text, MAX_STRUCTURAL_DEPTH));
+  }
+
+  /** Why the body cannot be compared structurally, or null when it can. */
+  get limitNote(): string | null {
+    if (this.tooLong) return TOO_LONG_NOTE;
+    if (this.tooDeep) return TOO_DEEP_NOTE;
+    return null;
+  }
+
+  /** The parsed document; undefined when the text is not JSON. Callers must not change it. */
+  get json(): { value: unknown } | undefined {
+    if (this.parsed === UNPARSED) {
+      const text = this.decoded.text;
+      this.parsed = undefined;
+      if (text.length > 0) {
+        try {
+          this.parsed = { value: JSON.parse(text) };
+        } catch {
+          // Not JSON: compared byte for byte.
+        }
+      }
+    }
+    return this.parsed;
+  }
+}
+
+const views = new WeakMap<ShadowRecord, BodyView>();
+
+export function bodyView(record: ShadowRecord): BodyView {
+  let v = views.get(record);
+  if (v === undefined) views.set(record, (v = new BodyView(record)));
+  return v;
+}
