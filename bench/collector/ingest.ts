@@ -3,12 +3,15 @@
 // its own process (one Node.js thread = one core); this process only sends.
 //
 //   node --import tsx bench/collector/ingest.ts [--records N] [--concurrency C] [--rounds R]
-//        [--query-rate Q] [--before DIR] [--floor]
+//        [--query-rate Q] [--before DIR] [--floor] [--prediction]
 //
 // --before DIR: also runs the collector of another checkout (e.g. `git archive` of an
 // older commit, with node_modules linked), its rounds interleaved with this tree's,
 // and prints after/before. --floor: runs bench/collector/floor.ts once per round,
 // interleaved too, and prints each collector as a ratio to that floor.
+//
+// --prediction: the collector runs with a `prediction` rule (label and score) on the
+// workload's routes, as a model's shadow is set up, so every pair also gives a sample.
 //
 // Ids are random hex (as the filter makes them: 128 random bits), so every insert
 // lands on a random page of the (id, role) index; the "time-ordered ids" row shows
@@ -29,8 +32,9 @@ const {
   'query-rate': QUERY_RATE,
   before,
   floor: FLOOR,
+  prediction: PREDICTION,
 } = benchArgs({
-  usage: '[--records N] [--concurrency C] [--rounds R] [--query-rate Q] [--before DIR] [--floor]',
+  usage: '[--records N] [--concurrency C] [--rounds R] [--query-rate Q] [--before DIR] [--floor] [--prediction]',
   flags: {
     records: count(200_000),
     concurrency: count(4),
@@ -41,6 +45,7 @@ const {
     'query-rate': { type: 'number', default: 20 },
     before: { type: 'string' },
     floor: { type: 'boolean' },
+    prediction: { type: 'boolean' },
   },
 });
 const BEFORE = before === undefined ? null : resolve(before);
@@ -126,6 +131,14 @@ function queryLoop(server: Server): { stop: () => Promise<Map<string, number[]>>
 const fmt = (n: number, d = 1) => n.toFixed(d);
 const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** A config with a prediction rule on both of the workload's routes (workload.ts bodies). */
+function writePredictionConfig(dir: string): string {
+  const file = join(dir, 'prediction.yaml');
+  const rule = '    prediction: { label: "/items/0/sku", score: "/items/0/score" }\n';
+  writeFileSync(file, `routes:\n  rank:\n${rule}  predict:\n${rule}`);
+  return file;
+}
+
 /** One round of bench/collector/floor.ts on the same number of records, in a child process. */
 function measureFloor(): { sqlite: number; parse: number } {
   const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-floor-sum-'));
@@ -180,7 +193,8 @@ async function main(): Promise<void> {
       for (const tree of trees) {
         const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
         const db = mode.memory ? ':memory:' : join(dir, 'bench.db');
-        const server = await startServer(['--db', db, '--sync', mode.sync, '--join-window-ms', '30000'], nodeArgs, tree.root);
+        const config = PREDICTION ? [`--config`, writePredictionConfig(dir)] : [];
+        const server = await startServer(['--db', db, '--sync', mode.sync, '--join-window-ms', '30000', ...config], nodeArgs, tree.root);
         try {
           // Warm-up: JIT and SQLite pages; not measured.
           await drive(server, warm);
@@ -236,7 +250,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    `collector ingest: ${TOTAL} records in ${BATCH}-record batches, ~${Math.round(avgRecord)} B/record, ${CONCURRENCY} requests in flight, file DB (WAL); median of ${ROUNDS} rounds`,
+    `collector ingest: ${TOTAL} records in ${BATCH}-record batches, ~${Math.round(avgRecord)} B/record, ${CONCURRENCY} requests in flight, file DB (WAL)${PREDICTION ? ', a prediction rule on every route' : ''}; median of ${ROUNDS} rounds`,
   );
   console.log(
     table(
