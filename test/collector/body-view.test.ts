@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../../src/collector/config.js';
 import { MAX_STRUCTURAL_DEPTH } from '../../src/collector/compare/structural-limits.js';
+import { bodyView } from '../../src/collector/compare/body-view.js';
 import { PreComparer } from '../../src/collector/ingest/pre-compare.js';
 import type { ShadowRecord } from '../../src/collector/types.js';
 
@@ -77,4 +78,16 @@ test('equal bytes are equal without parsing; the sample still reads both outputs
   assert.equal(pair.match, true);
   assert.deepEqual(parsed, [body, body]);
   assert.deepEqual(pair.sample, { productionLabel: '"cat"', shadowLabel: '"cat"', productionScore: 0.5, shadowScore: 0.5 });
+});
+
+test('the view kept on a record is invisible to what stores, sends or lists the record', () => {
+  const r = side('production', '{"label":"cat","score":0.9}');
+  const before = { json: JSON.stringify(r), keys: Object.keys(r), clone: structuredClone(r) };
+  const v = bodyView(r);
+  assert.deepEqual(v.json, { value: { label: 'cat', score: 0.9 } });
+  assert.equal(bodyView(r), v, 'one view per record');
+  assert.equal(JSON.stringify(r), before.json);
+  assert.deepEqual(Object.keys(r), before.keys);
+  assert.deepEqual(structuredClone(r), before.clone);
+  assert.deepEqual({ ...r }, { ...before.clone }, 'a spread copy carries no view');
 });
