@@ -3,25 +3,32 @@
 // they answer. The read starts when the request arrives and runs while its body is
 // received, so it rarely adds to the answer time. When it fails the setting last
 // read stays (the batch itself then fails or not on its own account).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { RemoteControl } from '../control/remote-control.js';
 import type { PgControlStore } from '../store/pg/pg-control-store.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The control setting's re-read for this request, when it needs one. */
+    controlRead: Promise<void> | null;
+  }
+}
+
 export function registerPgControlRefresh(app: FastifyInstance, store: PgControlStore, control: RemoteControl): void {
-  const reads = new WeakMap<FastifyRequest, Promise<void>>();
+  // On the request itself rather than in a WeakMap keyed by it: V8's young-generation
+  // collector keeps an ephemeron whose key is young alive, so every request (and all
+  // it holds, its body among it) would have outlived its scavenge.
+  app.decorateRequest('controlRead', null);
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?', 1)[0];
     const wanted = (req.method === 'POST' && path === '/v1/records') || (req.method === 'GET' && path === '/v1/control');
     if (!wanted) return;
-    reads.set(
-      req,
-      store.load().then(
-        (json) => control.adopt(json),
-        () => undefined,
-      ),
+    req.controlRead = store.load().then(
+      (json) => control.adopt(json),
+      () => undefined,
     );
   });
   app.addHook('preHandler', async (req) => {
-    await reads.get(req);
+    await req.controlRead;
   });
 }
