@@ -19,6 +19,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join, resolve } from 'node:path';
 import { benchArgs, count } from '../args.js';
 import { ROOT, httpCall, percentile, startServer, table, type Server } from './common.js';
@@ -64,6 +66,8 @@ interface Run {
   /** CPU seconds per thread name during the run (proc-cpu.ts threadCpuSeconds). */
   threads: Map<string, number>;
   latencies: number[];
+  /** CPU seconds this process (the sender) used during the run: it shares the machine's cores with the collector. */
+  senderCpu: number;
   /** The main thread's GC pauses during the run (SHADOWMESH_BENCH_GC=1 only). */
   gc?: { kind: string; ms: number }[];
 }
@@ -76,6 +80,7 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
   const cpu0 = processCpuSeconds(pid);
   const main0 = processCpuSeconds(pid, true);
   const threads0 = threadCpuSeconds(pid);
+  const sender0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -92,8 +97,17 @@ async function drive(server: Server, bodies: string[]): Promise<Run> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const sender = process.cpuUsage(sender0);
   const threads = threadCpuDelta(threads0, threadCpuSeconds(pid));
-  return { records, seconds, cpu: processCpuSeconds(pid) - cpu0, mainCpu: processCpuSeconds(pid, true) - main0, threads, latencies: latencies.sort((a, b) => a - b) };
+  return {
+    records,
+    seconds,
+    cpu: processCpuSeconds(pid) - cpu0,
+    mainCpu: processCpuSeconds(pid, true) - main0,
+    threads,
+    latencies: latencies.sort((a, b) => a - b),
+    senderCpu: (sender.user + sender.system) / 1e6,
+  };
 }
 
 /** The queries a dashboard or an operator runs while the collector ingests. */
@@ -126,6 +140,12 @@ function queryLoop(server: Server): { stop: () => Promise<Map<string, number[]>>
       return latencies;
     },
   };
+}
+
+/** A full collection of this process, now (node's --expose-gc, turned on here). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
@@ -183,14 +203,28 @@ async function main(): Promise<void> {
   // machine then hits all rows of one round alike (the "+ queries" row is compared
   // with the row without queries of the same run).
   const byMode = modes.map(() => new Map<string, Round[]>(trees.map((t) => [t.label, []])));
+  // Built once, before anything is measured, and the garbage of building them
+  // collected: the sender's CPU shares the cores with the collector, and a collection
+  // of tens of MB during the first measured run would slow that run alone.
+  // (Modes that differ only in the collector's settings share one workload.)
+  const byIds = new Map<boolean, { warm: string[]; bodies: string[] }>();
+  const workloads = modes.map((mode) => {
+    let w = byIds.get(mode.ordered);
+    if (!w) {
+      setOrderedIds(mode.ordered);
+      byIds.set(mode.ordered, (w = { warm: batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w')), bodies: batches(TOTAL) }));
+    }
+    return w;
+  });
+  collectGarbage();
   for (let round = 0; round < ROUNDS; round++) {
     if (FLOOR) floors.push(measureFloor());
     for (const [m, mode] of modes.entries()) {
-      setOrderedIds(mode.ordered);
-      const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
-      const bodies = batches(TOTAL);
+      const { warm, bodies } = workloads[m]!;
       avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
-      for (const tree of trees) {
+      // Each tree goes first in every other round: whatever the first run of a round
+      // pays for (this process's own collections, a warmer page cache) is shared out.
+      for (const tree of round % 2 === 0 ? trees : [...trees].reverse()) {
         const dir = mkdtempSync(join(tmpdir(), 'shadowmesh-bench-'));
         const db = mode.memory ? ':memory:' : join(dir, 'bench.db');
         const config = PREDICTION ? [`--config`, writePredictionConfig(dir)] : [];
@@ -243,7 +277,7 @@ async function main(): Promise<void> {
         const sc = of('Scavenge');
         gcRows.push([label, mc.length, fmt(mc.reduce((a, b) => a + b, 0), 0), fmt(Math.max(0, ...mc), 1), sc.length, fmt(sc.reduce((a, b) => a + b, 0), 0), fmt(Math.max(0, ...sc), 1), run.latencies.filter((l) => l > 20).length]);
       }
-      threadRows.push([label, us('main'), us('sm-prepare'), us('sm-checkpoint'), us('sm-reader'), us('node'), fmt((run.cpu * 1e6) / run.records, 1)]);
+      threadRows.push([label, us('main'), us('sm-prepare'), us('sm-checkpoint'), us('sm-reader'), us('node'), fmt((run.cpu * 1e6) / run.records, 1), fmt((run.senderCpu * 1e6) / run.records, 1)]);
       if (qs) {
         for (const [q, xs] of qs) queryRows.push([`GET ${q}${tree.label ? ` [${tree.label}]` : ''}`, xs.length, fmt(percentile(xs, 0.5), 2), fmt(percentile(xs, 0.99), 2)]);
       }
@@ -259,7 +293,7 @@ async function main(): Promise<void> {
     ),
   );
   console.log('\nserver CPU µs per record by thread (same median rounds; "node": V8 GC/compiler helpers and libuv pool):');
-  console.log(table(['mode', 'main', 'prepare', 'checkpoint', 'reader', 'node', 'all threads'], threadRows));
+  console.log(table(['mode', 'main', 'prepare', 'checkpoint', 'reader', 'node', 'all threads', 'sender (this process)'], threadRows));
   if (gcRows.length > 0) {
     console.log("\nthe main thread's GC pauses during the measured run (--trace-gc), and batches slower than 20 ms:");
     console.log(table(['mode', 'mark-compacts', 'total ms', 'longest ms', 'scavenges', 'total ms', 'longest ms', 'batches > 20 ms'], gcRows));
