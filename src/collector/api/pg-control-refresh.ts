@@ -15,9 +15,9 @@ declare module 'fastify' {
 }
 
 export function registerPgControlRefresh(app: FastifyInstance, store: PgControlStore, control: RemoteControl): void {
-  // On the request itself rather than in a WeakMap keyed by it: V8's young-generation
-  // collector keeps an ephemeron whose key is young alive, so every request (and all
-  // it holds, its body among it) would have outlived its scavenge.
+  // On the request itself rather than in a WeakMap keyed by it: in a scavenge V8 keeps
+  // the values of young-keyed WeakMap entries alive (compare/body-view.ts), which
+  // promoted each request's read to the old generation.
   app.decorateRequest('controlRead', null);
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?', 1)[0];

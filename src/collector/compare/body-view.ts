@@ -57,10 +57,12 @@ export class BodyView {
 
 /**
  * The view rides on the record itself, under a symbol and not enumerable
- * (JSON.stringify, structured clone, Object.keys and spread copies all skip it). A WeakMap would be the tidier home, but
- * V8's young-generation collector keeps every ephemeron whose key is young, so each
- * parsed record and its view survived a scavenge and was promoted: on the prepare
- * thread ~4 MB per scavenge where ~0.1 MB is really live, ~5 µs per record.
+ * (JSON.stringify, structured clone, Object.keys and spread copies all skip it).
+ * A WeakMap would be the tidier home, but in a young-generation collection (a
+ * scavenge) V8 keeps the values of a WeakMap's young-keyed entries alive, whether the
+ * key lives or not: each view, the parsed body inside it, was copied and promoted. On
+ * the prepare thread that was ~4 MB surviving each scavenge where ~0.1 MB was really
+ * live, and ~7 µs per record (bench/collector, BENCHMARKS.md session 10).
  */
 const VIEW = Symbol('bodyView');
 
