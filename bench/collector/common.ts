@@ -66,7 +66,8 @@ export function startServer(args: string[], nodeArgs: string[] = [], root = ROOT
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-export function httpCall(url: URL, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+/** `body` as bytes when the same body is sent often: a string is encoded again for every call. */
+export function httpCall(url: URL, method: string, path: string, body?: string | Buffer): Promise<{ status: number; text: string }> {
   return new Promise((res, rej) => {
     const req = request(
       { host: url.hostname, port: url.port, method, path, agent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} },

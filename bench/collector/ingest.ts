@@ -72,7 +72,7 @@ interface Run {
   gc?: { kind: string; ms: number }[];
 }
 
-async function drive(server: Server, bodies: string[]): Promise<Run> {
+async function drive(server: Server, bodies: Buffer[]): Promise<Run> {
   const pid = server.proc.pid!;
   const latencies: number[] = [];
   let next = 0;
@@ -207,12 +207,14 @@ async function main(): Promise<void> {
   // collected: the sender's CPU shares the cores with the collector, and a collection
   // of tens of MB during the first measured run would slow that run alone.
   // (Modes that differ only in the collector's settings share one workload.)
-  const byIds = new Map<boolean, { warm: string[]; bodies: string[] }>();
+  // As bytes: node:http would encode a 73 KB string to UTF-8 again on every send.
+  const byIds = new Map<boolean, { warm: Buffer[]; bodies: Buffer[] }>();
   const workloads = modes.map((mode) => {
     let w = byIds.get(mode.ordered);
     if (!w) {
       setOrderedIds(mode.ordered);
-      byIds.set(mode.ordered, (w = { warm: batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w')), bodies: batches(TOTAL) }));
+      const bytes = (bs: string[]) => bs.map((b) => Buffer.from(b));
+      byIds.set(mode.ordered, (w = { warm: bytes(batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'))), bodies: bytes(batches(TOTAL)) }));
     }
     return w;
   });
