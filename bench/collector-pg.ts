@@ -28,7 +28,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs, count } from './args.js';
-import { httpCall, percentile, startServer, table, type Server } from './collector/common.js';
+import { collectGarbage, httpCall, percentile, startServer, table, type Server } from './collector/common.js';
 import { BATCH, batches } from './collector/workload.js';
 import { startBalancer } from '../test/support/balancer.js';
 import { pgUnavailable, startPgCluster, type PgCluster } from '../test/support/pg-cluster.js';
@@ -96,7 +96,7 @@ function cpuBetween(a: ReturnType<typeof readCpu>, b: ReturnType<typeof readCpu>
   return { collectorMain: main, collectorOther: totalSeconds(threads), threads, server: b.server - a.server, sender: b.sender - a.sender };
 }
 
-async function drive(url: URL, bodies: string[], probe: Probe): Promise<Run> {
+async function drive(url: URL, bodies: Buffer[], probe: Probe): Promise<Run> {
   const cpu0 = readCpu(probe);
   const latencies: number[] = [];
   let next = 0;
@@ -190,9 +190,11 @@ async function main(): Promise<void> {
     const one = pgMode(cluster, 1);
     const oneBefore = BEFORE ? pgMode(cluster, 1, BEFORE) : null;
     const modes = [sqliteMode(), ...(oneBefore ? [oneBefore, pgMode(cluster, 2, BEFORE!, oneBefore)] : []), one, pgMode(cluster, 2, undefined, one)];
-    const bodies = batches(TOTAL);
-    const warm = batches(6400).map((b) => b.replace(/"id":"/g, '"id":"w'));
+    // As bytes, built before anything is measured, their garbage collected (as bench/collector/ingest.ts).
+    const bodies = batches(TOTAL).map((b) => Buffer.from(b));
+    const warm = batches(6400).map((b) => Buffer.from(b.replace(/"id":"/g, '"id":"w')));
     const avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
+    collectGarbage();
     const results: { mode: Mode; runs: { run: Run; pairs: number }[] }[] = modes.map((mode) => ({ mode, runs: [] }));
     // Rounds interleave the modes, so a noisy neighbour hurts each mode alike.
     for (let round = 0; round < ROUNDS; round++) {

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -81,6 +83,16 @@ export function httpCall(url: URL, method: string, path: string, body?: string |
     if (body) req.write(body);
     req.end();
   });
+}
+
+/**
+ * A full collection of this process, now (node's --expose-gc, turned on here): after
+ * building a workload, so that its garbage is not collected during a measured run,
+ * where this process shares the cores with the collector.
+ */
+export function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 export function rssMiB(pid: number): number {

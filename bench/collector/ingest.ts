@@ -19,11 +19,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { join, resolve } from 'node:path';
 import { benchArgs, count } from '../args.js';
-import { ROOT, httpCall, percentile, startServer, table, type Server } from './common.js';
+import { ROOT, collectGarbage, httpCall, percentile, startServer, table, type Server } from './common.js';
 import { processCpuSeconds, threadCpuDelta, threadCpuSeconds } from '../proc-cpu.js';
 import { BATCH, batches, setOrderedIds } from './workload.js';
 
@@ -140,12 +138,6 @@ function queryLoop(server: Server): { stop: () => Promise<Map<string, number[]>>
       return latencies;
     },
   };
-}
-
-/** A full collection of this process, now (node's --expose-gc, turned on here). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
 }
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
