@@ -54,6 +54,9 @@ const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filte
 // SHADOWMESH_BENCH_GC=1: the collector runs with --trace-gc and the main thread's GC
 // pauses during each measured run are printed (one cause of the batch latency tail).
 const GC = process.env.SHADOWMESH_BENCH_GC === '1';
+// SHADOWMESH_BENCH_TIMELINE=FILE: each batch's start (ms into the run) and latency of the
+// last measured run go to FILE, to see whether slow batches come together.
+const TIMELINE = process.env.SHADOWMESH_BENCH_TIMELINE;
 if (GC) nodeArgs.push('--trace-gc');
 
 interface Run {
@@ -73,6 +76,7 @@ interface Run {
 async function drive(server: Server, bodies: Buffer[]): Promise<Run> {
   const pid = server.proc.pid!;
   const latencies: number[] = [];
+  const timeline: [number, number][] | undefined = TIMELINE ? [] : undefined;
   let next = 0;
   let records = 0;
   const cpu0 = processCpuSeconds(pid);
@@ -87,6 +91,7 @@ async function drive(server: Server, bodies: Buffer[]): Promise<Run> {
         const s = performance.now();
         const r = await httpCall(server.url, 'POST', '/v1/records', b);
         latencies.push(performance.now() - s);
+        timeline?.push([s - t0, performance.now() - s]);
         if (r.status !== 200) throw new Error(`POST answered ${r.status}: ${r.text.slice(0, 200)}`);
         const ans = JSON.parse(r.text) as { accepted: number; rejected: number };
         if (ans.rejected) throw new Error(`rejected: ${r.text.slice(0, 300)}`);
@@ -95,6 +100,7 @@ async function drive(server: Server, bodies: Buffer[]): Promise<Run> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  if (TIMELINE && timeline) writeFileSync(TIMELINE, timeline.map(([a, b]) => `${a.toFixed(2)} ${b.toFixed(2)}`).join('\n') + '\n');
   const sender = process.cpuUsage(sender0);
   const threads = threadCpuDelta(threads0, threadCpuSeconds(pid));
   return {
