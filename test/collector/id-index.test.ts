@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import { CollectorConfig } from '../../src/collector/config.js';
 import type { BodyItem } from '../../src/collector/ingest/body.js';
 import { Joiner } from '../../src/collector/join/joiner.js';
-import { keyOrder } from '../../src/collector/store/id-index.js';
+import Database from 'better-sqlite3';
+import { IdIndex, MAX_RUN, keyOrder } from '../../src/collector/store/id-index.js';
+import { SCHEMA_SQL } from '../../src/collector/store/schema.js';
 import { Repository } from '../../src/collector/store/repository.js';
 import { rec, tempDir } from './helpers.js';
 
@@ -55,7 +57,7 @@ test('id index: a run is written a slice per transaction, and a crash mid-run lo
   const dir = tempDir(t);
   const file = join(dir, 'slices.db');
   const opts = { joinWindowMs: 600_000, maxPending: 1000 };
-  // Runs of 32 entries, written 2 per transaction.
+  // Runs of 32 entries, written 1 per transaction (a 64th of a run; ceil).
   const repo = new Repository(file, 'normal', 32);
   const joiner = new Joiner(repo, new CollectorConfig(), opts);
   const rows = (): number => repo.db.prepare<[], number>('SELECT count(*) FROM record_ids').pluck().get()!;
@@ -63,10 +65,10 @@ test('id index: a run is written a slice per transaction, and a crash mid-run lo
   const ids = Array.from({ length: 40 }, (_, i) => `s${(i * 7919) % 1000}-${i}`);
 
   joiner.ingest(items(ids.slice(0, 32).map((id) => rec({ id, role: 'production' }))));
-  assert.equal(rows(), 2, 'the transaction that filled the run wrote its first slice only');
+  assert.equal(rows(), 0, 'the transaction that filled the run only put it in order');
   assert.equal(mark(), undefined);
   for (let i = 32; i < 38; i++) joiner.ingest(items([rec({ id: ids[i]!, role: 'production' })]));
-  assert.equal(rows(), 14);
+  assert.equal(rows(), 6, 'then one slice per transaction');
   // Duplicates of entries already in the table and of entries still in memory.
   const dup = joiner.ingest(items(ids.slice(0, 32).map((id) => rec({ id, role: 'production', status: 500 }))));
   assert.equal(dup.accepted, 32);
@@ -81,7 +83,7 @@ test('id index: a run is written a slice per transaction, and a crash mid-run lo
   const total = joiner2.stats.answer().total;
   assert.equal(total.pairs, 38, 'every production side found, from the table or from memory');
   assert.equal(total.pending, 2);
-  for (let i = 0; i < 20; i++) joiner2.ingest(items([rec({ id: `late-${i}`, role: 'baseline' })]));
+  for (let i = 0; i < 80; i++) joiner2.ingest(items([rec({ id: `late-${i}`, role: 'baseline' })]));
   const count = repo2.db.prepare<[], number>('SELECT count(*) FROM record_ids').pluck().get()!;
   assert.ok(count >= 32, `a whole run reached the table (${count} rows)`);
   assert.notEqual(repo2.db.prepare<[], string>("SELECT value FROM meta WHERE key = 'ids_indexed_through'").pluck().get(), undefined);
@@ -110,4 +112,50 @@ test('keyOrder: the order of a full (id, role) comparison, for ids sharing long 
   assert.deepEqual([...keyOrder(ids, roles)], expected);
   assert.deepEqual([...keyOrder([], [])], []);
   assert.deepEqual([...keyOrder(['b', 'a'], [0, 0])], [1, 0]);
+});
+
+test('keyOrder: ids that share a long prefix before a random part, in one large group', () => {
+  const ids: string[] = [];
+  const roles: number[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const id = `trace-${((i * 2654435761) >>> 0).toString(16)}`;
+    ids.push(id, id);
+    roles.push(2, 1);
+  }
+  const expected = ids.map((_, i) => i).sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : roles[a]! - roles[b]!));
+  assert.deepEqual([...keyOrder(ids, roles)], expected);
+  assert.throws(() => keyOrder(new Array<string>(MAX_RUN + 1).fill('a'), new Array<number>(MAX_RUN + 1).fill(0)), RangeError);
+});
+
+test('id index: slices end on a whole group of tied prefixes, and a backlog larger than one run is written as several', () => {
+  const db = new Database(':memory:');
+  db.exec(SCHEMA_SQL);
+  const rows = (): number => db.prepare<[], number>('SELECT count(*) FROM record_ids').pluck().get()!;
+  // 40 entries in 4 slices, but 30 of them share their first characters: the slice that
+  // reaches that group takes all of it, in order.
+  const index = new IdIndex(db, 40, 4);
+  const ids = [...Array.from({ length: 10 }, (_, i) => `a${i}`), ...Array.from({ length: 30 }, (_, i) => `group-${(i * 7) % 30}`)];
+  ids.forEach((id, i) => index.add(id, 'production', i + 1));
+  db.transaction(() => index.flushIfFull())();
+  assert.equal(rows(), 0, 'the run put in order only');
+  db.transaction(() => index.flushIfFull())();
+  assert.equal(rows(), 10, 'the first slice: the a… ids');
+  db.transaction(() => index.flushIfFull())();
+  assert.equal(rows(), 40, 'the next slice ran to the end of the tied group');
+  assert.deepEqual(
+    db.prepare<[], string>('SELECT id FROM record_ids').pluck().all(),
+    [...ids].sort(),
+  );
+  assert.equal(db.prepare<[], string>("SELECT value FROM meta WHERE key = 'ids_indexed_through'").pluck().get(), '40');
+
+  // More entries waiting than one run can hold (MAX_RUN): flush() writes them all.
+  const big = new IdIndex(db, 10 * MAX_RUN);
+  const n = MAX_RUN + 1000;
+  for (let i = 0; i < n; i++) big.add(`k${(i * 2654435761) >>> 0}-${i}`, 'shadow', 100 + i);
+  db.transaction(() => big.flush())();
+  assert.equal(rows(), 40 + n);
+  assert.equal(big.pending, 0);
+  assert.equal(big.seqOf(`k${(5 * 2654435761) >>> 0}-5`, 'shadow'), 105, 'found in the table');
+  assert.equal(db.prepare<[], string>("SELECT value FROM meta WHERE key = 'ids_indexed_through'").pluck().get(), String(99 + n));
+  db.close();
 });
