@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { benchArgs, count } from '../args.js';
 import { ROOT, collectGarbage, httpCall, percentile, startServer, table, type Server } from './common.js';
 import { processCpuSeconds, threadCpuDelta, threadCpuSeconds } from '../proc-cpu.js';
+import { RawConnection } from './raw-post.js';
 import { BATCH, batches, setOrderedIds } from './workload.js';
 
 const {
@@ -57,6 +58,9 @@ const GC = process.env.SHADOWMESH_BENCH_GC === '1';
 // SHADOWMESH_BENCH_TIMELINE=FILE: each batch's start (ms into the run) and latency of the
 // last measured run go to FILE, to see whether slow batches come together.
 const TIMELINE = process.env.SHADOWMESH_BENCH_TIMELINE;
+// SHADOWMESH_BENCH_SENDER=node-http: the POSTs go through node:http's client, as before
+// session 11, instead of raw-post.ts (to see what the sender itself costs).
+const NODE_HTTP_SENDER = process.env.SHADOWMESH_BENCH_SENDER === 'node-http';
 if (GC) nodeArgs.push('--trace-gc');
 
 interface Run {
@@ -86,10 +90,11 @@ async function drive(server: Server, bodies: Buffer[]): Promise<Run> {
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
+      const conn = NODE_HTTP_SENDER ? null : await RawConnection.open(server.url);
       while (next < bodies.length) {
         const b = bodies[next++]!;
         const s = performance.now();
-        const r = await httpCall(server.url, 'POST', '/v1/records', b);
+        const r = conn ? await conn.post('/v1/records', b) : await httpCall(server.url, 'POST', '/v1/records', b);
         latencies.push(performance.now() - s);
         timeline?.push([s - t0, performance.now() - s]);
         if (r.status !== 200) throw new Error(`POST answered ${r.status}: ${r.text.slice(0, 200)}`);
@@ -97,6 +102,7 @@ async function drive(server: Server, bodies: Buffer[]): Promise<Run> {
         if (ans.rejected) throw new Error(`rejected: ${r.text.slice(0, 300)}`);
         records += ans.accepted;
       }
+      conn?.close();
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
