@@ -109,7 +109,13 @@ export class Repository {
   readonly noise: NoiseStore;
   readonly decisions: DecisionStore;
 
-  constructor(file: string, synchronous: Synchronous = 'normal', idFlushAt?: number) {
+  constructor(
+    file: string,
+    synchronous: Synchronous = 'normal',
+    idFlushAt?: number,
+    /** The checkpointer thread's pace (tests make it quick and the WAL short). */
+    wal: { checkpointMs?: number; restartAtFrames?: number } = {},
+  ) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     if (file !== ':memory:') {
@@ -136,7 +142,7 @@ export class Repository {
     this.db.exec(DECISION_TABLES_SQL);
     addMissingColumns(this.db);
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-    if (file !== ':memory:') this.checkpointer = new Checkpointer(file, createRequire(import.meta.url).resolve('better-sqlite3'));
+    if (file !== ':memory:') this.checkpointer = new Checkpointer(file, createRequire(import.meta.url).resolve('better-sqlite3'), wal.checkpointMs, wal.restartAtFrames);
 
     const db = this.db;
     this.stmt = {
@@ -292,14 +298,17 @@ export class Repository {
     // Nested, this is a savepoint: rows of the enclosing scope go out before it, so
     // a rollback of this one drops only its own.
     if (this.depth > 0) this.writeRows();
+    else if (this.checkpointer?.restartWanted) this.restartWal();
     this.depth++;
     try {
+      // IMMEDIATE: the write lock is taken before the transaction's snapshot, so the
+      // snapshot is never older than the last checkpoint (and the WAL can start over).
       return this.db.transaction(() => {
         const result = fn();
         this.writeRows();
         this.ids.flushIfFull();
         return result;
-      })();
+      }).immediate();
     } catch (err) {
       // Rolled back: its waiting rows are void and the seqs are read again. A slice of
       // the id run it wrote (and took out of memory) is gone from the table too, so the
@@ -311,6 +320,17 @@ export class Repository {
     } finally {
       if (--this.depth === 0) this.nextSeq = null;
     }
+  }
+
+  /**
+   * Copies the WAL's last frames into the database file (the checkpointer thread has
+   * copied the rest), so that the next transaction writes the WAL from its start.
+   * Costs this thread a few hundred KB of page copies and two fsyncs, once per ~16 MiB
+   * of WAL; a busy answer (the checkpointer is mid-pass) just waits for the next one.
+   */
+  private restartWal(): void {
+    this.checkpointer!.restartWanted = false;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** Runs fn inside the current transaction as a savepoint: undone alone when it throws. */
