@@ -86,7 +86,8 @@ export interface Collector {
 export function createCollector(options: CollectorOptions = {}): Collector {
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const config = options.config ?? new CollectorConfig();
-  const repo = new Repository(o.db, o.synchronous);
+  const log = options.logger ?? silentLogger();
+  const repo = new Repository(o.db, o.synchronous, undefined, { onError: (err) => log.error({ ...internalErrorFields(err) }, 'checkpoint problem') });
   const metrics: CollectorMetrics = new CollectorMetrics({ scrape: () => scrapeState({ joiner, stats: decisions.stats, verdicts: decisions.verdicts, control: decisions.control }) });
   const joiner = new Joiner(repo, config, { joinWindowMs: o.joinWindowMs, maxPending: o.maxPending, maxRoutes: o.maxRoutes, sides: metrics.latency });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setImmediate as turn } from 'node:timers/promises';
+import { setImmediate as turn, setTimeout as sleep } from 'node:timers/promises';
 import { CollectorConfig } from '../../src/collector/config.js';
 import type { BodyItem } from '../../src/collector/ingest/body.js';
 import { Joiner } from '../../src/collector/join/joiner.js';
@@ -47,4 +47,27 @@ test('WAL: under steady ingestion the file stays a few restart lengths long, and
   } finally {
     await again.close();
   }
+});
+
+test('WAL: a checkpoint thread that fails is logged once and ingestion goes on without it', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'nock.db');
+  const errors: Error[] = [];
+  // The thread cannot load SQLite: it ends with an error at once.
+  const repo = new Repository(file, 'normal', undefined, { checkpointMs: 20, sqliteModule: join(dir, 'no-such-module.js'), onError: (e) => errors.push(e) });
+  const joiner = new Joiner(repo, new CollectorConfig(), { joinWindowMs: 600_000, maxPending: 1000 });
+  const deadline = Date.now() + 10_000;
+  while (errors.length === 0 && Date.now() < deadline) await sleep(20);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /the checkpoint thread ended: .*no-such-module/);
+  const accepted = joiner.ingest([{ index: 0, value: rec({ id: 'after-failure', role: 'production' }) }]).accepted;
+  assert.equal(accepted, 1, 'this process still stores records');
+  await repo.close();
+  const again = new Repository(file);
+  try {
+    assert.equal(again.db.prepare<[], number>('SELECT count(*) FROM records').pluck().get(), 1);
+  } finally {
+    await again.close();
+  }
+  assert.equal(errors.length, 1, 'logged once');
 });

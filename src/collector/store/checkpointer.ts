@@ -45,6 +45,8 @@ export class Checkpointer {
   private stopped: Promise<void> | null = null;
   /** The WAL is long and nearly all copied: the writer should copy the rest before its next transaction (see the top). */
   restartWanted = false;
+  /** Why the thread ended, when it ended by failing. */
+  failed: Error | null = null;
 
   constructor(
     file: string,
@@ -52,16 +54,26 @@ export class Checkpointer {
     intervalMs = 200,
     /** 4,096 frames of 4 KiB pages: ~16 MiB of WAL. */
     restartAtFrames = 4096,
+    /** Hears a failed checkpoint, or the thread's end by an error (the collector logs it). */
+    onError: (err: Error) => void = (err) => process.stderr.write(`shadowmesh collector: checkpoint failed: ${err.message}\n`),
   ) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, sqlite: sqliteModulePath, intervalMs, restartAtFrames } });
     this.worker.on('message', (m: unknown) => {
       if (m === 'restart') this.restartWanted = true;
-      else if (m && typeof m === 'object' && 'error' in m) process.stderr.write(`shadowmesh collector: checkpoint failed: ${String((m as { error: unknown }).error)}\n`);
+      else if (m && typeof m === 'object' && 'error' in m) onError(new Error(`checkpoint failed: ${String((m as { error: unknown }).error)}`));
+    });
+    // Without a listener, a thread that fails (its database cannot be opened, say)
+    // would take the collector down with it. Ingestion goes on without it: the main
+    // connection's auto-checkpoint (50,000 pages) still bounds the WAL.
+    this.worker.on('error', (err) => {
+      this.failed = err instanceof Error ? err : new Error(String(err));
+      onError(new Error(`the checkpoint thread ended: ${this.failed.message}`));
     });
     this.worker.unref();
   }
 
   stop(): Promise<void> {
+    if (this.failed) return Promise.resolve();
     this.stopped ??= new Promise<void>((resolve) => {
       const done = (): void => {
         void this.worker.terminate().then(() => resolve());

@@ -113,8 +113,8 @@ export class Repository {
     file: string,
     synchronous: Synchronous = 'normal',
     idFlushAt?: number,
-    /** The checkpointer thread's pace (tests make it quick and the WAL short). */
-    wal: { checkpointMs?: number; restartAtFrames?: number } = {},
+    /** The checkpointer thread's pace (tests make it quick and the WAL short), and who hears its failures. */
+    wal: { checkpointMs?: number; restartAtFrames?: number; onError?: (err: Error) => void; sqliteModule?: string } = {},
   ) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
@@ -142,7 +142,7 @@ export class Repository {
     this.db.exec(DECISION_TABLES_SQL);
     addMissingColumns(this.db);
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-    if (file !== ':memory:') this.checkpointer = new Checkpointer(file, createRequire(import.meta.url).resolve('better-sqlite3'), wal.checkpointMs, wal.restartAtFrames);
+    if (file !== ':memory:') this.checkpointer = new Checkpointer(file, wal.sqliteModule ?? createRequire(import.meta.url).resolve('better-sqlite3'), wal.checkpointMs, wal.restartAtFrames, wal.onError);
 
     const db = this.db;
     this.stmt = {
