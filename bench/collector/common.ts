@@ -2,7 +2,7 @@
 // keep-alive agent, read the server process's RSS from /proc (its CPU time:
 // ../proc-cpu.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** SHADOWMESH_BENCH_SERVER_STDOUT=FILE: each collector's stdout is appended there (with --trace-gc-nvp in SHADOWMESH_BENCH_NODE_ARGS: every thread's GC). */
+const STDOUT_COPY = process.env.SHADOWMESH_BENCH_SERVER_STDOUT;
 
 export interface Server {
   url: URL;
@@ -35,6 +38,8 @@ export function startServer(args: string[], nodeArgs: string[] = [], root = ROOT
     proc.stdout!.on('data', (d: Buffer) => {
       // --trace-gc lines: only the main thread's isolate is kept, the first to collect
       // (it loads every module at start; the workers' isolates have other addresses).
+      // All of it, every isolate's GC trace included, for a look by hand.
+      if (STDOUT_COPY) appendFileSync(STDOUT_COPY, d);
       const lines = (partial + d.toString()).split('\n');
       partial = lines.pop()!;
       for (const line of lines) {
