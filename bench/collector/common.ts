@@ -36,10 +36,9 @@ export function startServer(args: string[], nodeArgs: string[] = [], root = ROOT
     let gc: { kind: string; ms: number }[] = [];
     let partial = '';
     proc.stdout!.on('data', (d: Buffer) => {
+      if (STDOUT_COPY) appendFileSync(STDOUT_COPY, d);
       // --trace-gc lines: only the main thread's isolate is kept, the first to collect
       // (it loads every module at start; the workers' isolates have other addresses).
-      // All of it, every isolate's GC trace included, for a look by hand.
-      if (STDOUT_COPY) appendFileSync(STDOUT_COPY, d);
       const lines = (partial + d.toString()).split('\n');
       partial = lines.pop()!;
       for (const line of lines) {
