@@ -66,3 +66,44 @@ test('a consumer that throws on one transaction: reported once, the others still
   assert.equal(feed.error, null);
   assert.ok(feed.watermark > boomXid);
 });
+
+test('transactions on both sides of a power of ten (xid 999 and 1000) are all applied, in xid order', { skip: pgSkip }, async (t) => {
+  const db = await cluster().createDatabase('pg_feed_digits');
+  const pool = openPgPool(db);
+  t.after(() => pool.end());
+  await migratePg(pool, db, [PG_CORE_PART]);
+  // Burn transaction ids up to just below the next power of ten: subtransactions that
+  // write take ids from the same counter, thousands in one statement.
+  const current = BigInt((await pool.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]!.x);
+  const boundary = 10n ** BigInt(current.toString().length);
+  const burn = Number(boundary - current) - 4;
+  assert.ok(burn < 200_000, `xid ${current} is too far from ${boundary} to burn in a test`);
+  const client = await pool.connect();
+  try {
+    await client.query('CREATE TEMP TABLE burn (i int)');
+    await client.query(`DO $$ BEGIN FOR i IN 1..${burn} LOOP BEGIN INSERT INTO burn VALUES (i); EXCEPTION WHEN others THEN NULL; END; END LOOP; END $$`);
+  } finally {
+    client.release();
+  }
+  const xids: bigint[] = [];
+  for (let i = 0; i < 8; i++) xids.push(await writeTx(pool, [`d${i}`]));
+  assert.ok(xids[0]! < boundary && xids[7]! >= boundary, `xids ${xids.join(', ')} straddle ${boundary}`);
+
+  const seen: { xid: bigint; id: string }[] = [];
+  const feed = new ChangeFeed(pool);
+  feed.register({
+    tables: RECORDS,
+    apply(tx) {
+      for (const r of tx.rows<{ id: string }>('records')) seen.push({ xid: tx.xid, id: r.id });
+    },
+  });
+  await feed.follow();
+  assert.deepEqual(
+    seen.map((s) => s.id),
+    xids.map((_, i) => `d${i}`),
+  );
+  assert.deepEqual(
+    seen.map((s) => s.xid),
+    xids,
+  );
+});

@@ -154,35 +154,38 @@ export class ChangeFeed {
     const upper = first + this.step < xmin ? first + this.step : xmin;
     const byTable = new Map<string, { xid: string }[]>();
     for (const t of tables) {
+      // ORDER BY the table's xid8 column, qualified: a bare `xid` names the text output
+      // column, whose order ("1000" < "999") is not the numeric one applyRange walks in,
+      // and a range across a power of ten lost every transaction out of step.
       const rows = await c.query<{ xid: string }>({
         name: `feed:${t.name}`,
-        text: `SELECT xid::text AS xid, ${t.columns} FROM ${t.name} WHERE xid >= $1::xid8 AND xid < $2::xid8 ORDER BY xid, ${t.orderBy ?? 'seq'}`,
+        text: `SELECT xid::text AS xid, ${t.columns} FROM ${t.name} WHERE xid >= $1::xid8 AND xid < $2::xid8 ORDER BY ${t.name}.xid, ${t.orderBy ?? 'seq'}`,
         values: [first.toString(), upper.toString()],
       });
       byTable.set(t.name, rows.rows);
     }
-    this.applyRange(tables, byTable);
+    this.applyRange(byTable);
     this.next = upper;
     return upper < xmin;
   }
 
   /** Groups the rows by transaction and hands each transaction to every consumer. */
-  private applyRange(tables: readonly FeedTable[], byTable: Map<string, { xid: string }[]>): void {
-    const xids = new Set<string>();
-    for (const rows of byTable.values()) for (const r of rows) xids.add(r.xid);
-    const order = [...xids].map((x) => BigInt(x)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const cursor = new Map<string, number>(tables.map((t) => [t.name, 0]));
-    for (const xid of order) {
-      const key = xid.toString();
-      const slice = new Map<string, unknown[]>();
-      for (const t of tables) {
-        const rows = byTable.get(t.name)!;
-        let i = cursor.get(t.name)!;
-        const start = i;
-        while (i < rows.length && rows[i]!.xid === key) i++;
-        cursor.set(t.name, i);
-        if (i > start) slice.set(t.name, rows.slice(start, i));
+  private applyRange(byTable: Map<string, { xid: string }[]>): void {
+    // Bucketed by xid rather than walked in step with the SQL order, so that no order
+    // the rows come in can drop one; inside a transaction each table keeps its order.
+    const byXid = new Map<string, Map<string, unknown[]>>();
+    for (const [name, tableRows] of byTable) {
+      for (const r of tableRows) {
+        let slice = byXid.get(r.xid);
+        if (!slice) byXid.set(r.xid, (slice = new Map()));
+        let rows = slice.get(name);
+        if (!rows) slice.set(name, (rows = []));
+        rows.push(r);
       }
+    }
+    const order = [...byXid.keys()].map((x) => BigInt(x)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const xid of order) {
+      const slice = byXid.get(xid.toString())!;
       const tx: FeedTransaction = { xid, rows: <R>(name: string) => (slice.get(name) as R[] | undefined) ?? (EMPTY as readonly R[]) };
       for (const k of this.consumers) {
         if (!k.tables.some((t) => slice.has(t.name))) continue;
