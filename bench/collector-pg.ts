@@ -12,6 +12,11 @@
 // (e.g. `git archive main | tar -x -C DIR`, node_modules linked), interleaved with
 // this tree's in every round, so before and after are measured in the same run.
 //
+// After each round, every replica's /v1/stats and the database's pairs table are
+// counted: any difference between them or from SQLite's count is printed as
+// PAIRS MISCOUNTED and the bench exits 1 (a feed that lost transactions across
+// xid 1000 showed only as a smaller number in the pairs column for sessions).
+//
 // Every run prints the CPU each process used (per record and in cores: the
 // collectors' main threads and other threads, the PostgreSQL server, this process
 // as sender and balancer), so the table shows which of them is the bottleneck.
@@ -25,6 +30,7 @@
 // Targets (issue 13): PG with one replica ≥ 0.5 × SQLite's records/s, two replicas
 // faster than one.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs, count } from './args.js';
@@ -181,6 +187,16 @@ function pgMode(cluster: PgCluster, replicas: number, root?: string, one?: Mode)
 
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
+async function pairsStored(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pairs')).rows[0]!.n;
+  } finally {
+    await c.end();
+  }
+}
+
 async function main(): Promise<void> {
   const why = pgUnavailable();
   if (why) {
@@ -200,6 +216,7 @@ async function main(): Promise<void> {
     const avgRecord = bodies.reduce((s, b) => s + b.length, 0) / (bodies.length * BATCH);
     collectGarbage();
     const results: { mode: Mode; runs: { run: Run; pairs: number }[] }[] = modes.map((mode) => ({ mode, runs: [] }));
+    const miscounts: string[] = [];
     // Rounds interleave the modes, so a noisy neighbour hurts each mode alike.
     for (let round = 0; round < ROUNDS; round++) {
       for (const r of results) {
@@ -215,8 +232,11 @@ async function main(): Promise<void> {
             profiles.set(r.mode.name, { profile: await profiler.stop(), run });
             await profiler.close();
           }
-          const stats = JSON.parse((await httpCall(s.servers[0]!.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } };
-          r.runs.push({ run, pairs: stats.total.pairs });
+          // Every replica's count, and the database's: they must all be the same.
+          const counts = await Promise.all(s.servers.map(async (x) => (JSON.parse((await httpCall(x.url, 'GET', '/v1/stats')).text) as { total: { pairs: number } }).total.pairs));
+          const stored = s.db ? await pairsStored(s.db) : counts[0]!;
+          if (counts.some((n) => n !== stored)) miscounts.push(`${r.mode.name}, round ${round + 1}: the database holds ${stored} pairs, the replicas' /v1/stats say ${counts.join(', ')}`);
+          r.runs.push({ run, pairs: counts[0]! });
         } finally {
           await s.close();
         }
@@ -244,6 +264,13 @@ async function main(): Promise<void> {
       `collector on PostgreSQL vs SQLite: ${TOTAL} records in ${BATCH}-record batches, ~${Math.round(avgRecord)} B/record, ${CONCURRENCY} requests in flight; PostgreSQL ${cluster.port} with fsync on, collation ${ICU_LOCALE ? `ICU ${ICU_LOCALE}` : "C"}; median of ${ROUNDS} rounds, modes interleaved`,
     );
     console.log(table(['mode', 'records', 'records/s (wall)', 'all rounds, k/s', 'x SQLite', 'x 1 PG replica', 'batch p50 ms', 'batch p99 ms', 'pairs (incl. warm-up)'], rows));
+    // Speed means nothing if a mode lost pairs: every round of every mode must count what SQLite counts.
+    const reference = medians[0]!.pairs;
+    for (const r of results) for (const [i, x] of r.runs.entries()) if (x.pairs !== reference) miscounts.push(`${r.mode.name}, round ${i + 1}: ${x.pairs} pairs, SQLite ${reference}`);
+    if (miscounts.length > 0) {
+      console.log(`PAIRS MISCOUNTED:\n${miscounts.map((m) => `- ${m}`).join('\n')}`);
+      process.exitCode = 1;
+    } else console.log(`pairs: every round of every mode counted ${reference}, as the database holds`);
     const pgRatio = rateOf(one) / floor;
     const scale = rate(medians[medians.length - 1]!.run) / rateOf(one);
     console.log(`targets: 1 PG replica ≥ 0.5 × SQLite: ${fmt(pgRatio, 2)} (${pgRatio >= 0.5 ? 'met' : 'not met'}); 2 replicas faster than 1: ${fmt(scale, 2)} (${scale > 1 ? 'met' : 'not met'})`);
