@@ -24,7 +24,7 @@ import { benchArgs, count } from '../args.js';
 import { ROOT, collectGarbage, httpCall, percentile, startServer, table, type Server } from './common.js';
 import { processCpuSeconds, threadCpuDelta, threadCpuSeconds } from '../proc-cpu.js';
 import { RawConnection } from './raw-post.js';
-import { BATCH, batches, setOrderedIds } from './workload.js';
+import { BATCH, batches, pairsOf, setOrderedIds } from './workload.js';
 
 const {
   records: TOTAL,
@@ -252,15 +252,21 @@ async function main(): Promise<void> {
       }
     }
   }
+  const labelOf = (mode: (typeof modes)[number], tree: string): string =>
+    (mode.memory ? ':memory: (no persistence), random ids' : `file, sync=${mode.sync}${mode.queries ? ' + queries' : ''}${mode.ordered ? ', time-ordered ids' : ', random ids'}`) +
+    (tree ? ` [${tree}]` : '');
+  // Speed means nothing if pairs were lost: every round must count what the workload makes.
+  const expected = pairsOf(6400) + pairsOf(TOTAL);
+  const miscounts = modes.flatMap((mode, m) =>
+    trees.flatMap((tree) => byMode[m]!.get(tree.label)!.flatMap((r, i) => (r.pairs === expected ? [] : [`${labelOf(mode, tree.label)}, round ${i + 1}: ${r.pairs} pairs`]))),
+  );
   for (const [m, mode] of modes.entries()) {
     const rounds = byMode[m]!;
     for (const tree of trees) {
       const rs = rounds.get(tree.label)!;
       rs.sort((a, b) => a.run.records / a.run.seconds - b.run.records / b.run.seconds);
       const { run, pairs, qs } = rs[Math.floor(rs.length / 2)]!;
-      const label =
-        (mode.memory ? ':memory: (no persistence), random ids' : `file, sync=${mode.sync}${mode.queries ? ' + queries' : ''}${mode.ordered ? ', time-ordered ids' : ', random ids'}`) +
-        (tree.label ? ` [${tree.label}]` : '');
+      const label = labelOf(mode, tree.label);
       medians.set(label, run.records / run.seconds);
       rows.push([
         label,
@@ -298,6 +304,10 @@ async function main(): Promise<void> {
       rows,
     ),
   );
+  if (miscounts.length > 0) {
+    console.log(`PAIRS MISCOUNTED (the workload makes ${expected}):\n${miscounts.map((x) => `- ${x}`).join('\n')}`);
+    process.exitCode = 1;
+  } else console.log(`pairs: every round of every mode counted ${expected}, what the workload makes`);
   console.log('\nserver CPU µs per record by thread (same median rounds; "node": V8 GC/compiler helpers and libuv pool):');
   console.log(table(['mode', 'main', 'prepare', 'checkpoint', 'reader', 'node', 'all threads', 'sender (this process)'], threadRows));
   if (gcRows.length > 0) {

@@ -58,3 +58,6 @@ export function batches(total: number): string[] {
   return out;
 }
 
+
+/** The pairs batches(total) makes: each batch's shadow sides pair with the production sides of the batch before. */
+export const pairsOf = (total: number): number => Math.max(0, Math.ceil(total / BATCH) - 1) * (BATCH / 2);
