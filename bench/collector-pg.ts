@@ -20,6 +20,8 @@
 // Every run prints the CPU each process used (per record and in cores: the
 // collectors' main threads and other threads, the PostgreSQL server, this process
 // as sender and balancer), so the table shows which of them is the bottleneck.
+// --balance tcp: the balancer picks a replica per connection (a plain L4 Service,
+// kube-proxy) instead of per request (Envoy/Istio, the default).
 // --icu-locale L (e.g. en-US): the cluster's default collation from ICU, as on a
 // server set up with a language locale, instead of C.
 //
@@ -33,11 +35,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchArgs, count } from './args.js';
+import { benchArgs, count, UsageError } from './args.js';
 import { collectGarbage, httpCall, percentile, startServer, table, type Server } from './collector/common.js';
 import { RawConnection } from './collector/raw-post.js';
 import { BATCH, batches, pairsOf } from './collector/workload.js';
-import { startBalancer } from '../test/support/balancer.js';
+import { startBalancer, type BalancerMode } from '../test/support/balancer.js';
 import { pgUnavailable, startPgCluster, type PgCluster } from '../test/support/pg-cluster.js';
 import { postgresServerCpuSeconds, postmasterPid, threadCpuDelta, threadCpuSeconds, totalSeconds } from './proc-cpu.js';
 import { PROFILE_SETTINGS, ServerProfiler, type ServerProfile } from './collector-pg/server-profile.js';
@@ -49,8 +51,9 @@ const {
   profile: PROFILE,
   before: BEFORE_ARG,
   'icu-locale': ICU_LOCALE,
+  balance: BALANCE_ARG,
 } = benchArgs({
-  usage: '[--records N] [--concurrency C] [--rounds R] [--profile] [--before DIR] [--icu-locale L]',
+  usage: '[--records N] [--concurrency C] [--rounds R] [--profile] [--before DIR] [--icu-locale L] [--balance http|tcp]',
   flags: {
     records: count(64_000),
     concurrency: count(8),
@@ -58,8 +61,11 @@ const {
     profile: { type: 'boolean' },
     before: { type: 'string' },
     'icu-locale': { type: 'string' },
+    balance: { type: 'string' },
   },
 });
+if (BALANCE_ARG !== undefined && BALANCE_ARG !== 'http' && BALANCE_ARG !== 'tcp') throw new UsageError(`--balance is http or tcp, not ${BALANCE_ARG}`);
+const BALANCE: BalancerMode = BALANCE_ARG ?? 'http';
 const BEFORE = BEFORE_ARG ?? null;
 // e.g. SHADOWMESH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for V8 profiles of the collectors.
 const nodeArgs = (process.env.SHADOWMESH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -163,7 +169,7 @@ function sqliteMode(): Mode {
 
 function pgMode(cluster: PgCluster, replicas: number, root?: string, one?: Mode): Mode {
   return {
-    name: `PostgreSQL, ${replicas} collector${replicas > 1 ? 's behind the balancer' : ''}${root ? ' (before)' : ''}`,
+    name: `PostgreSQL, ${replicas} collector${replicas > 1 ? `s behind the balancer${BALANCE === 'tcp' ? ' (per connection)' : ''}` : ''}${root ? ' (before)' : ''}`,
     replicas,
     one,
     async start(round) {
@@ -171,7 +177,7 @@ function pgMode(cluster: PgCluster, replicas: number, root?: string, one?: Mode)
       // Together (a start is most of a round's fixed time): the schema step runs
       // under an advisory lock, so one of them creates the tables and the other finds them.
       const servers: Server[] = await Promise.all(Array.from({ length: replicas }, () => startServer(['--db', db, ...COMMON], nodeArgs, root)));
-      const lb = replicas > 1 ? await startBalancer(servers.map((s) => s.url.origin), 'http') : null;
+      const lb = replicas > 1 ? await startBalancer(servers.map((s) => s.url.origin), BALANCE) : null;
       return {
         url: lb ? new URL(lb.url) : servers[0]!.url,
         servers,
